@@ -1,0 +1,23 @@
+namespace VectorStore.Embedding;
+
+/// <summary>Turns texts into fixed-size embedding vectors.</summary>
+public interface ITextEncoder
+{
+    /// <summary>The name collections and requests refer to the encoder by (for example <c>demo</c>).</summary>
+    string Name { get; }
+
+    /// <summary>Length of every vector this encoder returns.</summary>
+    int Dimension { get; }
+
+    /// <summary>Longest input, in tokens, the encoder looks at; longer texts are truncated (or chunked by the caller).</summary>
+    int MaxTokens { get; }
+
+    /// <summary>True when returned vectors have unit length.</summary>
+    bool Normalized { get; }
+
+    /// <summary>Embeds each text; the result has one vector per input, in order.</summary>
+    Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Describes a registered encoder for listings (<c>GET /models</c>).</summary>
+public sealed record EncoderInfo(string Name, int Dimension, int MaxTokens, string Kind);

@@ -1,0 +1,254 @@
+using System.Buffers;
+using System.IO.Hashing;
+using System.Text;
+using VectorStore.Embedding;
+using VectorStore.Engine.Storage;
+using VectorStore.Index;
+
+namespace VectorStore.Engine;
+
+/// <summary>
+/// A named set of documents split over shards by a stable hash of the id. Validates a whole request
+/// before touching anything, so a refused request changes nothing.
+/// </summary>
+internal sealed class Collection : IDisposable
+{
+    private readonly Shard[] _shards;
+    private readonly LimitsOptions _limits;
+
+    public Collection(CollectionSettings settings, ITextEncoder? encoder, IStorageProvider storage, LimitsOptions limits)
+    {
+        Settings = settings;
+        Encoder = encoder;
+        _limits = limits;
+        _shards = new Shard[settings.Shards];
+        try
+        {
+            for (int i = 0; i < _shards.Length; i++)
+            {
+                _shards[i] = new Shard(IndexFactory.Create(settings), storage.OpenShard(settings.Name, i));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public CollectionSettings Settings { get; }
+
+    public ITextEncoder? Encoder { get; }
+
+    public long Count => _shards.Sum(s => (long)s.Count);
+
+    public CollectionInfo Info => new(Settings, Count);
+
+    public async Task<IReadOnlyList<string>> UpsertAsync(IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken)
+    {
+        if (documents.Count == 0)
+        {
+            throw VectorStoreException.Invalid("documents", "at least one document is required.");
+        }
+        if (documents.Count > _limits.MaxBatchSize)
+        {
+            throw new VectorStoreException(ErrorCode.LimitExceeded, $"documents: {documents.Count} documents in one request; the limit is {_limits.MaxBatchSize}.", "documents");
+        }
+        var ids = new string[documents.Count];
+        var vectors = new float[documents.Count][];
+        var toEmbed = new List<int>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < documents.Count; i++)
+        {
+            var document = documents[i] ?? throw VectorStoreException.Invalid($"documents[{i}]", "must not be null.");
+            string field = $"documents[{i}]";
+            ids[i] = document.Id is null ? Guid.CreateVersion7().ToString() : ValidateId(document.Id, $"{field}.id");
+            if (!seen.Add(ids[i]))
+            {
+                throw VectorStoreException.Invalid($"{field}.id", $"'{ids[i]}' appears more than once in this batch.");
+            }
+            if (document.Text is { Length: var length } && length > _limits.MaxTextLength)
+            {
+                throw new VectorStoreException(ErrorCode.LimitExceeded, $"{field}.text: {length} characters; the limit is {_limits.MaxTextLength}.", $"{field}.text");
+            }
+            if (document.Metadata is { } metadata && Metadata.ToUtf8Json(metadata).Length > _limits.MaxMetadataBytes)
+            {
+                throw new VectorStoreException(ErrorCode.LimitExceeded, $"{field}.metadata: larger than the limit of {_limits.MaxMetadataBytes} bytes.", $"{field}.metadata");
+            }
+            if (document.Vector is { } vector)
+            {
+                vectors[i] = PrepareVector(vector, $"{field}.vector");
+            }
+            else if (string.IsNullOrWhiteSpace(document.Text))
+            {
+                throw VectorStoreException.Invalid($"{field}.text", "a document needs a non-empty text or a vector.");
+            }
+            else if (Encoder is null)
+            {
+                throw VectorStoreException.Invalid($"{field}.vector", $"collection '{Settings.Name}' has no encoder, so every document needs a vector of dimension {Settings.Dimension}.");
+            }
+            else
+            {
+                toEmbed.Add(i);
+            }
+        }
+        if (toEmbed.Count > 0)
+        {
+            var embeddings = await Encoder!.EmbedAsync([.. toEmbed.Select(i => documents[i].Text!)], cancellationToken);
+            for (int j = 0; j < toEmbed.Count; j++)
+            {
+                vectors[toEmbed[j]] = PrepareVector(embeddings[j], $"documents[{toEmbed[j]}].text");
+            }
+        }
+
+        var perShard = new List<StorageRecord>?[_shards.Length];
+        for (int i = 0; i < documents.Count; i++)
+        {
+            int shard = ShardOf(ids[i]);
+            (perShard[shard] ??= []).Add(new StorageRecord(RecordKind.Upsert, ids[i], documents[i].Text, vectors[i], documents[i].Metadata ?? Metadata.Empty));
+        }
+        await Task.WhenAll(perShard.Select((records, shard) => records is null ? Task.CompletedTask : _shards[shard].WriteAsync(records, cancellationToken)));
+        return ids;
+    }
+
+    public Document? Get(string id, bool includeVector) => _shards[ShardOf(id)].Get(id, includeVector);
+
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        var shard = _shards[ShardOf(id)];
+        if (!shard.ContainsId(id))
+        {
+            return false;
+        }
+        await shard.WriteAsync([new StorageRecord(RecordKind.Delete, id)], cancellationToken);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<QueryHit>> QueryAsync(QueryRequest request, CancellationToken cancellationToken)
+    {
+        if (request.K < 1 || request.K > _limits.MaxK)
+        {
+            throw VectorStoreException.Invalid("k", $"must be between 1 and {_limits.MaxK}, was {request.K}.");
+        }
+        if (request.Ef is { } ef && (ef < request.K || ef > 10 * _limits.MaxK))
+        {
+            throw VectorStoreException.Invalid("ef", $"must be at least k ({request.K}) and at most {10 * _limits.MaxK}, was {ef}.");
+        }
+        float[] query;
+        if (request.Vector is { } vector)
+        {
+            query = PrepareVector(vector, "vector");
+        }
+        else if (string.IsNullOrWhiteSpace(request.Text))
+        {
+            throw VectorStoreException.Invalid("text", "a query needs a non-empty text or a vector.");
+        }
+        else if (Encoder is null)
+        {
+            throw VectorStoreException.Invalid("vector", $"collection '{Settings.Name}' has no encoder; query it with a vector of dimension {Settings.Dimension}.");
+        }
+        else
+        {
+            if (request.Text.Length > _limits.MaxTextLength)
+            {
+                throw new VectorStoreException(ErrorCode.LimitExceeded, $"text: {request.Text.Length} characters; the limit is {_limits.MaxTextLength}.", "text");
+            }
+            query = PrepareVector((await Encoder.EmbedAsync([request.Text], cancellationToken))[0], "text");
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        return Search(query, request);
+    }
+
+    private QueryHit[] Search(float[] query, QueryRequest request)
+    {
+        int k = request.K;
+        var parameters = new SearchParameters(request.Ef ?? 0, request.Exact);
+        var scratch = ArrayPool<Neighbor>.Shared.Rent(k);
+        try
+        {
+            // Each shard returns its own k best; labels are per shard, so keep the shard beside each hit.
+            var candidates = new List<(Shard Shard, Neighbor Hit)>(k * _shards.Length);
+            foreach (var shard in _shards)
+            {
+                int found = shard.Search(query, scratch.AsSpan(0, k), parameters, request.Filter);
+                foreach (var hit in scratch.AsSpan(0, found))
+                {
+                    candidates.Add((shard, hit));
+                }
+            }
+            if (_shards.Length > 1)
+            {
+                candidates.Sort(static (a, b) => a.Hit.Distance.CompareTo(b.Hit.Distance));
+            }
+            var hits = new List<QueryHit>(Math.Min(k, candidates.Count));
+            foreach (var (shard, hit) in candidates)
+            {
+                if (hits.Count == k)
+                {
+                    break;
+                }
+                if (shard.GetByLabel(hit.Label) is { } document)
+                {
+                    hits.Add(new QueryHit(document.Id, Settings.Metric.ToScore(hit.Distance), document.Text, document.Metadata,
+                        request.IncludeVectors ? shard.ReadVector(hit.Label) : null));
+                }
+            }
+            return [.. hits];
+        }
+        finally
+        {
+            ArrayPool<Neighbor>.Shared.Return(scratch);
+        }
+    }
+
+    private float[] PrepareVector(float[] vector, string field)
+    {
+        if (vector.Length != Settings.Dimension)
+        {
+            throw VectorStoreException.Invalid(field, $"expected dimension {Settings.Dimension}, got {vector.Length}.");
+        }
+        if (!VectorKernels.AllFinite(vector))
+        {
+            throw VectorStoreException.Invalid(field, "contains NaN or infinity.");
+        }
+        var prepared = (float[])vector.Clone();
+        Settings.Metric.Prepare(prepared);
+        return prepared;
+    }
+
+    private string ValidateId(string id, string field)
+    {
+        if (id.Length == 0 || id.Length > _limits.MaxIdLength)
+        {
+            throw VectorStoreException.Invalid(field, $"ids must be 1-{_limits.MaxIdLength} characters.");
+        }
+        foreach (char c in id)
+        {
+            if (char.IsControl(c) || c == '/')
+            {
+                throw VectorStoreException.Invalid(field, "ids must not contain control characters or '/'.");
+            }
+        }
+        return id;
+    }
+
+    private int ShardOf(string id)
+    {
+        if (_shards.Length == 1)
+        {
+            return 0;
+        }
+        int max = Encoding.UTF8.GetMaxByteCount(id.Length);
+        Span<byte> utf8 = max <= 1024 ? stackalloc byte[max] : new byte[max];
+        int n = Encoding.UTF8.GetBytes(id, utf8);
+        return (int)(XxHash32.HashToUInt32(utf8[..n]) % (uint)_shards.Length);
+    }
+
+    public void Dispose()
+    {
+        foreach (var shard in _shards)
+        {
+            shard?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Text.Json.Serialization;
+using VectorStore.Index;
+
+namespace VectorStore.Engine;
+
+/// <summary>What a collection is created with. Persisted beside its data; immutable afterwards.</summary>
+public sealed record CollectionSettings
+{
+    public required string Name { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter<Metric>))]
+    public Metric Metric { get; init; } = Metric.Cosine;
+
+    /// <summary>The encoder that embeds document and query text, or null for a raw-vector collection.</summary>
+    public string? Encoder { get; init; }
+
+    public required int Dimension { get; init; }
+
+    /// <summary><c>hnsw</c> or <c>exact</c>.</summary>
+    public string Index { get; init; } = IndexKinds.Exact;
+
+    /// <summary>HNSW links per node on upper layers (layer 0 has twice as many).</summary>
+    public int M { get; init; } = 16;
+
+    /// <summary>HNSW beam width while building.</summary>
+    public int EfConstruction { get; init; } = 200;
+
+    /// <summary>Number of shards; each has its own index and log, so a cluster can spread them later.</summary>
+    public int Shards { get; init; } = 1;
+
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>Index kinds a collection may use.</summary>
+public static class IndexKinds
+{
+    public const string Exact = "exact";
+    public const string Hnsw = "hnsw";
+}
+
+/// <summary>A request to create a collection; unset members take their documented defaults.</summary>
+public sealed record CreateCollectionRequest
+{
+    public required string Name { get; init; }
+
+    /// <summary><c>cosine</c> (default), <c>dot</c> or <c>l2</c>.</summary>
+    public string? Metric { get; init; }
+
+    /// <summary>Encoder name; defaults to <c>demo</c> when no <see cref="Dimension"/> is given. <c>none</c> makes a raw-vector collection.</summary>
+    public string? Encoder { get; init; }
+
+    /// <summary>Vector dimension; required for raw-vector collections, checked against the encoder otherwise.</summary>
+    public int? Dimension { get; init; }
+
+    public string? Index { get; init; }
+
+    public int? M { get; init; }
+
+    public int? EfConstruction { get; init; }
+
+    public int? Shards { get; init; }
+}
+
+/// <summary>A collection as listings show it.</summary>
+public sealed record CollectionInfo(CollectionSettings Settings, long DocumentCount);
+
+/// <summary>A document to upsert. Text is embedded by the collection's encoder unless a vector is given.</summary>
+public sealed record DocumentInput
+{
+    /// <summary>Generated (a time-ordered GUID) when absent.</summary>
+    public string? Id { get; init; }
+
+    public string? Text { get; init; }
+
+    public float[]? Vector { get; init; }
+
+    public IReadOnlyDictionary<string, MetadataValue>? Metadata { get; init; }
+}
+
+/// <summary>A stored document.</summary>
+public sealed record Document(string Id, string? Text, IReadOnlyDictionary<string, MetadataValue> Metadata, float[]? Vector = null);
+
+/// <summary>A k-NN query by text or by vector.</summary>
+public sealed record QueryRequest
+{
+    public string? Text { get; init; }
+
+    public float[]? Vector { get; init; }
+
+    public int K { get; init; } = 10;
+
+    public Filtering.MetadataFilter? Filter { get; init; }
+
+    /// <summary>Scan every vector instead of using the approximate index.</summary>
+    public bool Exact { get; init; }
+
+    /// <summary>HNSW beam width for this query (≥ k); null takes the default.</summary>
+    public int? Ef { get; init; }
+
+    public bool IncludeVectors { get; init; }
+}
+
+/// <summary>One query result, with the metric's natural score (similarity for cosine/dot, distance for l2).</summary>
+public sealed record QueryHit(string Id, float Score, string? Text, IReadOnlyDictionary<string, MetadataValue> Metadata, float[]? Vector = null);

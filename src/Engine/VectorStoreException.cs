@@ -1,0 +1,33 @@
+namespace VectorStore.Engine;
+
+/// <summary>Why an operation was refused. Each maps to one HTTP status and one gRPC status code.</summary>
+public enum ErrorCode
+{
+    /// <summary>The request is malformed or violates a documented rule (HTTP 400, gRPC INVALID_ARGUMENT).</summary>
+    InvalidArgument,
+    /// <summary>The collection or document does not exist (HTTP 404, gRPC NOT_FOUND).</summary>
+    NotFound,
+    /// <summary>The collection already exists (HTTP 409, gRPC ALREADY_EXISTS).</summary>
+    AlreadyExists,
+    /// <summary>A documented size or count limit was exceeded (HTTP 413, gRPC RESOURCE_EXHAUSTED).</summary>
+    LimitExceeded,
+    /// <summary>The request is well-formed but cannot be carried out in the current state (HTTP 422/409, gRPC FAILED_PRECONDITION).</summary>
+    FailedPrecondition,
+    /// <summary>The store cannot serve the request right now, e.g. a collection whose files are damaged (HTTP 503, gRPC UNAVAILABLE).</summary>
+    Unavailable,
+}
+
+/// <summary>
+/// A refusal with a stable <see cref="Code"/> and, where one input is at fault, the <see cref="Field"/> that
+/// names it (for example <c>documents[3].vector</c>). Thrown before anything is changed.
+/// </summary>
+public sealed class VectorStoreException(ErrorCode code, string message, string? field = null) : Exception(message)
+{
+    public ErrorCode Code { get; } = code;
+
+    public string? Field { get; } = field;
+
+    internal static VectorStoreException Invalid(string field, string message) => new(ErrorCode.InvalidArgument, $"{field}: {message}", field);
+
+    internal static VectorStoreException CollectionNotFound(string name) => new(ErrorCode.NotFound, $"Collection '{name}' does not exist.", "name");
+}

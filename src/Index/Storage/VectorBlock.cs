@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace VectorStore.Index;
+
+/// <summary>
+/// Vectors in 64-byte-aligned native chunks addressed by label. Growing adds chunks and never moves a
+/// vector, so readers may keep scanning while a writer grows the block. Writers must be serialised by the owner.
+/// </summary>
+public sealed unsafe class VectorBlock : IDisposable
+{
+    private const int ChunkShift = 12; // 4096 vectors per chunk: large scans stay sequential, growth stays cheap
+    private const int ChunkSize = 1 << ChunkShift;
+    private const int ChunkMask = ChunkSize - 1;
+
+    private volatile IntPtr[] _chunks = [];
+    private bool _disposed;
+
+    public VectorBlock(int dimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        Dimension = dimension;
+    }
+
+    public int Dimension { get; }
+
+    /// <summary>Labels below this value have storage.</summary>
+    public int Capacity => _chunks.Length * ChunkSize;
+
+    public long MemoryBytes => (long)_chunks.Length * ChunkSize * Dimension * sizeof(float);
+
+    /// <summary>Makes sure <paramref name="label"/> has storage.</summary>
+    public void EnsureCapacity(int label)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var chunks = _chunks;
+        int needed = (label >> ChunkShift) + 1;
+        if (needed <= chunks.Length)
+        {
+            return;
+        }
+        var grown = new IntPtr[Math.Max(needed, chunks.Length * 2)];
+        chunks.CopyTo(grown, 0);
+        nuint bytes = (nuint)ChunkSize * (nuint)Dimension * sizeof(float);
+        for (int c = chunks.Length; c < grown.Length; c++)
+        {
+            grown[c] = (IntPtr)NativeMemory.AlignedAlloc(bytes, 64);
+            NativeMemory.Clear((void*)grown[c], bytes);
+        }
+        _chunks = grown;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref float GetRef(int label)
+    {
+        float* chunk = (float*)_chunks[label >> ChunkShift];
+        return ref Unsafe.AsRef<float>(chunk + (nint)(label & ChunkMask) * Dimension);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<float> Get(int label) => MemoryMarshal.CreateSpan(ref GetRef(label), Dimension);
+
+    public void Set(int label, ReadOnlySpan<float> vector)
+    {
+        if (vector.Length != Dimension)
+        {
+            throw new ArgumentException($"Expected a vector of dimension {Dimension}, got {vector.Length}.", nameof(vector));
+        }
+        EnsureCapacity(label);
+        vector.CopyTo(Get(label));
+    }
+
+    /// <summary>Hints the CPU to start loading a vector that the caller is about to read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(int label)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref GetRef(label)));
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        foreach (var chunk in _chunks)
+        {
+            NativeMemory.AlignedFree((void*)chunk);
+        }
+        _chunks = [];
+    }
+}
