@@ -13,7 +13,12 @@ public static class SnapshotApi
         // The body is optional ({"name": "..."}), so it is read by hand as for collection creation.
         snapshots.MapPost("/", async (string name, HttpRequest request, VectorStoreEngine engine, CancellationToken cancellationToken) =>
         {
-            var body = request.ContentLength > 0 ? await request.ReadFromJsonAsync<CreateSnapshotBody>(cancellationToken) : null;
+            bool hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+            if (hasBody && !request.HasJsonContentType())
+            {
+                throw new VectorStoreException(ErrorCode.InvalidArgument, "body: send JSON with Content-Type: application/json.", "body");
+            }
+            var body = hasBody ? await request.ReadFromJsonAsync<CreateSnapshotBody>(cancellationToken) : null;
             var info = await engine.CreateSnapshotAsync(name, body?.Name, cancellationToken);
             return TypedResults.Created($"/collections/{name}/snapshots/{info.Name}", SnapshotDto.From(info));
         }).WithSummary("Write a consistent snapshot of the collection (writes go on meanwhile).");
