@@ -101,29 +101,25 @@ internal sealed class Shard : IDisposable
             {
                 return false;
             }
-            IPendingFile file;
+            // Only the in-memory copy happens under the write lock; serialising, checksumming and fsync run outside it.
+            StateImage image;
+            long position;
             await _writeLock.WaitAsync(cancellationToken);
             try
             {
-                file = _store.BeginCheckpoint(_store.Position);
-                try
-                {
-                    WriteState(file.Stream);
-                }
-                catch
-                {
-                    file.Dispose();
-                    throw;
-                }
+                position = _store.Position;
+                image = CaptureState();
             }
             finally
             {
                 _writeLock.Release();
             }
-            using (file)
+            await Task.Run(() =>
             {
-                await Task.Run(file.Commit, CancellationToken.None);
-            }
+                using var file = _store.BeginCheckpoint(position);
+                image.WriteTo(file.Stream);
+                file.Commit();
+            }, CancellationToken.None);
             return true;
         }
         finally
@@ -135,15 +131,17 @@ internal sealed class Shard : IDisposable
     /// <summary>Writes the shard's state consistently (under the write lock) into a snapshot stream.</summary>
     public async Task WriteSnapshotAsync(Stream destination, CancellationToken cancellationToken)
     {
+        StateImage image;
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            WriteState(destination);
+            image = CaptureState();
         }
         finally
         {
             _writeLock.Release();
         }
+        await Task.Run(() => image.WriteTo(destination), cancellationToken);
     }
 
     /// <summary>Replaces this (empty, new) shard's state with one read from a snapshot.</summary>
@@ -219,38 +217,59 @@ internal sealed class Shard : IDisposable
         _nextLabel = 0;
     }
 
-    /// <summary>Documents (label, id, text, metadata), then the index as the index itself saves it.</summary>
-    private void WriteState(Stream destination)
+    /// <summary>
+    /// A point-in-time copy of the shard, taken under the write lock: the document table is copied by reference
+    /// (documents are immutable) and the index saves itself into memory, so the lock is held for a memory copy only.
+    /// </summary>
+    private StateImage CaptureState()
     {
-        using var writer = new BinaryWriter(destination, Encoding.UTF8, leaveOpen: true);
-        var documents = _documents;
-        writer.Write(StateMagic);
-        writer.Write(StateVersion);
-        writer.Write(_nextLabel);
-        writer.Write(_labels.Count);
-        for (int label = 0; label < _nextLabel && label < documents.Length; label++)
+        var documents = (StoredDocument?[])_documents.Clone();
+        var index = new ChunkedBuffer();
+        _index.Save(index);
+        return new StateImage(documents, _nextLabel, _labels.Count, _index.Kind, index);
+    }
+
+    /// <summary>Documents (label, id, text, metadata), then the index as the index itself saved it.</summary>
+    private sealed record StateImage(StoredDocument?[] Documents, int NextLabel, int Count, string IndexKind, ChunkedBuffer Index)
+    {
+        public void WriteTo(Stream destination)
         {
-            if (documents[label] is not { } document)
+            using var writer = new BinaryWriter(destination, Encoding.UTF8, leaveOpen: true);
+            writer.Write(StateMagic);
+            writer.Write(StateVersion);
+            writer.Write(NextLabel);
+            writer.Write(Count);
+            int written = 0;
+            for (int label = 0; label < NextLabel && label < Documents.Length; label++)
             {
-                continue;
+                if (Documents[label] is not { } document)
+                {
+                    continue;
+                }
+                writer.Write(label);
+                writer.Write(document.Id);
+                writer.Write(document.Text is not null);
+                if (document.Text is not null)
+                {
+                    writer.Write(document.Text);
+                }
+                // Most documents have no metadata: length 0 saves a JSON round trip per document on load.
+                var json = document.Metadata.Count == 0 ? [] : Metadata.ToUtf8Json(document.Metadata);
+                writer.Write(json.Length);
+                writer.Write(json);
+                written++;
             }
-            writer.Write(label);
-            writer.Write(document.Id);
-            writer.Write(document.Text is not null);
-            if (document.Text is not null)
+            if (written != Count)
             {
-                writer.Write(document.Text);
+                throw new InvalidOperationException($"Shard state copy holds {written} documents but counted {Count}.");
             }
-            var json = Metadata.ToUtf8Json(document.Metadata);
-            writer.Write(json.Length);
-            writer.Write(json);
+            writer.Write(SectionMarker);
+            writer.Write(IndexKind);
+            writer.Flush();
+            Index.WriteTo(destination);
+            writer.Write(SectionMarker);
+            writer.Flush();
         }
-        writer.Write(SectionMarker);
-        writer.Write(_index.Kind);
-        writer.Flush();
-        _index.Save(destination);
-        writer.Write(SectionMarker);
-        writer.Flush();
     }
 
     /// <summary>Builds the whole state aside and swaps it in only when everything read back is consistent.</summary>
@@ -279,7 +298,7 @@ internal sealed class Shard : IDisposable
             {
                 throw new InvalidDataException($"Bad document entry {i} (label {label}, id '{id}').");
             }
-            documents[label] = new StoredDocument(id, text, Metadata.FromUtf8Json(reader.ReadBytes(jsonLength)));
+            documents[label] = new StoredDocument(id, text, jsonLength == 0 ? Metadata.Empty : Metadata.FromUtf8Json(reader.ReadBytes(jsonLength)));
         }
         if (reader.ReadInt32() != SectionMarker)
         {

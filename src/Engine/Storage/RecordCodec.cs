@@ -67,7 +67,8 @@ internal static class RecordCodec
     {
         writer.Write((byte)record.Kind);
         writer.Write(record.Id);
-        byte flags = (byte)((record.Text is null ? 0 : 1) | (record.Vector is null ? 0 : 2) | (record.Metadata is null ? 0 : 4));
+        var metadata = record.Metadata is { Count: > 0 } ? record.Metadata : null; // empty is what absent means
+        byte flags = (byte)((record.Text is null ? 0 : 1) | (record.Vector is null ? 0 : 2) | (metadata is null ? 0 : 4));
         writer.Write(flags);
         if (record.Text is not null)
         {
@@ -78,9 +79,9 @@ internal static class RecordCodec
             writer.Write(record.Vector.Length);
             writer.Write(MemoryMarshal.AsBytes(record.Vector.AsSpan()));
         }
-        if (record.Metadata is not null)
+        if (metadata is not null)
         {
-            var json = Metadata.ToUtf8Json(record.Metadata);
+            var json = Metadata.ToUtf8Json(metadata);
             writer.Write(json.Length);
             writer.Write(json);
         }
