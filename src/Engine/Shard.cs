@@ -287,7 +287,8 @@ internal sealed class Shard : IDisposable
             throw new InvalidDataException($"Bad shard state header ({count} documents, {nextLabel} labels).");
         }
         var documents = new StoredDocument?[Math.Max(1024, nextLabel)];
-        var labels = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        // Sized up front: growing a concurrent dictionary to millions of entries costs more than reading them.
+        var labels = new ConcurrentDictionary<string, int>(Environment.ProcessorCount, Math.Max(31, count), StringComparer.Ordinal);
         for (int i = 0; i < count; i++)
         {
             int label = reader.ReadInt32();
