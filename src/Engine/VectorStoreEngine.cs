@@ -34,7 +34,19 @@ public sealed partial class VectorStoreEngine : IDisposable
         _logger = logger ?? NullLogger<VectorStoreEngine>.Instance;
         if (options.RecoverInBackground)
         {
-            _recovery = Task.Run(Recover);
+            _recovery = Task.Run(() =>
+            {
+                try
+                {
+                    Recover();
+                }
+                catch (Exception ex)
+                {
+                    // The host sees a store that never becomes ready (readyz stays 503) and this reason in the log.
+                    _logger.LogCritical(ex, "Recovery of the store failed");
+                    throw;
+                }
+            });
         }
         else
         {
