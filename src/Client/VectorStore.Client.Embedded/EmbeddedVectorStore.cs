@@ -40,6 +40,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     /// <summary>The engine underneath, for what the SDK interface does not cover.</summary>
     public VectorStoreEngine Engine { get; }
 
+    /// <inheritdoc />
     public Task<CollectionDescription> CreateCollectionAsync(string name, CollectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -57,15 +58,18 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         return Run(async () => ToDescription(await Engine.CreateCollectionAsync(request, cancellationToken)), cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<CollectionDescription>> ListCollectionsAsync(CancellationToken cancellationToken = default) =>
         Run(() => Task.FromResult<IReadOnlyList<CollectionDescription>>([.. Engine.ListCollections().Select(ToDescription)]), cancellationToken);
 
+    /// <inheritdoc />
     public Task<CollectionDescription> GetCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         return Run(() => Task.FromResult(ToDescription(Engine.GetCollection(name))), cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -76,6 +80,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<string>> UpsertAsync(string collection, IEnumerable<DocumentWrite> documents, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -102,6 +107,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<VectorDocument> GetDocumentAsync(string collection, string id, bool includeVector = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -113,6 +119,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task DeleteDocumentAsync(string collection, string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -124,12 +131,14 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<long> CountAsync(string collection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
         return Run(() => Task.FromResult(Engine.Count(collection)), cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<SearchHit>> QueryAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -151,12 +160,14 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         return Run<IReadOnlyList<float[]>>(async () => await Engine.EmbedAsync(texts, encoder, cancellationToken), cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<ModelDescription>> ListModelsAsync(CancellationToken cancellationToken = default) =>
         Run(() => Task.FromResult<IReadOnlyList<ModelDescription>>([.. Engine.Encoders.List().Select(e => new ModelDescription(e.Name, e.Dimension, e.MaxTokens, e.Kind))]),
             cancellationToken);
@@ -253,6 +264,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         return new CollectionDescription(s.Name, metric, s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt);
     }
 
+    /// <inheritdoc />
     public void Dispose()
     {
         if (_ownsEngine)

@@ -63,6 +63,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         });
     }
 
+    /// <inheritdoc />
     public Task<CollectionDescription> CreateCollectionAsync(string name, CollectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -101,22 +102,26 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         return Call(async o => ProtoMapping.FromProto(await _collections.CreateAsync(request, o)), cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<CollectionDescription>> ListCollectionsAsync(CancellationToken cancellationToken = default) =>
         Call<IReadOnlyList<CollectionDescription>>(async o =>
             [.. (await _collections.ListAsync(new Proto.ListCollectionsRequest(), o)).Collections.Select(ProtoMapping.FromProto)], cancellationToken);
 
+    /// <inheritdoc />
     public Task<CollectionDescription> GetCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         return Call(async o => ProtoMapping.FromProto(await _collections.GetAsync(new Proto.GetCollectionRequest { Name = name }, o)), cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         return Call(async o => await _collections.DeleteAsync(new Proto.DeleteCollectionRequest { Name = name }, o), cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<string>> UpsertAsync(string collection, IEnumerable<DocumentWrite> documents, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -130,6 +135,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         return Call<IReadOnlyList<string>>(async o => [.. (await _documents.UpsertAsync(request, o)).Ids], cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<VectorDocument> GetDocumentAsync(string collection, string id, bool includeVector = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -143,6 +149,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task DeleteDocumentAsync(string collection, string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -150,12 +157,14 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         return Call(async o => await _documents.DeleteAsync(new Proto.DeleteDocumentRequest { Collection = collection, Id = id }, o), cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<long> CountAsync(string collection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
         return Call(async o => (await _documents.CountAsync(new Proto.CountRequest { Collection = collection }, o)).Count, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<SearchHit>> QueryAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -185,6 +194,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
@@ -201,6 +211,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         return Call<IReadOnlyList<float[]>>(async o => [.. (await _embeddings.EmbedAsync(request, o)).Embeddings.Select(e => e.Values.ToArray())], cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<ModelDescription>> ListModelsAsync(CancellationToken cancellationToken = default) =>
         Call<IReadOnlyList<ModelDescription>>(async o =>
             [.. (await _embeddings.ListModelsAsync(new Proto.ListModelsRequest(), o)).Models.Select(m => new ModelDescription(m.Name, m.Dimension, m.MaxTokens, m.Kind))],
@@ -242,6 +253,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         return new VectorStoreClientException(code, message, string.IsNullOrEmpty(field) ? null : field, exception);
     }
 
+    /// <inheritdoc />
     public void Dispose()
     {
         if (_ownsChannel)
