@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
+using Grpc.Net.Client;
 using VectorStore.Client;
 
 namespace VectorStore.IntegrationTests;
@@ -49,6 +50,54 @@ public sealed class GrpcClientTests : IDisposable
         Assert.IsType<RpcException>(error.InnerException);
     }
 
+    [Fact]
+    public async Task Api_key_is_sent_as_a_bearer_token_on_every_call()
+    {
+        using var server = new HangUpServer();
+        using var recorder = new HeaderRecorder();
+        using var channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions { HttpHandler = recorder });
+        using var client = new VectorStoreGrpcClient(channel, new VectorStoreClientOptions { ApiKey = "s3cret" });
+
+        await Assert.ThrowsAsync<VectorStoreClientException>(() => client.ListCollectionsAsync());
+        await Assert.ThrowsAsync<VectorStoreClientException>(() => client.CountAsync("docs"));
+
+        Assert.Equal(["Bearer s3cret", "Bearer s3cret"], recorder.Authorization);
+    }
+
+    [Fact]
+    public async Task No_api_key_sends_no_authorization_header()
+    {
+        using var server = new HangUpServer();
+        using var recorder = new HeaderRecorder();
+        using var channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions { HttpHandler = recorder });
+        using var client = new VectorStoreGrpcClient(channel);
+
+        await Assert.ThrowsAsync<VectorStoreClientException>(() => client.ListCollectionsAsync());
+
+        Assert.Equal([null], recorder.Authorization);
+    }
+
+    [Fact]
+    public async Task A_passed_deadline_is_DeadlineExceeded()
+    {
+        using var client = new VectorStoreGrpcClient(new Uri($"http://127.0.0.1:{FreePort()}"), new VectorStoreClientOptions { Timeout = TimeSpan.Zero });
+
+        var error = await Assert.ThrowsAsync<VectorStoreClientException>(() => client.ListCollectionsAsync());
+
+        Assert.Equal(VectorStoreErrorCode.DeadlineExceeded, error.Code);
+    }
+
+    [Fact]
+    public async Task A_cancelled_token_is_Cancelled_without_a_server()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var error = await Assert.ThrowsAsync<VectorStoreClientException>(() => _client.CountAsync("docs", cancelled.Token));
+
+        Assert.Equal(VectorStoreErrorCode.Cancelled, error.Code);
+    }
+
     [Theory]
     [InlineData(StatusCode.InvalidArgument, VectorStoreErrorCode.InvalidArgument)]
     [InlineData(StatusCode.NotFound, VectorStoreErrorCode.NotFound)]
@@ -80,6 +129,52 @@ public sealed class GrpcClientTests : IDisposable
         Assert.Equal(VectorStoreErrorCode.NotFound, error.Code);
         Assert.Null(error.Field);
         Assert.Contains("NotFound", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Accepts connections and closes them at once: requests go out (so headers can be seen) and fail fast.</summary>
+    private sealed class HangUpServer : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+
+        public HangUpServer()
+        {
+            _listener.Start();
+            Address = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    while (true)
+                    {
+                        using var socket = await _listener.AcceptSocketAsync();
+                        await Task.Delay(50); // let the request arrive before hanging up
+                    }
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    // The listener was stopped.
+                }
+            });
+        }
+
+        public Uri Address { get; }
+
+        public void Dispose() => _listener.Stop();
+    }
+
+    /// <summary>Records the authorization header of each outgoing request, then sends it on (to a closed port).</summary>
+    private sealed class HeaderRecorder() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public List<string?> Authorization { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            lock (Authorization)
+            {
+                Authorization.Add(request.Headers.TryGetValues("authorization", out var values) ? string.Join(",", values) : null);
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     private static int FreePort()
