@@ -25,7 +25,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     private readonly Proto.Search.SearchClient _search;
     private readonly Proto.Embeddings.EmbeddingsClient _embeddings;
 
-    /// <summary>Connects to a server, e.g. <c>new Uri("http://127.0.0.1:6333")</c> (plain HTTP/2) or an https address.</summary>
+    /// <summary>Connects to a server, e.g. <c>new Uri("http://127.0.0.1:6334")</c> (plain HTTP/2) or an https address.</summary>
     public VectorStoreGrpcClient(Uri address, VectorStoreClientOptions? options = null)
         : this(CreateChannel(address, options), options, ownsChannel: true)
     {
