@@ -16,7 +16,7 @@ public abstract class ClientContractTests : IDisposable
 
     protected IVectorStoreClient Client => _client ??= CreateClient();
 
-    protected static string NewName(string prefix = "c") => $"{prefix}-{Guid.NewGuid():N}";
+    internal static string NewName(string prefix = "c") => $"{prefix}-{Guid.NewGuid():N}";
 
     // ---------------------------------------------------------------- collections
 
