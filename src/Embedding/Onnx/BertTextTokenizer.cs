@@ -271,21 +271,12 @@ public sealed class BertTextTokenizer
             return rune.ToString();
         }
         var r = _lowerCase ? Rune.ToLowerInvariant(rune) : rune;
-        int n = r.EncodeToUtf16(buffer);
-        string s = new(buffer[..n]);
         if (!_stripAccents || r.Value < 0x80)
         {
-            return s;
+            return new string(buffer[..r.EncodeToUtf16(buffer)]);
         }
-        string decomposed = s.Normalize(NormalizationForm.FormD);
-        var sb = new StringBuilder(decomposed.Length);
-        foreach (var d in decomposed.EnumerateRunes())
-        {
-            if (Rune.GetUnicodeCategory(d) != UnicodeCategory.NonSpacingMark)
-            {
-                sb.Append(d.ToString());
-            }
-        }
+        var sb = new StringBuilder(4);
+        AccentStripping.Append(r, sb);
         return sb.ToString();
     }
 
