@@ -30,6 +30,7 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, IDisposable
     private readonly Task _runner;
     private readonly CancellationTokenSource _shutdown = new();
     private int _inFlight;
+    private long _runs;
 
     private OnnxTextEncoder(string name, string folder, InferenceSession session, BertTextTokenizer tokenizer, EncoderOptions options, ILogger logger,
         int maxTokens, bool normalize, bool clsPooling, string executionProvider)
@@ -116,6 +117,9 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, IDisposable
 
     /// <summary>The ONNX Runtime session (benchmarks compare against raw runs on it).</summary>
     internal InferenceSession Session => _session;
+
+    /// <summary>Inference runs so far (one per micro-batch).</summary>
+    public long InferenceRuns => Interlocked.Read(ref _runs);
 
     /// <summary>
     /// Loads an encoder from a model folder. Every file is checked and the model is run once, so a broken folder
@@ -403,6 +407,7 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, IDisposable
     internal float[][] Infer(int[][] sequences, int maxLength)
     {
         using var run = Run(sequences, sequences.Length, maxLength, out int hidden);
+        Interlocked.Increment(ref _runs);
         var output = run.Output;
         var result = new float[sequences.Length][];
         for (int b = 0; b < sequences.Length; b++)
