@@ -14,7 +14,7 @@ namespace VectorStore.Embedding.Onnx;
 /// coalesced into micro-batches (sorted by length so padding stays small) and the token states are pooled (mean over
 /// the attention mask, or CLS) and L2-normalised as the model folder's configuration says.
 /// </summary>
-public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, IDisposable
+public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter, IDisposable
 {
     private static readonly string[] PooledOutputNames = ["sentence_embedding", "sentence_embeddings", "embeddings"];
 
@@ -264,7 +264,10 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, IDisposable
     }
 
     /// <summary>Number of tokens a text has with <c>[CLS]</c>/<c>[SEP]</c>, before truncation.</summary>
-    public int CountTokens(string text) => Tokenizer.CountTokens(text) + 2;
+    public int CountAllTokens(string text) => Tokenizer.CountTokens(text) + 2;
+
+    /// <inheritdoc />
+    public int CountTokens(string text) => Math.Min(CountAllTokens(text), MaxTokens);
 
     /// <inheritdoc />
     public IReadOnlyList<TextChunk> Chunk(string text, int overlapTokens = 32, int? windowTokens = null) =>
