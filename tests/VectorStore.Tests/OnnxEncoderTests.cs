@@ -76,6 +76,29 @@ public class OnnxEncoderTests
     }
 
     [ModelFact(TestModels.Small)]
+    public async Task Calls_arriving_during_a_run_are_coalesced_into_one_batch()
+    {
+        var encoder = Small;
+        string longText = string.Join(' ', Enumerable.Repeat("a long description of a package that compresses files", 20));
+        var busy = Task.Run(() => encoder.EmbedAsync([.. Enumerable.Repeat(longText, 32)]));
+        while (encoder.PendingCalls == 0 && !busy.IsCompleted)
+        {
+            await Task.Yield();
+        }
+        long before = encoder.InferenceRuns;
+        string[] texts = [.. Enumerable.Range(0, 16).Select(i => $"short text number {i}")];
+        var calls = texts.Select(t => encoder.EmbedAsync([t])).ToArray();
+        var results = await Task.WhenAll(calls);
+        await busy;
+        // 16 callers, but they queued behind the running batch and were run together (plus at most the busy run).
+        Assert.InRange(encoder.InferenceRuns - before, 1, 4);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            AssertClose((await encoder.EmbedAsync([texts[i]]))[0], results[i][0]);
+        }
+    }
+
+    [ModelFact(TestModels.Small)]
     public async Task Padding_does_not_change_the_embedding()
     {
         var encoder = Small;

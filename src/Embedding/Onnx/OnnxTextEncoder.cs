@@ -29,6 +29,8 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
     private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _runner;
     private readonly CancellationTokenSource _shutdown = new();
+    // One inference at a time: either the batching loop or a lone caller running its own texts inline.
+    private readonly SemaphoreSlim _runGate = new(1, 1);
     private int _inFlight;
     private long _runs;
 
@@ -117,6 +119,9 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
 
     /// <summary>The ONNX Runtime session (benchmarks compare against raw runs on it).</summary>
     internal InferenceSession Session => _session;
+
+    /// <summary>Calls of <see cref="EmbedAsync"/> not yet completed.</summary>
+    internal int PendingCalls => Volatile.Read(ref _inFlight);
 
     /// <summary>Inference runs so far (one per micro-batch).</summary>
     public long InferenceRuns => Interlocked.Read(ref _runs);
@@ -250,8 +255,28 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
     /// <summary>Embeds already tokenized sequences (each with <c>[CLS]</c> and <c>[SEP]</c>, at most <see cref="MaxTokens"/> long).</summary>
     internal Task<float[][]> EmbedTokensAsync(int[][] tokens, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var request = new Request(tokens, cancellationToken);
-        Interlocked.Increment(ref _inFlight);
+        // Fast path: the only caller, and nothing running. Its texts form the batch anyway, so run them on this
+        // thread and skip the two thread hops through the batching loop. Callers arriving meanwhile queue up and
+        // are batched together once this run finishes.
+        if (Interlocked.Increment(ref _inFlight) == 1 && tokens.Length <= _options.MaxBatchSize && _runGate.Wait(0, CancellationToken.None))
+        {
+            try
+            {
+                var items = new List<WorkItem>(tokens.Length);
+                for (int i = 0; i < tokens.Length; i++)
+                {
+                    items.Add(new WorkItem(request, i));
+                }
+                Process(items);
+            }
+            finally
+            {
+                _runGate.Release();
+            }
+            return request.Completion.Task;
+        }
         for (int i = 0; i < tokens.Length; i++)
         {
             _queue.Writer.TryWrite(new WorkItem(request, i));
@@ -288,8 +313,11 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
         catch (AggregateException)
         {
         }
+        // Let an inline run on a caller's thread finish before the session goes away.
+        _runGate.Wait(TimeSpan.FromSeconds(10));
         _session.Dispose();
         _shutdown.Dispose();
+        _runGate.Dispose();
     }
 
     private async Task RunLoopAsync()
@@ -343,7 +371,15 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
                         }
                     }
                 }
-                Process(pending);
+                await _runGate.WaitAsync(_shutdown.Token).ConfigureAwait(false);
+                try
+                {
+                    Process(pending);
+                }
+                finally
+                {
+                    _runGate.Release();
+                }
             }
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
