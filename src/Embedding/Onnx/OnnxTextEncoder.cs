@@ -277,13 +277,14 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
             }
             return request.Completion.Task;
         }
-        for (int i = 0; i < tokens.Length; i++)
-        {
-            _queue.Writer.TryWrite(new WorkItem(request, i));
-        }
+        // Registered before queueing so the runner's release always sees (and disposes) the registration.
         if (cancellationToken.CanBeCanceled)
         {
             request.Registration = cancellationToken.Register(static r => ((Request)r!).TryCancel(), request);
+        }
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            _queue.Writer.TryWrite(new WorkItem(request, i));
         }
         return request.Completion.Task;
     }
