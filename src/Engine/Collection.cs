@@ -11,16 +11,18 @@ namespace VectorStore.Engine;
 /// A named set of documents split over shards by a stable hash of the id. Validates a whole request
 /// before touching anything, so a refused request changes nothing.
 /// </summary>
-internal sealed class Collection : IDisposable
+internal sealed partial class Collection : IDisposable
 {
     private readonly Shard[] _shards;
     private readonly LimitsOptions _limits;
+    private readonly IStorageProvider _storage;
 
     public Collection(CollectionSettings settings, ITextEncoder? encoder, IStorageProvider storage, LimitsOptions limits)
     {
         Settings = settings;
         Encoder = encoder;
         _limits = limits;
+        _storage = storage;
         _shards = new Shard[settings.Shards];
         try
         {
@@ -28,6 +30,7 @@ internal sealed class Collection : IDisposable
             {
                 _shards[i] = new Shard(settings, storage.OpenShard(settings.Name, i));
             }
+            InitialiseProjection();
         }
         catch
         {
@@ -124,6 +127,7 @@ internal sealed class Collection : IDisposable
             (perShard[shard] ??= []).Add(new StorageRecord(RecordKind.Upsert, ids[i], documents[i].Text, vectors[i], documents[i].Metadata ?? Metadata.Empty));
         }
         await Task.WhenAll(perShard.Select((records, shard) => records is null ? Task.CompletedTask : _shards[shard].WriteAsync(records, cancellationToken)));
+        await AfterWriteAsync(cancellationToken);
         return ids;
     }
 

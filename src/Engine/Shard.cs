@@ -11,7 +11,7 @@ namespace VectorStore.Engine;
 /// serialised per shard only while they are appended to the log and applied (log order = apply order); the
 /// wait for the log flush happens outside the lock so concurrent writers share a flush. Reads never take the lock.
 /// </summary>
-internal sealed class Shard : IDisposable
+internal sealed partial class Shard : IDisposable
 {
     private const int StateMagic = 0x48535356; // "VSSH"
     private const int StateVersion = 1;
@@ -182,6 +182,7 @@ internal sealed class Shard : IDisposable
     }
 
     public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter) =>
+        _projected is { } projected && !parameters.Exact ? SearchProjected(projected, query, destination, parameters, filter) :
         _index.Search(query, destination, parameters, filter is null ? null : new DocumentFilter(this, filter));
 
     private void Apply(StorageRecord record)
@@ -191,6 +192,7 @@ internal sealed class Shard : IDisposable
             if (_labels.TryRemove(record.Id, out int removed))
             {
                 _index.Remove(removed);
+                _projected?.Index.Remove(removed);
                 _documents[removed] = null;
                 _freeLabels.Push(removed);
             }
@@ -203,6 +205,7 @@ internal sealed class Shard : IDisposable
         EnsureCapacity(label);
         // Vector first, then document, then id: a reader that finds the id always finds both.
         _index.Upsert(label, record.Vector ?? throw new InvalidDataException($"Upsert record for {record.Id} has no vector."));
+        _projected?.Upsert(label, record.Vector);
         _documents[label] = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty);
         _labels[record.Id] = label;
     }
@@ -211,6 +214,7 @@ internal sealed class Shard : IDisposable
     {
         _index.Dispose();
         _index = IndexFactory.Create(_settings);
+        RebuildProjected();
         _labels = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         _freeLabels = new Stack<int>();
         _documents = new StoredDocument?[1024];
@@ -340,6 +344,7 @@ internal sealed class Shard : IDisposable
         _freeLabels = free;
         _nextLabel = nextLabel;
         _documents = documents;
+        RebuildProjected();
     }
 
     private void EnsureCapacity(int label)
@@ -367,6 +372,7 @@ internal sealed class Shard : IDisposable
             _disposed = true;
             _store.Dispose();
             _index.Dispose();
+            _projected?.Index.Dispose();
         }
         finally
         {

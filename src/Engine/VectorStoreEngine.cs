@@ -292,8 +292,19 @@ public sealed partial class VectorStoreEngine : IDisposable
         {
             throw VectorStoreException.Invalid("shards", $"must be between 1 and 64, was {shards}.");
         }
+        var (projection, indexDimension, rescore, seed) = ResolveProjection(request, dimension);
+        int pcaSampleSize = request.PcaSampleSize ?? 1000;
+        if (pcaSampleSize < 2 || pcaSampleSize > 100_000)
+        {
+            throw VectorStoreException.Invalid("pcaSampleSize", $"must be between 2 and 100000, was {pcaSampleSize}.");
+        }
         return new CollectionSettings
         {
+            Projection = projection,
+            IndexDimension = indexDimension,
+            Rescore = rescore,
+            ProjectionSeed = seed,
+            PcaSampleSize = pcaSampleSize,
             Name = request.Name,
             Metric = metric,
             Encoder = encoderName,
@@ -303,6 +314,33 @@ public sealed partial class VectorStoreEngine : IDisposable
             EfConstruction = efConstruction,
             Shards = shards,
         };
+    }
+
+    private static (string Kind, int IndexDimension, bool Rescore, ulong Seed) ResolveProjection(CreateCollectionRequest request, int dimension)
+    {
+        string kind = request.Projection?.Trim().ToLowerInvariant() ?? ProjectionKinds.None;
+        if (kind is "")
+        {
+            kind = ProjectionKinds.None;
+        }
+        if (kind is not (ProjectionKinds.None or ProjectionKinds.Random or ProjectionKinds.Pca))
+        {
+            throw VectorStoreException.Invalid("projection", $"unknown projection '{request.Projection}'; use none, random or pca.");
+        }
+        if (kind == ProjectionKinds.None)
+        {
+            if (request.IndexDimension is { } d && d != dimension)
+            {
+                throw VectorStoreException.Invalid("indexDimension", $"without a projection the index dimension is the vector dimension ({dimension}), not {d}.");
+            }
+            return (kind, dimension, request.Rescore ?? false, 0);
+        }
+        int indexDimension = request.IndexDimension ?? Math.Max(1, dimension / 2);
+        if (indexDimension < 1 || indexDimension > dimension)
+        {
+            throw VectorStoreException.Invalid("indexDimension", $"must be between 1 and the vector dimension ({dimension}), was {indexDimension}.");
+        }
+        return (kind, indexDimension, request.Rescore ?? true, request.ProjectionSeed ?? 0x5EED);
     }
 
     private ITextEncoder? ResolveEncoder(CollectionSettings settings)

@@ -28,7 +28,33 @@ public sealed record CollectionSettings
     /// <summary>Number of shards; each has its own index and log, so a cluster can spread them later.</summary>
     public int Shards { get; init; } = 1;
 
+    /// <summary>
+    /// <c>none</c>, <c>random</c> or <c>pca</c>: the index holds vectors projected to <see cref="IndexDimension"/>
+    /// while the full vector stays stored for rescoring.
+    /// </summary>
+    public string Projection { get; init; } = ProjectionKinds.None;
+
+    /// <summary>Dimension of the vectors in the index; equals <see cref="Dimension"/> without a projection.</summary>
+    public int IndexDimension { get; init; }
+
+    /// <summary>Rescore the projected index's candidates with the full vectors (on by default when projecting).</summary>
+    public bool Rescore { get; init; } = true;
+
+    /// <summary>Seed of the random projection's Gaussian matrix, so every restart rebuilds the same matrix.</summary>
+    public ulong ProjectionSeed { get; init; }
+
+    /// <summary>PCA is fitted automatically when the collection first holds this many documents.</summary>
+    public int PcaSampleSize { get; init; } = 1000;
+
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>Projections a collection may use.</summary>
+public static class ProjectionKinds
+{
+    public const string None = "none";
+    public const string Random = "random";
+    public const string Pca = "pca";
 }
 
 /// <summary>Index kinds a collection may use.</summary>
@@ -59,6 +85,21 @@ public sealed record CreateCollectionRequest
     public int? EfConstruction { get; init; }
 
     public int? Shards { get; init; }
+
+    /// <summary><c>none</c> (default), <c>random</c> or <c>pca</c>.</summary>
+    public string? Projection { get; init; }
+
+    /// <summary>Index vector dimension with a projection; defaults to half the vector dimension.</summary>
+    public int? IndexDimension { get; init; }
+
+    /// <summary>Rescore projected candidates with the full vectors; defaults to true.</summary>
+    public bool? Rescore { get; init; }
+
+    /// <summary>Seed of the random projection; a fixed default when absent.</summary>
+    public ulong? ProjectionSeed { get; init; }
+
+    /// <summary>Documents a PCA projection waits for (and fits on); default 1000.</summary>
+    public int? PcaSampleSize { get; init; }
 }
 
 /// <summary>A collection as listings show it.</summary>

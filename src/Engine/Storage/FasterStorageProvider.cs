@@ -100,6 +100,26 @@ public sealed partial class FasterStorageProvider : IStorageProvider
         Directory.Delete(doomed, recursive: true);
     }
 
+    public byte[]? ReadCollectionFile(string collection, string name)
+    {
+        string path = Path.Combine(_root, collection, Path.GetFileName(name));
+        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+    }
+
+    public void WriteCollectionFile(string collection, string name, byte[] data)
+    {
+        string final = Path.Combine(_root, collection, Path.GetFileName(name));
+        string temp = final + TempSuffix;
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(data);
+            file.Flush(flushToDisk: true);
+        }
+        // Rename after fsync: readers see the old file or the whole new one, never a torn one.
+        File.Move(temp, final, overwrite: true);
+        FsyncDirectory(Path.GetDirectoryName(final)!);
+    }
+
     public IShardStore OpenShard(string collection, int shard) =>
         new FasterShardStore(Path.Combine(_root, collection, $"shard-{shard}"), _durability, _loggerFactory.CreateLogger<FasterShardStore>());
 

@@ -31,6 +31,13 @@ public interface IStorageProvider : IDisposable
     /// <summary>Removes the collection and frees its space. Its shard stores must be disposed first.</summary>
     void DeleteCollection(string collection);
 
+    /// <summary>Reads a small collection-level file (e.g. a fitted projection) written by <see cref="WriteCollectionFile"/>; null when absent.</summary>
+    byte[]? ReadCollectionFile(string collection, string name) => null;
+
+    /// <summary>Durably and atomically replaces a small collection-level file.</summary>
+    void WriteCollectionFile(string collection, string name, byte[] data) =>
+        throw new NotSupportedException($"{GetType().Name} cannot store collection files.");
+
     IShardStore OpenShard(string collection, int shard);
 
     /// <summary>Starts a snapshot file; nothing is visible until <see cref="IPendingFile.Commit"/>.</summary>

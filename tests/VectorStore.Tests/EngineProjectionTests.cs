@@ -1,0 +1,168 @@
+using VectorStore.Engine;
+using static VectorStore.Tests.StorageTestSupport;
+
+namespace VectorStore.Tests;
+
+/// <summary>Collections whose index holds projected vectors, rescored with the stored full vectors.</summary>
+public sealed class EngineProjectionTests
+{
+    private const int Dimension = 64;
+
+    /// <summary>Clustered data (what sentence embeddings look like): 40 centres, points scattered around them.</summary>
+    private static List<float[]> Clustered(int count, int seed)
+    {
+        var random = new Random(seed);
+        var centres = Enumerable.Range(0, 40).Select(_ => TestData.RandomVector(new Random(random.Next()), Dimension)).ToArray();
+        var result = new List<float[]>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var centre = centres[random.Next(centres.Length)];
+            var noise = TestData.RandomVector(random, Dimension);
+            result.Add([.. centre.Select((c, j) => c + 0.35f * noise[j])]);
+        }
+        return result;
+    }
+
+    private static async Task Upsert(VectorStoreEngine engine, string name, List<float[]> vectors, int from, int count)
+    {
+        for (int start = from; start < from + count; start += 100)
+        {
+            int n = Math.Min(100, from + count - start);
+            await engine.UpsertAsync(name, [.. Enumerable.Range(start, n).Select(i => new DocumentInput { Id = $"d{i}", Text = $"text {i}", Vector = vectors[i] })]);
+        }
+    }
+
+    private static Task Create(VectorStoreEngine engine, string name, string projection, int? indexDimension = null, int? pcaSampleSize = null, int shards = 1) =>
+        engine.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = name, Encoder = "none", Metric = "cosine", Dimension = Dimension, Projection = projection,
+            IndexDimension = indexDimension, PcaSampleSize = pcaSampleSize, Shards = shards,
+        });
+
+    /// <summary>Recall@10 of the projected search against an exact full-vector search, plus the score check.</summary>
+    private static async Task<double> Recall(VectorStoreEngine engine, string name, List<float[]> queries)
+    {
+        int found = 0;
+        foreach (var query in queries)
+        {
+            var exact = await engine.QueryAsync(name, new QueryRequest { Vector = query, K = 10, Exact = true });
+            var projected = await engine.QueryAsync(name, new QueryRequest { Vector = query, K = 10 });
+            var exactScores = exact.ToDictionary(h => h.Id, h => h.Score);
+            foreach (var hit in projected)
+            {
+                if (exactScores.TryGetValue(hit.Id, out float score))
+                {
+                    found++;
+                    // Rescored hits carry the full-vector score, not the projected one.
+                    Assert.Equal(score, hit.Score, 1e-5f);
+                }
+            }
+        }
+        return found / (10.0 * queries.Count);
+    }
+
+    private static async Task<string[]> Answers(VectorStoreEngine engine, string name, List<float[]> queries)
+    {
+        var lines = new List<string>();
+        foreach (var query in queries)
+        {
+            var hits = await engine.QueryAsync(name, new QueryRequest { Vector = query, K = 10 });
+            lines.Add(string.Join(",", hits.Select(h => $"{h.Id}:{h.Score:R}")));
+        }
+        return [.. lines];
+    }
+
+    [Fact]
+    public async Task RandomProjectionRescoredKeepsRecallAtHalfDimensionAndSurvivesRestart()
+    {
+        using var folder = new TestData.TempFolder();
+        var all = Clustered(2050, 1);
+        var vectors = all[..2000];
+        var queries = all[2000..]; // held out: same clusters, not in the collection
+        string[] before;
+        using (var engine = Open(folder.Path))
+        {
+            await Create(engine, "rp", "random", shards: 2);
+            var settings = engine.GetCollection("rp").Settings;
+            Assert.Equal("random", settings.Projection);
+            Assert.Equal(Dimension / 2, settings.IndexDimension);
+            Assert.True(settings.Rescore);
+            await Upsert(engine, "rp", vectors, 0, vectors.Count);
+            double recall = await Recall(engine, "rp", queries);
+            Assert.True(recall >= 0.95, $"recall {recall}");
+            // Full vectors stay retrievable at full dimension.
+            Assert.Equal(Dimension, engine.GetDocument("rp", "d3", includeVector: true).Vector!.Length);
+            before = await Answers(engine, "rp", queries);
+            await engine.CheckpointAsync(force: true);
+            await Upsert(engine, "rp", vectors, 0, 10); // a log tail after the checkpoint
+        }
+        using (var engine = Open(folder.Path))
+        {
+            Assert.Equal(2000, engine.GetCollection("rp").DocumentCount);
+            Assert.Equal(before, await Answers(engine, "rp", queries));
+        }
+    }
+
+    [Fact]
+    public async Task PcaFitsAtSampleSizeIsPersistedAndGivesIdenticalResultsAfterReopen()
+    {
+        using var folder = new TestData.TempFolder();
+        var all = Clustered(1240, 3);
+        var vectors = all[..1200];
+        var queries = all[1200..];
+        string[] before;
+        using (var engine = Open(folder.Path))
+        {
+            await Create(engine, "pca", "pca", indexDimension: 32, pcaSampleSize: 600);
+            await Upsert(engine, "pca", vectors, 0, 500);
+            // Not fitted yet: searches are exact over the full vectors.
+            Assert.False(File.Exists(Path.Combine(folder.Path, "collections", "pca", "projection.bin")));
+            Assert.Equal(1.0, await Recall(engine, "pca", queries));
+            await Upsert(engine, "pca", vectors, 500, 700);
+            Assert.True(File.Exists(Path.Combine(folder.Path, "collections", "pca", "projection.bin")));
+            double recall = await Recall(engine, "pca", queries);
+            Assert.True(recall >= 0.95, $"recall {recall}");
+            before = await Answers(engine, "pca", queries);
+        }
+        using (var engine = Open(folder.Path))
+        {
+            Assert.Equal(before, await Answers(engine, "pca", queries));
+        }
+    }
+
+    [Fact]
+    public async Task RefitOnDemandRebuildsFromFullVectorsAndDeletesStayDeleted()
+    {
+        using var folder = new TestData.TempFolder();
+        var vectors = Clustered(400, 5);
+        using var engine = Open(folder.Path);
+        await Create(engine, "pca", "pca");
+        await Create(engine, "rp", "random");
+        await Upsert(engine, "pca", vectors, 0, 400);
+        Assert.Equal(400, await engine.RefitProjectionAsync("pca"));
+        await engine.DeleteDocumentAsync("pca", "d7");
+        await engine.UpsertAsync("pca", [new DocumentInput { Id = "d8", Vector = vectors[9] }]);
+        var hits = await engine.QueryAsync("pca", new QueryRequest { Vector = vectors[7], K = 5 });
+        Assert.DoesNotContain(hits, h => h.Id == "d7");
+        hits = await engine.QueryAsync("pca", new QueryRequest { Vector = vectors[9], K = 2 });
+        Assert.Equal(["d8", "d9"], hits.Select(h => h.Id).Order());
+        Assert.Equal(399, engine.GetCollection("pca").DocumentCount);
+        var error = await Assert.ThrowsAsync<VectorStoreException>(() => engine.RefitProjectionAsync("rp"));
+        Assert.Equal("projection", error.Field);
+    }
+
+    [Theory]
+    [InlineData("random", 65, "indexDimension")]
+    [InlineData("random", 0, "indexDimension")]
+    [InlineData("svd", null, "projection")]
+    [InlineData("none", 32, "indexDimension")]
+    public async Task BadProjectionOptionsAreRefusedNamingTheField(string projection, int? indexDimension, string field)
+    {
+        using var folder = new TestData.TempFolder();
+        using var engine = Open(folder.Path);
+        var error = await Assert.ThrowsAsync<VectorStoreException>(() => Create(engine, "bad", projection, indexDimension));
+        Assert.Equal(ErrorCode.InvalidArgument, error.Code);
+        Assert.Equal(field, error.Field);
+        Assert.Empty(engine.ListCollections());
+    }
+}
