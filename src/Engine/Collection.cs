@@ -45,7 +45,7 @@ internal sealed partial class Collection : IDisposable
 
     public long Count => _shards.Sum(s => (long)s.Count);
 
-    public CollectionInfo Info => new(Settings, Count);
+    public CollectionInfo Info => new(Settings, Count, Projection is not null);
 
     internal IReadOnlyList<Shard> Shards => _shards;
 

@@ -108,7 +108,7 @@ public sealed partial class VectorStoreEngine : IDisposable
             }
             _logger.LogInformation("Created collection {Collection} ({Metric}, dimension {Dimension}, encoder {Encoder}, index {Index})",
                 settings.Name, settings.Metric.ToWireName(), settings.Dimension, settings.Encoder ?? "none", settings.Index);
-            return Task.FromResult(new CollectionInfo(settings, 0));
+            return Task.FromResult(_collections[settings.Name].Info);
         }
     }
 

@@ -114,6 +114,32 @@ public abstract class ClientContractTests : IDisposable
         await AssertRefused(VectorStoreErrorCode.InvalidArgument, "index", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Index = "btree" }));
     }
 
+    [Fact]
+    public async Task Projected_collection_reports_its_projection_and_searches_with_full_vector_scores()
+    {
+        string name = NewName();
+        var created = await Client.CreateCollectionAsync(name, new CollectionOptions { Encoder = "none", Dimension = 32, Projection = "random", IndexDimension = 12 });
+        Assert.Equal("random", created.Projection);
+        Assert.Equal(12, created.IndexDimension);
+        Assert.True(created.Rescore);
+        Assert.True(created.ProjectionReady);
+        var random = new Random(11);
+        var vectors = Enumerable.Range(0, 60).Select(_ => Enumerable.Range(0, 32).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToArray();
+        await Client.UpsertAsync(name, vectors.Select((v, i) => new DocumentWrite { Id = $"v{i}", Vector = v }));
+        var exact = await Client.QueryAsync(name, new SearchQuery { Vector = vectors[5], K = 3, Exact = true });
+        var projected = await Client.QueryAsync(name, new SearchQuery { Vector = vectors[5], K = 3 });
+        Assert.Equal("v5", projected[0].Id);
+        Assert.Equal(exact.Select(h => (h.Id, h.Score)), projected.Select(h => (h.Id, h.Score)));
+
+        var pca = await Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 32, Projection = "pca" });
+        Assert.Equal(16, pca.IndexDimension);
+        Assert.Equal(1000, pca.PcaSampleSize);
+        Assert.False(pca.ProjectionReady);
+
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "indexDimension", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Projection = "random", IndexDimension = 9 }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "projection", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Projection = "svd" }));
+    }
+
     // ---------------------------------------------------------------- documents
 
     [Fact]

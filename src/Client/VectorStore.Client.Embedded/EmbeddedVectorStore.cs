@@ -54,6 +54,11 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             M = options?.M,
             EfConstruction = options?.EfConstruction,
             Shards = options?.Shards,
+            Projection = options?.Projection,
+            IndexDimension = options?.IndexDimension,
+            Rescore = options?.Rescore,
+            PcaSampleSize = options?.PcaSampleSize,
+            ProjectionSeed = options?.ProjectionSeed,
         };
         return Run(async () => ToDescription(await Engine.CreateCollectionAsync(request, cancellationToken)), cancellationToken);
     }
@@ -261,7 +266,8 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             Metric.L2 => DistanceMetric.L2,
             _ => DistanceMetric.Cosine,
         };
-        return new CollectionDescription(s.Name, metric, s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt);
+        return new CollectionDescription(s.Name, metric, s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt,
+            s.Projection, s.IndexDimension > 0 ? s.IndexDimension : s.Dimension, s.Projection != ProjectionKinds.None && s.Rescore, s.PcaSampleSize, info.ProjectionReady);
     }
 
     /// <inheritdoc />

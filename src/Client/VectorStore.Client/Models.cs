@@ -29,6 +29,24 @@ public sealed record CollectionOptions
     public int? EfConstruction { get; init; }
 
     public int? Shards { get; init; }
+
+    /// <summary>
+    /// <c>none</c> (default), <c>random</c> or <c>pca</c>: the index holds vectors projected to <see cref="IndexDimension"/>,
+    /// and the stored full vectors rescore the candidates.
+    /// </summary>
+    public string? Projection { get; init; }
+
+    /// <summary>Dimension of the index vectors; defaults to half the vector dimension when projecting.</summary>
+    public int? IndexDimension { get; init; }
+
+    /// <summary>Rescore projected candidates with the full vectors (default true when projecting).</summary>
+    public bool? Rescore { get; init; }
+
+    /// <summary><c>pca</c>: documents to wait for and fit on (default 1000).</summary>
+    public int? PcaSampleSize { get; init; }
+
+    /// <summary><c>random</c>: seed of the Gaussian matrix.</summary>
+    public ulong? ProjectionSeed { get; init; }
 }
 
 /// <summary>A collection's settings and size.</summary>
@@ -42,7 +60,12 @@ public sealed record CollectionDescription(
     int EfConstruction,
     int Shards,
     long DocumentCount,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string Projection = "none",
+    int IndexDimension = 0,
+    bool Rescore = false,
+    int PcaSampleSize = 0,
+    bool ProjectionReady = false);
 
 /// <summary>
 /// A document to write. Text is embedded by the collection's encoder unless a vector is given. Metadata

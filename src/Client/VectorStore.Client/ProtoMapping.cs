@@ -38,7 +38,12 @@ internal static class ProtoMapping
         info.EfConstruction,
         info.Shards,
         info.DocumentCount,
-        DateTimeOffset.TryParse(info.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : default);
+        DateTimeOffset.TryParse(info.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : default,
+        string.IsNullOrEmpty(info.Projection) ? "none" : info.Projection,
+        info.IndexDimension > 0 ? info.IndexDimension : info.Dimension,
+        info.Rescore,
+        info.PcaSampleSize,
+        info.ProjectionReady);
 
     public static Proto.DocumentInput ToProto(DocumentWrite document, int index)
     {

@@ -98,6 +98,26 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
             {
                 request.Shards = shards;
             }
+            if (options.Projection is not null)
+            {
+                request.Projection = options.Projection;
+            }
+            if (options.IndexDimension is { } indexDimension)
+            {
+                request.IndexDimension = indexDimension;
+            }
+            if (options.Rescore is { } rescore)
+            {
+                request.Rescore = rescore;
+            }
+            if (options.PcaSampleSize is { } pcaSampleSize)
+            {
+                request.PcaSampleSize = pcaSampleSize;
+            }
+            if (options.ProjectionSeed is { } seed)
+            {
+                request.ProjectionSeed = seed;
+            }
         }
         return Call(async o => ProtoMapping.FromProto(await _collections.CreateAsync(request, o)), cancellationToken);
     }

@@ -103,7 +103,10 @@ public sealed record CreateCollectionRequest
 }
 
 /// <summary>A collection as listings show it.</summary>
-public sealed record CollectionInfo(CollectionSettings Settings, long DocumentCount);
+/// <param name="Settings">What the collection was created with.</param>
+/// <param name="DocumentCount">Documents it holds.</param>
+/// <param name="ProjectionReady">True when the index holds projected vectors (false for no projection, or a PCA not fitted yet).</param>
+public sealed record CollectionInfo(CollectionSettings Settings, long DocumentCount, bool ProjectionReady = false);
 
 /// <summary>A document to upsert. Text is embedded by the collection's encoder unless a vector is given.</summary>
 public sealed record DocumentInput

@@ -24,6 +24,11 @@ internal static class ProtoMapping
         Shards = info.Settings.Shards,
         DocumentCount = info.DocumentCount,
         CreatedAt = info.Settings.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+        Projection = info.Settings.Projection,
+        IndexDimension = info.Settings.IndexDimension > 0 ? info.Settings.IndexDimension : info.Settings.Dimension,
+        Rescore = info.Settings.Projection != ProjectionKinds.None && info.Settings.Rescore,
+        PcaSampleSize = info.Settings.PcaSampleSize,
+        ProjectionReady = info.ProjectionReady,
     };
 
     public static CreateCollectionRequest ToEngine(this V1.CreateCollectionRequest request) => new()
@@ -36,6 +41,11 @@ internal static class ProtoMapping
         M = request.HasM ? request.M : null,
         EfConstruction = request.HasEfConstruction ? request.EfConstruction : null,
         Shards = request.HasShards ? request.Shards : null,
+        Projection = request.HasProjection ? request.Projection : null,
+        IndexDimension = request.HasIndexDimension ? request.IndexDimension : null,
+        Rescore = request.HasRescore ? request.Rescore : null,
+        PcaSampleSize = request.HasPcaSampleSize ? request.PcaSampleSize : null,
+        ProjectionSeed = request.HasProjectionSeed ? request.ProjectionSeed : null,
     };
 
     public static DocumentInput ToEngine(this V1.DocumentInput document, int index) => new()

@@ -32,6 +32,12 @@ public static class RestApi
         collections.MapGet("/{name}", (string name, VectorStoreEngine engine) => TypedResults.Ok(CollectionDto.From(engine.GetCollection(name))))
             .WithSummary("A collection's settings and document count.");
 
+        collections.MapPost("/{name}/projection/refit", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        {
+            int fitted = await engine.RefitProjectionAsync(name, cancellationToken);
+            return TypedResults.Ok(new RefitDto(fitted, CollectionDto.From(engine.GetCollection(name))));
+        }).WithSummary("Refit a pca collection's projection on its stored full vectors and rebuild its index.");
+
         collections.MapDelete("/{name}", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
         {
             await engine.DeleteCollectionAsync(name, cancellationToken);

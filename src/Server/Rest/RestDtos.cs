@@ -15,7 +15,12 @@ public sealed record CreateCollectionBody(
     string? Index = null,
     int? M = null,
     int? EfConstruction = null,
-    int? Shards = null)
+    int? Shards = null,
+    string? Projection = null,
+    int? IndexDimension = null,
+    bool? Rescore = null,
+    int? PcaSampleSize = null,
+    ulong? ProjectionSeed = null)
 {
     internal CreateCollectionRequest ToRequest(string name) => new()
     {
@@ -27,6 +32,11 @@ public sealed record CreateCollectionBody(
         M = M,
         EfConstruction = EfConstruction,
         Shards = Shards,
+        Projection = Projection,
+        IndexDimension = IndexDimension,
+        Rescore = Rescore,
+        PcaSampleSize = PcaSampleSize,
+        ProjectionSeed = ProjectionSeed,
     };
 }
 
@@ -40,7 +50,12 @@ public sealed record CollectionDto(
     int EfConstruction,
     int Shards,
     long DocumentCount,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    string Projection = ProjectionKinds.None,
+    int IndexDimension = 0,
+    bool Rescore = false,
+    int PcaSampleSize = 0,
+    bool ProjectionReady = false)
 {
     internal static CollectionDto From(CollectionInfo info) => new(
         info.Settings.Name,
@@ -52,8 +67,20 @@ public sealed record CollectionDto(
         info.Settings.EfConstruction,
         info.Settings.Shards,
         info.DocumentCount,
-        info.Settings.CreatedAt);
+        info.Settings.CreatedAt,
+        info.Settings.Projection,
+        EffectiveIndexDimension(info.Settings),
+        info.Settings.Projection != ProjectionKinds.None && info.Settings.Rescore,
+        info.Settings.PcaSampleSize,
+        info.ProjectionReady);
+
+    // Collections created before projections existed have no index dimension stored.
+    internal static int EffectiveIndexDimension(CollectionSettings settings) =>
+        settings.IndexDimension > 0 ? settings.IndexDimension : settings.Dimension;
 }
+
+/// <summary>Answer of <c>POST /collections/{name}/projection/refit</c>: vectors the PCA was fitted on, and the collection.</summary>
+public sealed record RefitDto(int SampleSize, CollectionDto Collection);
 
 public sealed record CollectionListDto(IReadOnlyList<CollectionDto> Collections);
 
