@@ -85,8 +85,9 @@ internal sealed partial class Shard
     {
         int k = destination.Length;
         bool rescore = _settings.Rescore;
-        // Enough candidates that the full-vector rescoring can repair the projection's reordering.
-        int candidates = rescore ? Math.Max(k * 4, 40) : k;
+        // Enough candidates that the full-vector rescoring can repair the projection's reordering; a query's ef
+        // raises the count (random projections need many more than PCA, see notes/encoder.md).
+        int candidates = rescore ? Math.Max(Math.Max(k * 4, 40), parameters.Ef) : k;
         var projectedQuery = ArrayPool<float>.Shared.Rent(projected.Projection.OutputDimension);
         var hits = ArrayPool<Neighbor>.Shared.Rent(candidates);
         var vector = ArrayPool<float>.Shared.Rent(_index.Dimension);

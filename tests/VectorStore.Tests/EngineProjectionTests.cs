@@ -1,10 +1,11 @@
 using VectorStore.Engine;
+using Xunit.Abstractions;
 using static VectorStore.Tests.StorageTestSupport;
 
 namespace VectorStore.Tests;
 
 /// <summary>Collections whose index holds projected vectors, rescored with the stored full vectors.</summary>
-public sealed class EngineProjectionTests
+public sealed class EngineProjectionTests(ITestOutputHelper output)
 {
     private const int Dimension = 64;
 
@@ -40,13 +41,13 @@ public sealed class EngineProjectionTests
         });
 
     /// <summary>Recall@10 of the projected search against an exact full-vector search, plus the score check.</summary>
-    private static async Task<double> Recall(VectorStoreEngine engine, string name, List<float[]> queries)
+    private static async Task<double> Recall(VectorStoreEngine engine, string name, List<float[]> queries, int? ef = null)
     {
         int found = 0;
         foreach (var query in queries)
         {
             var exact = await engine.QueryAsync(name, new QueryRequest { Vector = query, K = 10, Exact = true });
-            var projected = await engine.QueryAsync(name, new QueryRequest { Vector = query, K = 10 });
+            var projected = await engine.QueryAsync(name, new QueryRequest { Vector = query, K = 10, Ef = ef });
             var exactScores = exact.ToDictionary(h => h.Id, h => h.Score);
             foreach (var hit in projected)
             {
@@ -89,7 +90,10 @@ public sealed class EngineProjectionTests
             Assert.True(settings.Rescore);
             await Upsert(engine, "rp", vectors, 0, vectors.Count);
             double recall = await Recall(engine, "rp", queries);
+            output.WriteLine($"random 64->32, 2 shards, 2000 docs: recall@10 {recall:F3}");
             Assert.True(recall >= 0.95, $"recall {recall}");
+            // ef raises the candidate count; with every document a candidate, rescoring gives the exact answer.
+            Assert.Equal(1.0, await Recall(engine, "rp", queries, ef: 2000));
             // Full vectors stay retrievable at full dimension.
             Assert.Equal(Dimension, engine.GetDocument("rp", "d3", includeVector: true).Vector!.Length);
             before = await Answers(engine, "rp", queries);
@@ -121,6 +125,7 @@ public sealed class EngineProjectionTests
             await Upsert(engine, "pca", vectors, 500, 700);
             Assert.True(File.Exists(Path.Combine(folder.Path, "collections", "pca", "projection.bin")));
             double recall = await Recall(engine, "pca", queries);
+            output.WriteLine($"pca 64->32, 1200 docs: recall@10 {recall:F3}");
             Assert.True(recall >= 0.95, $"recall {recall}");
             before = await Answers(engine, "pca", queries);
         }
@@ -149,6 +154,32 @@ public sealed class EngineProjectionTests
         Assert.Equal(399, engine.GetCollection("pca").DocumentCount);
         var error = await Assert.ThrowsAsync<VectorStoreException>(() => engine.RefitProjectionAsync("rp"));
         Assert.Equal("projection", error.Field);
+    }
+
+    [ModelFact(TestModels.Small)]
+    public async Task PcaAtHalfDimensionKeepsRecallOnRealEmbeddings()
+    {
+        // vs-encoder-small held-out pairs: long texts are the documents, short texts the queries.
+        var pairs = TestModels.ReadJsonLines(Path.Combine(TestModels.Folder(TestModels.Small), "heldout_pairs.jsonl"))
+            .Take(600).Select(p => (Short: p.GetProperty("short").GetString()!, Long: p.GetProperty("long").GetString()!)).ToArray();
+        var encoder = TestModels.Encoder(TestModels.Small);
+        var documents = await encoder.EmbedAsync([.. pairs.Select(p => p.Long)]);
+        var queries = await encoder.EmbedAsync([.. pairs.Take(100).Select(p => p.Short)]);
+        using var folder = new TestData.TempFolder();
+        using var engine = Open(folder.Path);
+        await engine.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = "real", Encoder = "none", Metric = "cosine", Dimension = encoder.Dimension, Projection = "pca", PcaSampleSize = 600,
+        });
+        for (int start = 0; start < documents.Length; start += 100)
+        {
+            await engine.UpsertAsync("real", [.. Enumerable.Range(start, 100).Select(i => new DocumentInput { Id = $"d{i}", Vector = documents[i] })]);
+        }
+        Assert.True(engine.GetCollection("real").ProjectionReady);
+        Assert.Equal(encoder.Dimension / 2, engine.GetCollection("real").Settings.IndexDimension);
+        double recall = await Recall(engine, "real", [.. queries]);
+        output.WriteLine($"pca {encoder.Dimension}->{encoder.Dimension / 2}, 600 vs-encoder-small documents, 100 queries: recall@10 {recall:F3}");
+        Assert.True(recall >= 0.95, $"recall {recall}");
     }
 
     [Theory]
