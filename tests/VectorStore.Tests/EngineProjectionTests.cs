@@ -1,3 +1,4 @@
+using VectorStore.Embedding.Onnx;
 using VectorStore.Engine;
 using Xunit.Abstractions;
 using static VectorStore.Tests.StorageTestSupport;
@@ -162,7 +163,8 @@ public sealed class EngineProjectionTests(ITestOutputHelper output)
         // vs-encoder-small held-out pairs: long texts are the documents, short texts the queries.
         var pairs = TestModels.ReadJsonLines(Path.Combine(TestModels.Folder(TestModels.Small), "heldout_pairs.jsonl"))
             .Take(600).Select(p => (Short: p.GetProperty("short").GetString()!, Long: p.GetProperty("long").GetString()!)).ToArray();
-        var encoder = TestModels.Encoder(TestModels.Small);
+        // Its own encoder, not the shared one: OnnxEncoderTests counts the shared encoder's inference runs in parallel.
+        using var encoder = OnnxTextEncoder.Load(TestModels.Small, TestModels.Folder(TestModels.Small), new EncoderOptions { IntraOpThreads = 2 });
         var documents = await encoder.EmbedAsync([.. pairs.Select(p => p.Long)]);
         var queries = await encoder.EmbedAsync([.. pairs.Take(100).Select(p => p.Short)]);
         using var folder = new TestData.TempFolder();
