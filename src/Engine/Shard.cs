@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using VectorStore.Engine.Filtering;
 using VectorStore.Engine.Storage;
 using VectorStore.Index;
+using VectorStore.Index.Hnsw;
 
 namespace VectorStore.Engine;
 
@@ -23,9 +24,37 @@ internal sealed class Shard : IDisposable
     {
         _index = index;
         _store = store;
+        // Replay the log into the maps first and build the index once at the end, in parallel when it can.
+        var pending = new Dictionary<int, float[]>();
         foreach (var record in store.Replay())
         {
-            Apply(record);
+            Apply(record, pending);
+        }
+        LoadIndex(pending);
+    }
+
+    private void LoadIndex(Dictionary<int, float[]> pending)
+    {
+        if (pending.Count == 0)
+        {
+            return;
+        }
+        if (_index is HnswIndex hnsw)
+        {
+            var labels = new int[pending.Count];
+            var vectors = new float[pending.Count * _index.Dimension];
+            int i = 0;
+            foreach (var (label, vector) in pending)
+            {
+                labels[i] = label;
+                vector.CopyTo(vectors, i++ * _index.Dimension);
+            }
+            hnsw.UpsertBatch(labels, vectors);
+            return;
+        }
+        foreach (var (label, vector) in pending)
+        {
+            _index.Upsert(label, vector);
         }
     }
 
@@ -74,16 +103,55 @@ internal sealed class Shard : IDisposable
         return _index.TryGetVector(label, vector) ? vector : null;
     }
 
-    public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter) =>
-        _index.Search(query, destination, parameters, filter is null ? null : new DocumentFilter(this, filter));
+    public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter)
+    {
+        if (filter is null)
+        {
+            return _index.Search(query, destination, parameters);
+        }
+        // Planner: a very selective filter is answered by the exact filtered scan (distances for matches only).
+        if (!parameters.Exact && _index.Kind != IndexKinds.Exact
+            && QueryPlanner.PreferExactScan(this, filter, QueryPlanner.EffectiveEf(parameters.Ef, destination.Length), out _))
+        {
+            parameters = parameters with { Exact = true };
+        }
+        return _index.Search(query, destination, parameters, new DocumentFilter(this, filter));
+    }
 
-    private void Apply(StorageRecord record)
+    /// <summary>Fraction of documents passing <paramref name="filter"/>, measured on up to <paramref name="sampleSize"/> evenly spaced labels.</summary>
+    public double EstimateSelectivity(MetadataFilter filter, int sampleSize)
+    {
+        var documents = _documents;
+        int end = Math.Min(Volatile.Read(ref _nextLabel), documents.Length);
+        int step = Math.Max(1, end / sampleSize);
+        int sampled = 0;
+        int matched = 0;
+        for (int label = 0; label < end; label += step)
+        {
+            if (documents[label] is { } document)
+            {
+                sampled++;
+                matched += filter.Matches(document.Metadata) ? 1 : 0;
+            }
+        }
+        return sampled == 0 ? 0 : (double)matched / sampled;
+    }
+
+    /// <summary>Applies one record; during replay (<paramref name="pending"/> set) vectors are collected instead of indexed.</summary>
+    private void Apply(StorageRecord record, Dictionary<int, float[]>? pending = null)
     {
         if (record.Kind == RecordKind.Delete)
         {
             if (_labels.TryRemove(record.Id, out int removed))
             {
-                _index.Remove(removed);
+                if (pending is null)
+                {
+                    _index.Remove(removed);
+                }
+                else
+                {
+                    pending.Remove(removed);
+                }
                 _documents[removed] = null;
                 _freeLabels.Push(removed);
             }
@@ -95,7 +163,15 @@ internal sealed class Shard : IDisposable
         }
         EnsureCapacity(label);
         // Vector first, then document, then id: a reader that finds the id always finds both.
-        _index.Upsert(label, record.Vector ?? throw new InvalidDataException($"Upsert record for {record.Id} has no vector."));
+        var vector = record.Vector ?? throw new InvalidDataException($"Upsert record for {record.Id} has no vector.");
+        if (pending is null)
+        {
+            _index.Upsert(label, vector);
+        }
+        else
+        {
+            pending[label] = vector;
+        }
         _documents[label] = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty);
         _labels[record.Id] = label;
     }
