@@ -16,7 +16,7 @@ var dim = new Option<int>("--dim") { Description = "Dimension of --random vector
 var queryCount = new Option<int>("--query-count") { Description = "Queries generated with --random.", DefaultValueFactory = _ => 1000 };
 var m = new Option<int>("--m") { Description = "HNSW M (both libraries).", DefaultValueFactory = _ => 16 };
 var efConstruction = new Option<int>("--ef-construction") { Description = "HNSW efConstruction (both libraries).", DefaultValueFactory = _ => 200 };
-var efs = new Option<string>("--ef") { Description = "Comma-separated ef sweep.", DefaultValueFactory = _ => "16,32,64,128,256,512" };
+var efs = new Option<string>("--ef") { Description = "Comma-separated ef sweep.", DefaultValueFactory = _ => "10,12,16,24,32,48,64,128,256,512" };
 var threads = new Option<int>("--threads") { Description = "Threads for building and the all-cores pass.", DefaultValueFactory = _ => Environment.ProcessorCount };
 var minQueries = new Option<int>("--min-queries") { Description = "Each ef setting runs at least this many queries (the query set repeated).", DefaultValueFactory = _ => 2000 };
 var hnswlib = new Option<string?>("--hnswlib-bin") { Description = "Path of the compiled hnswlib harness (run-ann.sh builds it); omit to skip the baseline." };

@@ -217,7 +217,7 @@ public sealed class HnswIndex : IVectorIndex
             }
             if (entry >= 0)
             {
-                Link<TDistance>(label, level, entry, maxLevel, scratch);
+                Link<TDistance>(label, level, entry, maxLevel, fresh: true, scratch);
                 if (level > maxLevel)
                 {
                     lock (_entryLock)
@@ -240,7 +240,7 @@ public sealed class HnswIndex : IVectorIndex
             int maxLevel = _maxLevel;
             if (entry >= 0)
             {
-                Link<TDistance>(label, _levels[label], entry, maxLevel, scratch);
+                Link<TDistance>(label, _levels[label], entry, maxLevel, fresh: false, scratch);
             }
         }
         if (before != Live)
@@ -258,7 +258,7 @@ public sealed class HnswIndex : IVectorIndex
     }
 
     /// <summary>Connects <paramref name="node"/> (already holding its vector and level) into every layer up to <paramref name="level"/>.</summary>
-    private void Link<TDistance>(int node, int level, int entry, int maxLevel, SearchScratch scratch) where TDistance : struct, IDistance
+    private void Link<TDistance>(int node, int level, int entry, int maxLevel, bool fresh, SearchScratch scratch) where TDistance : struct, IDistance
     {
         ref float q = ref _vectors.GetRef(node);
         int dimension = Dimension;
@@ -282,7 +282,25 @@ public sealed class HnswIndex : IVectorIndex
 
             int v = LockNode(node);
             var list = ListSpan(node, layer);
-            list[0] = selected;
+            // A fresh node may already have links that concurrent inserts added while we searched: keep them
+            // after our own choice while there is room. An update replaces its old neighbourhood outright.
+            int kept = 0;
+            if (fresh)
+            {
+                int capacity = layer == 0 ? _m0 : _m;
+                int existing = list[0];
+                var extras = scratch.PruneSelected;
+                for (int i = 0; i < existing && selected + kept < capacity; i++)
+                {
+                    int link = list[1 + i];
+                    if (!scratch.Selected.AsSpan(0, selected).Contains(link))
+                    {
+                        extras[kept++] = link;
+                    }
+                }
+                extras.AsSpan(0, kept).CopyTo(list[(1 + selected)..]);
+            }
+            list[0] = selected + kept;
             scratch.Selected.AsSpan(0, selected).CopyTo(list[1..]);
             UnlockNode(node, v);
 
