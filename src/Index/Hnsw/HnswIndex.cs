@@ -63,6 +63,7 @@ public sealed class HnswIndex : IVectorIndex
     private int _highWater;
     private int _count;
     private int _deleted;
+    private int _freed; // slots freed by compaction and not reused yet: stale links may still lead to them
     private long _upperBytes;
     private int _compacting;
     private Task _backgroundCompaction = Task.CompletedTask;
@@ -191,6 +192,10 @@ public sealed class HnswIndex : IVectorIndex
         scratch.EnsureLinks(_m0);
         if (_levels[label] < 0)
         {
+            if (label < _links0.Length / _stride0 && _links0[label * _stride0] != 0 && Volatile.Read(ref _freed) > 0)
+            {
+                Interlocked.Decrement(ref _freed); // a compacted slot comes back (its old layer-0 list is non-empty)
+            }
             int level = RandomLevel();
             int v = LockNode(label);
             _links0[label * _stride0] = 0;
@@ -593,6 +598,7 @@ public sealed class HnswIndex : IVectorIndex
                 _levels[id] = -1;
                 _state[id] = Absent;
                 UnlockNode(id, v);
+                Interlocked.Increment(ref _freed);
                 Interlocked.Decrement(ref _deleted);
                 freed++;
             }
@@ -698,7 +704,9 @@ public sealed class HnswIndex : IVectorIndex
         {
             GreedyStep<TDistance>(ref q, ref current, ref currentDistance, layer, scratch);
         }
-        SearchLayer<TDistance>(ref q, current, currentDistance, 0, ef, scratch, query: true, filter, exclude: -1);
+        // With no tombstones, freed slots or filter every reachable node is acceptable: skip the per-node checks.
+        bool everyNode = filter is null && Volatile.Read(ref _deleted) == 0 && Volatile.Read(ref _freed) == 0;
+        SearchLayer<TDistance>(ref q, current, currentDistance, 0, ef, scratch, query: !everyNode, filter, exclude: -1);
         var results = scratch.Results;
         while (results.Count > destination.Length)
         {
@@ -805,7 +813,7 @@ public sealed class HnswIndex : IVectorIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Accept(int id, bool query, ILabelFilter? filter, int exclude) => query
         ? _state[id] == Live && (filter is null || filter.Allows(id))
-        : id != exclude && _levels[id] >= 0;
+        : id != exclude && (exclude < 0 || _levels[id] >= 0);
 
     /// <summary>Moves the results heap into the candidate arrays, closest first.</summary>
     private static int DrainAscending(MaxHeap results, SearchScratch scratch)
@@ -983,7 +991,7 @@ public sealed class HnswIndex : IVectorIndex
                 BinaryPrimitives.WriteInt32LittleEndian(header[32..], _maxLevel);
                 BinaryPrimitives.WriteInt32LittleEndian(header[36..], _count);
                 BinaryPrimitives.WriteInt32LittleEndian(header[40..], _deleted);
-                BinaryPrimitives.WriteInt32LittleEndian(header[44..], 0);
+                BinaryPrimitives.WriteInt32LittleEndian(header[44..], _freed);
                 stream.Write(header);
                 stream.Write(_state.AsSpan(0, end));
                 stream.Write(MemoryMarshal.AsBytes(_levels.AsSpan(0, end)));
@@ -1034,6 +1042,7 @@ public sealed class HnswIndex : IVectorIndex
         index._maxLevel = BinaryPrimitives.ReadInt32LittleEndian(header[32..]);
         index._count = BinaryPrimitives.ReadInt32LittleEndian(header[36..]);
         index._deleted = BinaryPrimitives.ReadInt32LittleEndian(header[40..]);
+        index._freed = BinaryPrimitives.ReadInt32LittleEndian(header[44..]);
         index._highWater = end;
         stream.ReadExactly(index._state.AsSpan(0, end));
         stream.ReadExactly(MemoryMarshal.AsBytes(index._levels.AsSpan(0, end)));

@@ -8,18 +8,19 @@ namespace VectorStore.Index.Hnsw;
 /// </summary>
 internal sealed class VisitedList
 {
-    private int[] _stamps = [];
-    private int _epoch;
+    // 16-bit stamps: half the cache footprint of ints on large graphs; the array is cleared once every 65,535 searches.
+    private ushort[] _stamps = [];
+    private ushort _epoch;
 
     /// <summary>Starts a new search over ids below <paramref name="capacity"/>.</summary>
     public void Begin(int capacity)
     {
         if (_stamps.Length < capacity)
         {
-            _stamps = new int[Math.Max(capacity, _stamps.Length * 2)];
+            _stamps = new ushort[Math.Max(capacity, _stamps.Length * 2)];
             _epoch = 0;
         }
-        if (++_epoch == int.MaxValue)
+        if (++_epoch == ushort.MaxValue)
         {
             Array.Clear(_stamps);
             _epoch = 1;
@@ -30,7 +31,7 @@ internal sealed class VisitedList
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryVisit(int id)
     {
-        ref int stamp = ref _stamps[id];
+        ref ushort stamp = ref _stamps[id];
         if (stamp == _epoch)
         {
             return false;
