@@ -2,6 +2,7 @@ using System.CommandLine;
 using VectorStore.Benchmarks;
 
 var root = new RootCommand("VectorStore benchmarks: every number is printed beside a baseline measured in the same run.");
+root.Subcommands.Add(IngestBenchmark.CreateCommand());
 
 var exactVectors = new Option<int>("--vectors") { Description = "Vectors to scan.", DefaultValueFactory = _ => 100_000 };
 var exactDim = new Option<int>("--dim") { Description = "Vector dimension.", DefaultValueFactory = _ => 384 };

@@ -4,7 +4,6 @@ using VectorStore.Engine;
 using VectorStore.Engine.Filtering;
 using VectorStore.Engine.Storage;
 using VectorStore.Index;
-using VectorStore.Index.Hnsw;
 
 namespace VectorStore.Tests;
 
@@ -64,9 +63,10 @@ public class HnswEngineTests
     public async Task Planner_UsesExactScanForSelectiveFilters_AndResultsMatchExact()
     {
         using var folder = new TestData.TempFolder();
-        var storage = new LogFileStorageProvider(folder.Path, NullLogger<LogFileStorageProvider>.Instance);
+        var storage = new FasterStorageProvider(folder.Path, new DurabilityOptions(), NullLoggerFactory.Instance);
         Directory.CreateDirectory(Path.Combine(folder.Path, "collections", "c"));
-        using var shard = new Shard(new HnswIndex(Dimension, Metric.Cosine, m: 8, efConstruction: 64), storage.OpenShard("c", 0));
+        var settings = new CollectionSettings { Name = "c", Dimension = Dimension, Metric = Metric.Cosine, Index = IndexKinds.Hnsw, M = 8, EfConstruction = 64 };
+        using var shard = new Shard(settings, storage.OpenShard("c", 0));
         var random = new Random(3);
         var records = Enumerable.Range(0, 3000).Select(i =>
         {
