@@ -46,7 +46,7 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
             {
                 throw new NotSupportedException($"Key type {typeof(TKey).Name} is not supported by VectorStore; use string or Guid.");
             }
-            return new VectorStoreDbModelBuilder().Build(typeof(TKey), typeof(TRecord), o.Definition, generator);
+            return new VectorStoreDbModelBuilder().Build(typeof(TRecord), typeof(TKey), o.Definition, generator);
         })
     {
     }
