@@ -102,6 +102,8 @@ public enum VectorStoreErrorCode
     Unauthenticated,
     PermissionDenied,
     Cancelled,
+    /// <summary>The call's deadline (<see cref="VectorStoreClientOptions.Timeout"/>) passed before the server answered.</summary>
+    DeadlineExceeded,
 }
 
 /// <summary>A refused call; <see cref="Field"/> names the input at fault where there is one.</summary>
