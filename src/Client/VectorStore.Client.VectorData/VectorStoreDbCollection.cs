@@ -111,9 +111,11 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
             $"Distance function '{other}' (property '{vector.ModelName}') is not supported by VectorStore; use CosineSimilarity, DotProductSimilarity or EuclideanDistance."),
     };
 
-    private static string ToIndex(VectorPropertyModel vector) => vector.IndexKind switch
+    private static string? ToIndex(VectorPropertyModel vector) => vector.IndexKind switch
     {
-        null or IndexKind.Hnsw => "hnsw",
+        // Unspecified: the store's default index.
+        null => null,
+        IndexKind.Hnsw => "hnsw",
         IndexKind.Flat => "exact",
         var other => throw new NotSupportedException($"Index kind '{other}' (property '{vector.ModelName}') is not supported by VectorStore; use Hnsw or Flat."),
     };
