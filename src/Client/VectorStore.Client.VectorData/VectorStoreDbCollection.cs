@@ -26,6 +26,9 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
     /// </summary>
     public const int MaxFilteredRecords = 1_000;
 
+    /// <summary>How many single-document calls a batch get or delete keeps in flight.</summary>
+    private const int ConcurrentCalls = 32;
+
     private readonly IVectorStoreClient _client;
     private readonly VectorStoreDbCollectionOptions _options;
     private readonly CollectionModel _model;
@@ -84,11 +87,6 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
 
     /// <inheritdoc />
     public override string Name { get; }
-
-    /// <summary>The storage name of the property kept as document text, if any.</summary>
-    internal string? TextPropertyName => _textProperty?.ModelName;
-
-    internal CollectionModel Model => _model;
 
     private DataPropertyModel? FindTextProperty()
     {
@@ -207,13 +205,16 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        // The SDK gets one document per call; issue them together and yield in key order.
-        var lookups = keys.Select(key => GetAsync(key, options, cancellationToken)).ToList();
-        foreach (var lookup in lookups)
+        // The SDK gets one document per call; overlap a bounded number of them and yield in key order.
+        foreach (var chunk in keys.Chunk(ConcurrentCalls))
         {
-            if (await lookup.ConfigureAwait(false) is { } record)
+            var records = await Task.WhenAll(chunk.Select(key => GetAsync(key, options, cancellationToken))).ConfigureAwait(false);
+            foreach (var record in records)
             {
-                yield return record;
+                if (record is not null)
+                {
+                    yield return record;
+                }
             }
         }
     }
@@ -300,7 +301,10 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
     public override async Task DeleteAsync(IEnumerable<TKey> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        await Task.WhenAll(keys.Select(key => DeleteAsync(key, cancellationToken))).ConfigureAwait(false);
+        foreach (var chunk in keys.Chunk(ConcurrentCalls))
+        {
+            await Task.WhenAll(chunk.Select(key => DeleteAsync(key, cancellationToken))).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
