@@ -488,6 +488,26 @@ public abstract class VectorDataConformanceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_generator_embeds_text_queries_for_a_float_vector_property()
+    {
+        // Records carry their own vectors; the generator is only needed to turn a text query into one.
+        var generator = new HashingEmbeddingGenerator(3);
+        var store = new VectorStoreDbVectorStore(Client, new VectorStoreDbVectorStoreOptions { EmbeddingGenerator = generator });
+        var collection = store.GetCollection<string, Product>(NewName());
+        await collection.EnsureCollectionExistsAsync();
+        var products = Catalog();
+        await collection.UpsertAsync(products);
+
+        var results = await collection.SearchAsync("wool hat", 5).ToListAsync();
+
+        var query = generator.Embed("wool hat");
+        var best = products.MaxBy(p => Dot(p.Vector.ToArray(), query) / Norm(p.Vector.ToArray()))!;
+        Assert.Equal(5, results.Count);
+        Assert.Equal(best.Id, results[0].Record.Id);
+        Assert.Equal(1, generator.Calls);
+    }
+
+    [Fact]
     public async Task A_server_side_encoder_embeds_the_text_property_and_text_queries()
     {
         var collection = new VectorStoreDbCollection<string, Article>(Client, NewName(), new VectorStoreDbCollectionOptions { Encoder = "demo" });
