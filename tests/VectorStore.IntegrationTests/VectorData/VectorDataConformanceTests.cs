@@ -155,7 +155,7 @@ public abstract class VectorDataConformanceTests : IDisposable
 
         Assert.True(await collection.CollectionExistsAsync());
         Assert.True(await store.CollectionExistsAsync(name));
-        Assert.Contains(name, await store.ListCollectionNamesAsync().ToListAsync());
+        Assert.Contains(name, await store.ListCollectionNamesAsync().CollectAsync());
         var description = await Client.GetCollectionAsync(name);
         Assert.Equal(3, description.Dimension);
         Assert.Equal(DistanceMetric.Cosine, description.Metric);
@@ -165,7 +165,7 @@ public abstract class VectorDataConformanceTests : IDisposable
         await collection.EnsureCollectionDeletedAsync();
 
         Assert.False(await collection.CollectionExistsAsync());
-        Assert.DoesNotContain(name, await store.ListCollectionNamesAsync().ToListAsync());
+        Assert.DoesNotContain(name, await store.ListCollectionNamesAsync().CollectAsync());
     }
 
     [Fact]
@@ -225,7 +225,7 @@ public abstract class VectorDataConformanceTests : IDisposable
         var collection = await ProductsAsync(Catalog());
         Assert.Equal(5, await Client.CountAsync(collection.Name));
 
-        var some = await collection.GetAsync(["p3", "missing", "p1"]).ToListAsync();
+        var some = await collection.GetAsync(["p3", "missing", "p1"]).CollectAsync();
         Assert.Equal(["p3", "p1"], some.Select(p => p.Id));
         Assert.Null(await collection.GetAsync("missing"));
 
@@ -239,7 +239,7 @@ public abstract class VectorDataConformanceTests : IDisposable
         Assert.Null(await collection.GetAsync("p1"));
 
         await collection.DeleteAsync(["p2", "p3", "missing"]);
-        Assert.Equal(["p4", "p5"], (await collection.GetAsync(["p2", "p3", "p4", "p5"]).ToListAsync()).Select(p => p.Id));
+        Assert.Equal(["p4", "p5"], (await collection.GetAsync(["p2", "p3", "p4", "p5"]).CollectAsync()).Select(p => p.Id));
     }
 
     [Fact]
@@ -291,7 +291,7 @@ public abstract class VectorDataConformanceTests : IDisposable
         await collection.UpsertAsync(points);
 
         float[] query = [1, 1, 0];
-        var results = await collection.SearchAsync(query, 4).ToListAsync();
+        var results = await collection.SearchAsync(query, 4).CollectAsync();
 
         // Expected order and scores computed here from the definitions of the three functions.
         double Score(float[] v) => distanceFunction switch
@@ -349,9 +349,9 @@ public abstract class VectorDataConformanceTests : IDisposable
         var collection = await ProductsAsync(Catalog());
         float[] query = [1, 0.05f, 0];
 
-        var byMemory = await collection.SearchAsync(new ReadOnlyMemory<float>(query), 2).ToListAsync();
-        var byArray = await collection.SearchAsync(query, 2).ToListAsync();
-        var byEmbedding = await collection.SearchAsync(new Embedding<float>(query), 2).ToListAsync();
+        var byMemory = await collection.SearchAsync(new ReadOnlyMemory<float>(query), 2).CollectAsync();
+        var byArray = await collection.SearchAsync(query, 2).CollectAsync();
+        var byEmbedding = await collection.SearchAsync(new Embedding<float>(query), 2).CollectAsync();
         Assert.Equal(["p1", "p2"], byMemory.Select(r => r.Record.Id));
         Assert.Equal(["p1", "p2"], byArray.Select(r => r.Record.Id));
         Assert.Equal(["p1", "p2"], byEmbedding.Select(r => r.Record.Id));
@@ -359,21 +359,21 @@ public abstract class VectorDataConformanceTests : IDisposable
         Assert.Equal("shoes", byArray[0].Record.Category);
         Assert.True(byArray[0].Record.Vector.IsEmpty);
 
-        var hats = await collection.SearchAsync(query, 5, new VectorSearchOptions<Product> { Filter = p => p.Category == "hats" }).ToListAsync();
+        var hats = await collection.SearchAsync(query, 5, new VectorSearchOptions<Product> { Filter = p => p.Category == "hats" }).CollectAsync();
         Assert.Equal(["p3", "p4"], hats.Select(r => r.Record.Id));
 
         var recentOrSale = await collection.SearchAsync(query, 5, new VectorSearchOptions<Product>
         {
             Filter = p => p.Year >= 2021 || p.Tags.Contains("sale"),
-        }).ToListAsync();
+        }).CollectAsync();
         Assert.Equal(["p1", "p3", "p5"], recentOrSale.Select(r => r.Record.Id).Order());
 
-        var skipped = await collection.SearchAsync(query, 2, new VectorSearchOptions<Product> { Skip = 1, IncludeVectors = true }).ToListAsync();
-        var three = await collection.SearchAsync(query, 3).ToListAsync();
+        var skipped = await collection.SearchAsync(query, 2, new VectorSearchOptions<Product> { Skip = 1, IncludeVectors = true }).CollectAsync();
+        var three = await collection.SearchAsync(query, 3).CollectAsync();
         Assert.Equal(three.Skip(1).Select(r => r.Record.Id), skipped.Select(r => r.Record.Id));
         Assert.False(skipped[0].Record.Vector.IsEmpty);
 
-        var close = await collection.SearchAsync(query, 5, new VectorSearchOptions<Product> { ScoreThreshold = 0.9 }).ToListAsync();
+        var close = await collection.SearchAsync(query, 5, new VectorSearchOptions<Product> { ScoreThreshold = 0.9 }).CollectAsync();
         Assert.Equal(["p1", "p2"], close.Select(r => r.Record.Id));
     }
 
@@ -383,27 +383,27 @@ public abstract class VectorDataConformanceTests : IDisposable
         var collection = await ProductsAsync(Catalog());
         var categories = new[] { "shoes", "bags" };
 
-        var all = await collection.GetAsync(p => categories.Contains(p.Category), 10).ToListAsync();
+        var all = await collection.GetAsync(p => categories.Contains(p.Category), 10).CollectAsync();
         Assert.Equal(["p1", "p2", "p5"], all.Select(p => p.Id).Order());
 
         var ordered = await collection.GetAsync(p => p.Year > 2000, 3, new FilteredRecordRetrievalOptions<Product>
         {
             OrderBy = o => o.Descending(p => p.Year),
             Skip = 1,
-        }).ToListAsync();
+        }).CollectAsync();
         Assert.Equal(["p1", "p5", "p2"], ordered.Select(p => p.Id));
 
         var byTwo = await collection.GetAsync(p => p.Category != "bags", 10, new FilteredRecordRetrievalOptions<Product>
         {
             OrderBy = o => o.Ascending(p => p.Category).Descending(p => p.Year),
-        }).ToListAsync();
+        }).CollectAsync();
         Assert.Equal(["p3", "p4", "p1", "p2"], byTwo.Select(p => p.Id));
 
-        var top = await collection.GetAsync(p => !p.InStock, 2).ToListAsync();
+        var top = await collection.GetAsync(p => !p.InStock, 2).CollectAsync();
         Assert.Equal(2, top.Count);
         Assert.All(top, p => Assert.False(p.InStock));
 
-        Assert.Empty(await collection.GetAsync(p => p.Category == "nothing", 5).ToListAsync());
+        Assert.Empty(await collection.GetAsync(p => p.Category == "nothing", 5).CollectAsync());
     }
 
     [Fact]
@@ -411,7 +411,7 @@ public abstract class VectorDataConformanceTests : IDisposable
     {
         var collection = await ProductsAsync(Catalog());
 
-        var error = await Assert.ThrowsAsync<NotSupportedException>(() => collection.GetAsync(p => p.Category.EndsWith("s"), 5).ToListAsync().AsTask());
+        var error = await Assert.ThrowsAsync<NotSupportedException>(() => collection.GetAsync(p => p.Category.EndsWith("s"), 5).CollectAsync());
         Assert.Contains("EndsWith", error.Message);
     }
 
@@ -446,11 +446,11 @@ public abstract class VectorDataConformanceTests : IDisposable
         Assert.Equal(2020, a["Year"]);
         Assert.Equal(["t1"], Assert.IsType<List<string>>(a["Tags"]));
 
-        var hits = await collection.SearchAsync(new ReadOnlyMemory<float>([0, 1, 0]), 2).ToListAsync();
+        var hits = await collection.SearchAsync(new ReadOnlyMemory<float>([0, 1, 0]), 2).CollectAsync();
         Assert.Equal("b", hits[0].Record["Key"]);
         Assert.Equal(1.0, hits[0].Score!.Value, 4);
 
-        var filtered = await collection.GetAsync(r => (string)r["Category"]! == "x", 5).ToListAsync();
+        var filtered = await collection.GetAsync(r => (string)r["Category"]! == "x", 5).CollectAsync();
         Assert.Equal("a", Assert.Single(filtered)["Key"]);
 
         await collection.DeleteAsync("a");
@@ -471,13 +471,13 @@ public abstract class VectorDataConformanceTests : IDisposable
 
         await collection.UpsertAsync(notes);
 
-        var results = await collection.SearchAsync("markets fell", 3).ToListAsync();
+        var results = await collection.SearchAsync("markets fell", 3).CollectAsync();
         Assert.Equal(notes[1].Id, results[0].Record.Id);
         Assert.Equal("stock markets fell sharply today", results[0].Record.Text);
-        var exact = await collection.SearchAsync("the cat sat on the mat", 1).ToListAsync();
+        var exact = await collection.SearchAsync("the cat sat on the mat", 1).CollectAsync();
         Assert.Equal(1.0, exact[0].Score!.Value, 4);
 
-        var pets = await collection.SearchAsync("markets fell", 3, new VectorSearchOptions<Note> { Filter = n => n.Kind == "pets" }).ToListAsync();
+        var pets = await collection.SearchAsync("markets fell", 3, new VectorSearchOptions<Note> { Filter = n => n.Kind == "pets" }).CollectAsync();
         Assert.Equal(2, pets.Count);
         Assert.All(pets, r => Assert.Equal("pets", r.Record.Kind));
 
@@ -498,7 +498,7 @@ public abstract class VectorDataConformanceTests : IDisposable
         var products = Catalog();
         await collection.UpsertAsync(products);
 
-        var results = await collection.SearchAsync("wool hat", 5).ToListAsync();
+        var results = await collection.SearchAsync("wool hat", 5).CollectAsync();
 
         var query = generator.Embed("wool hat");
         var best = products.MaxBy(p => Dot(p.Vector.ToArray(), query) / Norm(p.Vector.ToArray()))!;
@@ -520,12 +520,12 @@ public abstract class VectorDataConformanceTests : IDisposable
             new Article { Key = "a3", Body = "Puppies and kittens need regular vet visits", Topic = "pets" },
         ]);
 
-        var results = await collection.SearchAsync("Central banks raised interest rates again", 3).ToListAsync();
+        var results = await collection.SearchAsync("Central banks raised interest rates again", 3).CollectAsync();
         Assert.Equal("a2", results[0].Record.Key);
         Assert.Equal("Central banks raised interest rates again", results[0].Record.Body);
         Assert.Equal(1.0, results[0].Score!.Value, 3);
 
-        var pets = await collection.SearchAsync("interest rates", 3, new VectorSearchOptions<Article> { Filter = a => a.Topic == "pets" }).ToListAsync();
+        var pets = await collection.SearchAsync("interest rates", 3, new VectorSearchOptions<Article> { Filter = a => a.Topic == "pets" }).CollectAsync();
         Assert.Equal(["a1", "a3"], pets.Select(r => r.Record.Key).Order());
     }
 
@@ -534,9 +534,9 @@ public abstract class VectorDataConformanceTests : IDisposable
     {
         var collection = await ProductsAsync(Catalog());
 
-        var error = await Assert.ThrowsAsync<NotSupportedException>(() => collection.SearchAsync("shoes", 3).ToListAsync().AsTask());
+        var error = await Assert.ThrowsAsync<NotSupportedException>(() => collection.SearchAsync("shoes", 3).CollectAsync());
         Assert.Contains("encoder", error.Message);
-        await Assert.ThrowsAsync<NotSupportedException>(() => collection.SearchAsync(42, 3).ToListAsync().AsTask());
+        await Assert.ThrowsAsync<NotSupportedException>(() => collection.SearchAsync(42, 3).CollectAsync());
     }
 
     // ---------------------------------------------------------------- errors
@@ -553,7 +553,7 @@ public abstract class VectorDataConformanceTests : IDisposable
         Assert.Equal(VectorStoreErrorCode.NotFound, Assert.IsType<VectorStoreClientException>(error.InnerException).Code);
 
         await collection.EnsureCollectionExistsAsync();
-        var wrongDimension = await Assert.ThrowsAsync<VectorStoreException>(() => collection.SearchAsync(new float[] { 1, 0 }, 1).ToListAsync().AsTask());
+        var wrongDimension = await Assert.ThrowsAsync<VectorStoreException>(() => collection.SearchAsync(new float[] { 1, 0 }, 1).CollectAsync());
         Assert.Equal(VectorStoreErrorCode.InvalidArgument, Assert.IsType<VectorStoreClientException>(wrongDimension.InnerException).Code);
     }
 

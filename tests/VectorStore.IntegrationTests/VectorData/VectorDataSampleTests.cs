@@ -98,7 +98,7 @@ public sealed class VectorDataSampleTests(ServerFixture server) : IClassFixture<
         await collection.EnsureCollectionExistsAsync();
         await collection.UpsertAsync(new VectorDataConformanceTests.Note { Text = "hello world", Kind = "k", Embedding = "hello world" });
 
-        var hit = Assert.Single(await collection.SearchAsync("hello world", 5).ToListAsync());
+        var hit = Assert.Single(await collection.SearchAsync("hello world", 5).CollectAsync());
         Assert.Equal("hello world", hit.Record.Text);
         Assert.True(generator.Calls >= 2);
     }
