@@ -140,7 +140,7 @@ public sealed class DecoderModel : IDisposable
                 firstTokenAt = Stopwatch.GetTimestamp();
                 stats.TimeToFirstTokenMs = Stopwatch.GetElapsedTime(started, firstTokenAt).TotalMilliseconds;
             }
-            if (stopIds.Contains(token))
+            if (!options.IgnoreEos && stopIds.Contains(token))
             {
                 stats.FinishReason = "stop";
                 break;

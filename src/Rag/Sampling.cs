@@ -29,6 +29,9 @@ public sealed record SamplingOptions
     /// <summary>Extra ids that end generation, besides the model's EOS ids.</summary>
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
 
+    /// <summary>Keep going through EOS / stop ids until <see cref="MaxTokens"/> (benchmarks and tests that need a fixed length).</summary>
+    public bool IgnoreEos { get; init; }
+
     /// <summary>Checks ranges; bad values are refused naming the field.</summary>
     public void Validate()
     {
