@@ -1,0 +1,4 @@
+using VectorStore.Server;
+
+var app = VectorStoreServer.Build(args);
+await app.RunAsync();

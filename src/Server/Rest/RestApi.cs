@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Mvc;
+using VectorStore.Embedding;
+using VectorStore.Engine;
+
+namespace VectorStore.Server.Rest;
+
+/// <summary>The REST/JSON API. Routes and shapes are a contract: scripts and the README rely on them.</summary>
+public static class RestApi
+{
+    public static IEndpointRouteBuilder MapVectorStoreRestApi(this IEndpointRouteBuilder app)
+    {
+        var collections = app.MapGroup("/collections").WithTags("Collections");
+
+        // The body is optional (`curl -X PUT …/collections/x` creates one with defaults), so it is read by hand:
+        // a declared [FromBody] parameter would make routing refuse requests without a JSON content type.
+        collections.MapPut("/{name}", async (string name, HttpRequest request, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        {
+            bool hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+            if (hasBody && !request.HasJsonContentType())
+            {
+                throw new VectorStoreException(ErrorCode.InvalidArgument, "body: send JSON with Content-Type: application/json.", "body");
+            }
+            var body = hasBody ? await request.ReadFromJsonAsync<CreateCollectionBody>(cancellationToken) : null;
+            var info = await engine.CreateCollectionAsync((body ?? new CreateCollectionBody()).ToRequest(name), cancellationToken);
+            return TypedResults.Created($"/collections/{info.Settings.Name}", CollectionDto.From(info));
+        }).WithSummary("Create a collection (metric, encoder or dimension, index settings).");
+
+        collections.MapGet("/", (VectorStoreEngine engine) =>
+            TypedResults.Ok(new CollectionListDto([.. engine.ListCollections().Select(CollectionDto.From)])))
+            .WithSummary("List collections with their settings and document counts.");
+
+        collections.MapGet("/{name}", (string name, VectorStoreEngine engine) => TypedResults.Ok(CollectionDto.From(engine.GetCollection(name))))
+            .WithSummary("A collection's settings and document count.");
+
+        collections.MapDelete("/{name}", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        {
+            await engine.DeleteCollectionAsync(name, cancellationToken);
+            return TypedResults.NoContent();
+        }).WithSummary("Delete a collection and all its documents.");
+
+        var documents = collections.MapGroup("/{name}").WithTags("Documents");
+
+        documents.MapPost("/documents", async (string name, [FromBody] UpsertBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new UpsertResultDto(await engine.UpsertAsync(name, body.ToInputs(), cancellationToken))))
+            .WithSummary("Insert or replace a batch of documents; text is embedded unless a vector is given.");
+
+        documents.MapGet("/documents/{id}", (string name, string id, VectorStoreEngine engine, bool includeVector = false) =>
+            TypedResults.Ok(DocumentDto.From(engine.GetDocument(name, id, includeVector))))
+            .WithSummary("Get a document by id.");
+
+        documents.MapDelete("/documents/{id}", async (string name, string id, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        {
+            await engine.DeleteDocumentAsync(name, id, cancellationToken);
+            return TypedResults.NoContent();
+        }).WithSummary("Delete a document by id.");
+
+        documents.MapGet("/count", (string name, VectorStoreEngine engine) => TypedResults.Ok(new CountDto(engine.Count(name))))
+            .WithSummary("Number of documents in the collection.");
+
+        documents.MapPost("/query", async (string name, [FromBody] QueryBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+            TypedResults.Ok(QueryResponseDto.From(await engine.QueryAsync(name, body.ToRequest(), cancellationToken))))
+            .WithTags("Search")
+            .WithSummary("k nearest neighbours by text or vector, with an optional metadata filter; best first.");
+
+        app.MapPost("/embed", async ([FromBody] EmbedBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        {
+            var texts = body.Texts ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "texts: required, e.g. {\"texts\":[\"hello\"]}.", "texts");
+            string encoder = body.Encoder ?? DemoEncoder.DefaultName;
+            return TypedResults.Ok(new EmbedResponseDto(await engine.EmbedAsync(texts, encoder, cancellationToken), encoder));
+        }).WithTags("Embeddings").WithSummary("Embed texts with a named encoder (default demo).");
+
+        app.MapGet("/models", (VectorStoreEngine engine) =>
+            TypedResults.Ok(new ModelListDto([.. engine.Encoders.List().Select(e => new ModelDto(e.Name, e.Dimension, e.MaxTokens, e.Kind))])))
+            .WithTags("Embeddings").WithSummary("The encoders this server can embed with.");
+
+        return app;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using VectorStore.Embedding;
+using VectorStore.Engine;
+using VectorStore.Server.Grpc;
+using VectorStore.Server.Hosting;
+using VectorStore.Server.Rest;
+
+namespace VectorStore.Server;
+
+/// <summary>Composes the server: configuration, the engine, REST and gRPC. Tests build it the same way.</summary>
+public static class VectorStoreServer
+{
+    /// <summary>Where the server listens when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> says otherwise: loopback only.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:6333";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        ConfigureServices(builder);
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        ConfigurePipeline(app);
+        return app;
+    }
+
+    private static void ConfigureServices(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<VectorStoreOptions>()
+            .Bind(builder.Configuration.GetSection(VectorStoreOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var limits = builder.Configuration.GetSection($"{VectorStoreOptions.SectionName}:Limits").Get<LimitsOptions>() ?? new LimitsOptions();
+
+        var addresses = new ListenAddresses(
+            (builder.Configuration["urls"] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            builder.Configuration[$"{VectorStoreOptions.SectionName}:GrpcUrl"]);
+        // Kestrel binds what ListenAddresses says; clearing "urls" stops it warning that they are overridden.
+        builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, "");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            addresses.Configure(kestrel);
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes;
+        });
+        services.AddSingleton(addresses);
+
+        services.AddSingleton(_ => EncoderRegistry.CreateDefault());
+        services.AddSingleton<EngineHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
+        // Singleton, not transient: the container disposes transient IDisposables at the end of each request.
+        services.AddSingleton(sp => sp.GetRequiredService<EngineHost>().Engine);
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        services.Configure<JsonOptions>(json => ConfigureJson(json.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddOpenApi();
+
+        services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<ErrorInterceptor>();
+            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, limits.MaxRequestBytes);
+            grpc.MaxSendMessageSize = null;
+        });
+        services.AddGrpcReflection();
+    }
+
+    /// <summary>camelCase, enums as strings, and "NaN"/"Infinity" accepted so they reach validation and get a clear message.</summary>
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+    }
+
+    private static void ConfigurePipeline(WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        app.MapOpenApi();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process is up.");
+        app.MapGet("/readyz", (EngineHost host) => host.IsReady
+                ? Results.Ok(new { status = "ready" })
+                : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
+            .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
+        app.MapVectorStoreRestApi();
+
+        app.MapGrpcService<CollectionsGrpcService>();
+        app.MapGrpcService<DocumentsGrpcService>();
+        app.MapGrpcService<SearchGrpcService>();
+        app.MapGrpcService<EmbeddingsGrpcService>();
+        app.MapGrpcReflectionService();
+    }
+
+    /// <summary>Validated options, for components that need them outside DI.</summary>
+    internal static VectorStoreOptions Options(this IServiceProvider services) => services.GetRequiredService<IOptions<VectorStoreOptions>>().Value;
+}

@@ -1,0 +1,100 @@
+using System.Net.Http.Json;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using VectorStore.Server;
+using VectorStore.Server.Hosting;
+
+namespace VectorStore.IntegrationTests;
+
+/// <summary>
+/// The real server on free loopback ports (REST and gRPC) over a fresh data folder; disposed after the
+/// test class. <see cref="RestartAsync"/> stops it and starts a new one on the same folder.
+/// </summary>
+public class ServerFixture : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "vectorstore-it", Guid.NewGuid().ToString("N"));
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public GrpcChannel Channel { get; private set; } = null!;
+
+    public Uri RestAddress { get; private set; } = null!;
+
+    public Uri GrpcAddress { get; private set; } = null!;
+
+    /// <summary>Extra command-line settings for this fixture's server.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(DataPath);
+        await StartAsync();
+    }
+
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await StartAsync();
+    }
+
+    private async Task StartAsync()
+    {
+        string[] args =
+        [
+            "--urls", "http://127.0.0.1:0",
+            "--VectorStore:GrpcUrl=http://127.0.0.1:0",
+            $"--VectorStore:DataPath={DataPath}",
+            "--Logging:LogLevel:Default=Warning",
+            .. ExtraArguments,
+        ];
+        _app = VectorStoreServer.Build(args);
+        await _app.StartAsync();
+        var addresses = _app.Services.GetRequiredService<ListenAddresses>();
+        RestAddress = addresses.Rest;
+        GrpcAddress = addresses.Grpc;
+        Http = new HttpClient { BaseAddress = RestAddress };
+        Channel = GrpcChannel.ForAddress(GrpcAddress);
+    }
+
+    private async Task StopAsync()
+    {
+        Http?.Dispose();
+        Channel?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(DataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>A collection name no other test uses.</summary>
+    public static string UniqueName(string prefix = "c") => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(64, prefix.Length + 33)];
+
+    public async Task CreateDemoCollectionAsync(string name, string metric = "cosine")
+    {
+        var response = await Http.PutAsJsonAsync($"/collections/{name}", new { metric, encoder = "demo" });
+        response.EnsureSuccessStatusCode();
+    }
+}
+
+/// <summary>A server with a 1 MiB request limit, to test 413 / RESOURCE_EXHAUSTED without huge payloads.</summary>
+public sealed class SmallLimitServerFixture : ServerFixture
+{
+    protected override IEnumerable<string> ExtraArguments => ["--VectorStore:Limits:MaxRequestBytes=1048576"];
+}
