@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using VectorStore.Embedding;
 using VectorStore.Engine;
+using VectorStore.Rag;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
 using VectorStore.Server.Rest;
@@ -26,6 +27,7 @@ public static class VectorStoreServer
         ConfigureServices(builder);
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.Services.GetRequiredService<GeneratorRegistry>();
         ConfigurePipeline(app);
         return app;
     }
@@ -56,6 +58,13 @@ public static class VectorStoreServer
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         // Singleton, not transient: the container disposes transient IDisposables at the end of each request.
         services.AddSingleton(sp => sp.GetRequiredService<EngineHost>().Engine);
+
+        // RAG: generators load when the host builds (a bad model folder fails start-up, naming the file);
+        // RagService is created on first use, after the engine has opened.
+        services.AddOptions<RagOptions>().Bind(builder.Configuration.GetSection(VectorStoreOptions.SectionName)).ValidateDataAnnotations();
+        services.AddSingleton(sp => new GeneratorRegistry(sp.GetRequiredService<IOptions<RagOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new RagService(sp.GetRequiredService<VectorStoreEngine>(), sp.GetRequiredService<GeneratorRegistry>(),
+            sp.GetRequiredService<IOptions<RagOptions>>().Value.Rag, sp.GetRequiredService<ILogger<RagService>>()));
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
@@ -93,6 +102,7 @@ public static class VectorStoreServer
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
             .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
+        app.MapVectorStoreChatApi();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();

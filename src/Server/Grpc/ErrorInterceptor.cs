@@ -52,6 +52,7 @@ internal sealed class ErrorInterceptor : Interceptor
         ErrorCode.LimitExceeded => StatusCode.ResourceExhausted,
         ErrorCode.FailedPrecondition => StatusCode.FailedPrecondition,
         ErrorCode.Unavailable => StatusCode.Unavailable,
+        ErrorCode.Busy => StatusCode.ResourceExhausted,
         _ => StatusCode.Unknown,
     };
 }
