@@ -108,6 +108,7 @@ public static class VectorStoreServer
         app.MapGrpcService<DocumentsGrpcService>();
         app.MapGrpcService<SearchGrpcService>();
         app.MapGrpcService<EmbeddingsGrpcService>();
+        app.MapGrpcService<RagGrpcService>();
         app.MapGrpcReflectionService();
     }
 
