@@ -36,6 +36,9 @@ public sealed record RagRequest
 
     public IReadOnlyList<string>? Stop { get; init; }
 
+    /// <summary>Keep generating through EOS until max_tokens (as vLLM's <c>ignore_eos</c>; for load tests and benchmarks).</summary>
+    public bool IgnoreEos { get; init; }
+
     /// <summary>Generator name; null takes the default.</summary>
     public string? Generator { get; init; }
 
@@ -126,6 +129,7 @@ public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry gener
             RepetitionPenalty = request.RepetitionPenalty ?? 1f,
             Seed = request.Seed,
             Stop = request.Stop ?? [],
+            IgnoreEos = request.IgnoreEos,
         };
         sampling.Validate();
         var generator = generators.Get(request.Generator);

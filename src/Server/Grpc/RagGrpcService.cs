@@ -25,6 +25,7 @@ internal sealed class RagGrpcService(RagService rag) : V1.Rag.RagBase
             Stop = request.Stop.Count > 0 ? [.. request.Stop] : null,
             Generator = request.HasGenerator ? request.Generator : null,
             Debug = request.Debug,
+            IgnoreEos = request.IgnoreEos,
         };
         await foreach (var e in rag.ChatStreamAsync(request.Collection, ragRequest, context.CancellationToken))
         {

@@ -170,6 +170,7 @@ public static class ChatApi
             Stop = stop,
             Generator = String(body, "generator"),
             Debug = Bool(body, "debug"),
+            IgnoreEos = Bool(body, "ignore_eos"),
         };
     }
 
