@@ -277,3 +277,41 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.Contains(reply.Generators, g => g is { Name: "stories", IsDefault: true, ContextWindow: 512 });
     }
 }
+
+public class RemoteChatClientTests(ChatServerFixture server) : IClassFixture<ChatServerFixture>
+{
+    [Fact]
+    public async Task IChatClient_over_grpc_answers_with_citations_usage_and_streams_the_same_text()
+    {
+        if (!server.Available)
+        {
+            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "shared/models/stories260k is required when CI=true.");
+            return;
+        }
+        using Microsoft.Extensions.AI.IChatClient chat = new VectorStore.Client.VectorStoreChatClient(server.Channel, ChatServerFixture.Collection);
+        var options = new Microsoft.Extensions.AI.ChatOptions { MaxOutputTokens = 20, AdditionalProperties = new() { ["k"] = 2 } };
+        Microsoft.Extensions.AI.ChatMessage[] messages = [new(Microsoft.Extensions.AI.ChatRole.User, "How long do cats sleep?")];
+        var response = await chat.GetResponseAsync(messages, options);
+        Assert.False(string.IsNullOrEmpty(response.Text));
+        Assert.Equal("stories", response.ModelId);
+        Assert.Equal(Microsoft.Extensions.AI.ChatFinishReason.Length, response.FinishReason);
+        Assert.Equal(20, response.Usage?.OutputTokenCount);
+        var citations = Assert.IsAssignableFrom<IReadOnlyList<VectorStore.Client.ChatCitation>>(response.AdditionalProperties?["citations"]);
+        Assert.Equal(2, citations.Count);
+        Assert.Equal("cats", citations[0].DocumentId);
+
+        var streamed = new System.Text.StringBuilder();
+        await foreach (var update in chat.GetStreamingResponseAsync(messages, options))
+        {
+            streamed.Append(update.Text);
+        }
+        Assert.Equal(response.Text, streamed.ToString());
+
+        var extractive = await chat.GetResponseAsync(messages, new Microsoft.Extensions.AI.ChatOptions
+        {
+            ModelId = "extractive",
+            AdditionalProperties = new() { ["filter"] = """{"topic":"pets"}""" },
+        });
+        Assert.Contains("Cats sleep for about sixteen hours a day. [1]", extractive.Text, StringComparison.Ordinal);
+    }
+}

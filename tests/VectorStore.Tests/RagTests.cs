@@ -218,3 +218,33 @@ public sealed class RagTests(Stories260kFixture fixture) : IClassFixture<Stories
         Assert.Contains("tokenizer.model", ex.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class RagChatClientTests
+{
+    [Fact]
+    public async Task Embedded_IChatClient_answers_from_the_collection_with_citations()
+    {
+        using var folder = new TestData.TempFolder();
+        using var engine = VectorStoreEngine.Open(folder.Path);
+        await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "kb" });
+        await engine.UpsertAsync("kb", [
+            new DocumentInput { Id = "cats", Text = "Cats sleep for about sixteen hours a day. They hunt at dawn." },
+            new DocumentInput { Id = "tea", Text = "Tea was first drunk in China. Green tea is unoxidised." },
+        ]);
+        using var generators = GeneratorRegistry.CreateDefault();
+        using Microsoft.Extensions.AI.IChatClient chat = new RagChatClient(new RagService(engine, generators), "kb");
+        Microsoft.Extensions.AI.ChatMessage[] messages = [new(Microsoft.Extensions.AI.ChatRole.User, "Where was tea first drunk?")];
+        var response = await chat.GetResponseAsync(messages, new Microsoft.Extensions.AI.ChatOptions { AdditionalProperties = new() { ["k"] = 1 } });
+        Assert.Contains("Tea was first drunk in China. [1]", response.Text, StringComparison.Ordinal);
+        var annotation = Assert.IsType<Microsoft.Extensions.AI.CitationAnnotation>(Assert.Single(response.Messages[0].Contents[0].Annotations!));
+        Assert.Equal("tea", annotation.FileId);
+        Assert.Equal("extractive", response.ModelId);
+
+        var streamed = new System.Text.StringBuilder();
+        await foreach (var update in chat.GetStreamingResponseAsync(messages, new Microsoft.Extensions.AI.ChatOptions { AdditionalProperties = new() { ["k"] = 1 } }))
+        {
+            streamed.Append(update.Text);
+        }
+        Assert.Equal(response.Text, streamed.ToString());
+    }
+}
