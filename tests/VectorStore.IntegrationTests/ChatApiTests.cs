@@ -191,6 +191,7 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.Equal("assistant", choice.GetProperty("message").GetProperty("role").GetString());
         string content = choice.GetProperty("message").GetProperty("content").GetString()!;
         Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
+        Assert.Equal("cats", json.GetProperty("citations")[0].GetProperty("document_id").GetString());
         var usage = json.GetProperty("usage");
         Assert.Equal(16, usage.GetProperty("completion_tokens").GetInt32());
         Assert.Equal(usage.GetProperty("prompt_tokens").GetInt32() + 16, usage.GetProperty("total_tokens").GetInt32());
@@ -207,6 +208,7 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
             Assert.Equal(chunks[0].GetProperty("id").GetString(), c.GetProperty("id").GetString());
         });
         Assert.Equal("assistant", chunks[0].GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
+        Assert.Equal(JsonValueKind.Null, chunks[0].GetProperty("choices")[0].GetProperty("finish_reason").ValueKind);
         Assert.Equal("length", chunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         Assert.Equal(16, chunks[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         string text = string.Concat(chunks.Select(c => c.GetProperty("choices")[0].GetProperty("delta"))

@@ -16,7 +16,8 @@ namespace VectorStore.Server.Rest;
 /// </summary>
 public static class ChatApi
 {
-    private static readonly JsonSerializerOptions OpenAiJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    // OpenAI's conventions: snake_case everywhere (our citations too, as document_id) and nulls left out.
+    private static readonly JsonSerializerOptions OpenAiJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static IEndpointRouteBuilder MapVectorStoreChatApi(this IEndpointRouteBuilder app)
     {
@@ -286,7 +287,8 @@ public sealed record OpenAiChoice(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("message")] OpenAiMessage? Message,
     [property: JsonPropertyName("delta")] OpenAiMessage? Delta,
-    [property: JsonPropertyName("finish_reason")] string? FinishReason);
+    // OpenAI sends "finish_reason": null on every chunk but the last; some clients expect the key.
+    [property: JsonPropertyName("finish_reason"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
 
 public sealed record OpenAiUsage(
     [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
