@@ -12,7 +12,7 @@ namespace VectorStore.Rag;
 /// <c>&lt;|im_start|&gt;</c> are matched in the text first so a chat template's markers become one id each.
 /// Each id's raw bytes are precomputed so streaming detokenisation is a table lookup plus a UTF-8 decoder.
 /// </summary>
-public sealed class DecoderTokenizer
+public sealed partial class DecoderTokenizer
 {
     private readonly Tokenizer _tokenizer;
     private readonly byte[][] _bytes;
@@ -65,9 +65,9 @@ public sealed class DecoderTokenizer
             {
                 throw new VectorStoreException(ErrorCode.Unavailable, $"Decoder folder '{folder}' has vocab.json but is missing merges.txt.");
             }
-            using var vocabStream = File.OpenRead(vocab);
-            using var mergesStream = File.OpenRead(merges);
-            var bpe = CodeGenTokenizer.Create(vocabStream, mergesStream, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false);
+            // BpeTokenizer rather than CodeGenTokenizer: the latter insists on <|endoftext|> being in vocab.json,
+            // which Qwen-style exports keep in added_tokens instead.
+            var bpe = BpeTokenizer.Create(new BpeOptions(vocab, merges) { ByteLevel = true, PreTokenizer = new RegexPreTokenizer(Gpt2Split(), null) });
             var bytes = ByteLevelBytes(vocab, config.SpecialTokens);
             return new DecoderTokenizer(bpe, bytes, config.SpecialTokens, "bpe", dummyPrefix: false);
         }
@@ -220,6 +220,10 @@ public sealed class DecoderTokenizer
         }
         return bytes;
     }
+
+    /// <summary>GPT-2's pre-tokenizer split (contractions, letters, digits, punctuation runs, whitespace), used by byte-level BPE models.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
+    private static partial System.Text.RegularExpressions.Regex Gpt2Split();
 
     /// <summary>The inverse of GPT-2's byte-to-unicode table: printable bytes map to themselves, the rest to U+0100 onwards.</summary>
     private static Dictionary<char, byte> ByteLevelAlphabet()

@@ -169,6 +169,9 @@ public sealed class DecoderState : IDisposable
     private readonly long[] _positions;
     private readonly OrtValue[] _inputs;
     private readonly OrtValue[] _emptyPast;
+    private readonly OrtValue[] _created;
+    private readonly long[] _idsShape = [1, 0];
+    private readonly long[] _maskShape = [1, 0];
     private readonly RunOptions _runOptions = new();
     private readonly int _pastOffset;
     private IDisposableReadOnlyCollection<OrtValue>? _outputs;
@@ -185,6 +188,7 @@ public sealed class DecoderState : IDisposable
         _positions = new long[max];
         _inputs = new OrtValue[decoder.InputNames.Length];
         _pastOffset = 1 + (decoder.HasAttentionMask ? 1 : 0) + (decoder.HasPositionIds ? 1 : 0);
+        _created = new OrtValue[_pastOffset];
         _emptyPast = new OrtValue[decoder.NumLayers * 2];
         long[] emptyShape = [1, decoder.NumKvHeads, 0, decoder.HeadDim];
         for (int i = 0; i < _emptyPast.Length; i++)
@@ -230,21 +234,24 @@ public sealed class DecoderState : IDisposable
         }
         var memory = OrtMemoryInfo.DefaultInstance;
         int n = 0;
-        var created = new OrtValue[_pastOffset];
+        var created = _created;
+        // ORT copies the shape when the OrtValue is created, so the two shape arrays can be reused every step.
+        _idsShape[1] = count;
+        _maskShape[1] = total;
         try
         {
-            created[n] = OrtValue.CreateTensorValueFromMemory(memory, _ids.AsMemory(0, count), [1, count]);
+            created[n] = OrtValue.CreateTensorValueFromMemory(memory, _ids.AsMemory(0, count), _idsShape);
             _inputs[n] = created[n];
             n++;
             if (_decoder.HasAttentionMask)
             {
-                created[n] = OrtValue.CreateTensorValueFromMemory(memory, _mask.AsMemory(0, total), [1, total]);
+                created[n] = OrtValue.CreateTensorValueFromMemory(memory, _mask.AsMemory(0, total), _maskShape);
                 _inputs[n] = created[n];
                 n++;
             }
             if (_decoder.HasPositionIds)
             {
-                created[n] = OrtValue.CreateTensorValueFromMemory(memory, _positions.AsMemory(0, count), [1, count]);
+                created[n] = OrtValue.CreateTensorValueFromMemory(memory, _positions.AsMemory(0, count), _idsShape);
                 _inputs[n] = created[n];
                 n++;
             }
