@@ -103,12 +103,14 @@ public static class VectorStoreServer
             .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
         app.MapVectorStoreChatApi();
+        app.MapSnapshotRestApi();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();
         app.MapGrpcService<SearchGrpcService>();
         app.MapGrpcService<EmbeddingsGrpcService>();
         app.MapGrpcService<RagGrpcService>();
+        app.MapGrpcService<SnapshotsGrpcService>();
         app.MapGrpcReflectionService();
     }
 

@@ -1,13 +1,7 @@
+using System.CommandLine;
 using VectorStore.Benchmarks;
 
-// One command per benchmark, each in its own file, so branches add commands without touching each other's code.
-var commands = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
-{
-    ["generate"] = GenerateBenchmark.RunAsync,
-};
-if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
-{
-    Console.Error.WriteLine($"usage: VectorStore.Benchmarks <{string.Join("|", commands.Keys)}> [options]");
-    return 2;
-}
-return await command(args[1..]);
+var root = new RootCommand("VectorStore benchmarks: every number is printed beside a baseline measured in the same run.");
+root.Subcommands.Add(IngestBenchmark.CreateCommand());
+root.Subcommands.Add(GenerateBenchmark.CreateCommand());
+return root.Parse(args).Invoke();

@@ -252,6 +252,7 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
             await again.ResponseStream.MoveNext();
         });
         Assert.Equal(StatusCode.ResourceExhausted, rpc.StatusCode);
+        Assert.Equal(VectorStore.Client.VectorStoreErrorCode.Busy, VectorStore.Client.VectorStoreGrpcClient.ToClientException(rpc).Code);
 
         // Cancelling the holder frees the slot again (client disconnect cancels generation).
         await cts.CancelAsync();

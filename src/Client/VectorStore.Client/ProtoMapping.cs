@@ -1,0 +1,180 @@
+using System.Collections;
+using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using Proto = VectorStore.Contracts.V1;
+
+namespace VectorStore.Client;
+
+/// <summary>
+/// Conversions between SDK models and the wire contract. Metadata is checked here, before anything is sent,
+/// with the same rules and field names the engine uses, so the remote and embedded clients refuse the same input
+/// in the same way.
+/// </summary>
+internal static class ProtoMapping
+{
+    public static string ToWire(DistanceMetric metric) => metric switch
+    {
+        DistanceMetric.Cosine => "cosine",
+        DistanceMetric.Dot => "dot",
+        DistanceMetric.L2 => "l2",
+        _ => throw Invalid("metric", $"unknown metric {metric}."),
+    };
+
+    public static DistanceMetric MetricFromWire(string metric) => metric.Trim().ToLowerInvariant() switch
+    {
+        "dot" => DistanceMetric.Dot,
+        "l2" => DistanceMetric.L2,
+        _ => DistanceMetric.Cosine,
+    };
+
+    public static CollectionDescription FromProto(Proto.CollectionInfo info) => new(
+        info.Name,
+        MetricFromWire(info.Metric),
+        string.IsNullOrEmpty(info.Encoder) ? null : info.Encoder,
+        info.Dimension,
+        info.Index,
+        info.M,
+        info.EfConstruction,
+        info.Shards,
+        info.DocumentCount,
+        DateTimeOffset.TryParse(info.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : default);
+
+    public static Proto.DocumentInput ToProto(DocumentWrite document, int index)
+    {
+        string field = $"documents[{index}]";
+        if (document is null)
+        {
+            throw Invalid(field, "must not be null.");
+        }
+        var input = new Proto.DocumentInput();
+        if (document.Id is not null)
+        {
+            input.Id = document.Id;
+        }
+        if (document.Text is not null)
+        {
+            input.Text = document.Text;
+        }
+        if (document.Vector is not null)
+        {
+            input.Vector.AddRange(document.Vector);
+        }
+        if (document.Metadata is not null)
+        {
+            input.Metadata = MetadataToStruct(document.Metadata, $"{field}.metadata");
+        }
+        return input;
+    }
+
+    public static Struct MetadataToStruct(IEnumerable<KeyValuePair<string, object?>> metadata, string field)
+    {
+        var result = new Struct();
+        foreach (var (key, value) in metadata)
+        {
+            result.Fields[key] = MetadataValue(value, $"{field}.{key}", nested: false);
+        }
+        return result;
+    }
+
+    private static Value MetadataValue(object? value, string field, bool nested) => value switch
+    {
+        null => throw Invalid(field, "null is not a metadata value; leave the key out instead."),
+        string s => Value.ForString(s),
+        bool b => Value.ForBool(b),
+        byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal => Number(value, field),
+        JsonElement e => JsonMetadataValue(e, field, nested),
+        IDictionary or IEnumerable<KeyValuePair<string, object?>> => throw Invalid(field, "nested objects are not supported; use strings, numbers, booleans or arrays of those."),
+        IEnumerable items when !nested => Value.ForList([.. items.Cast<object?>().Select((item, i) => MetadataValue(item, $"{field}[{i}]", nested: true))]),
+        IEnumerable => throw Invalid(field, "arrays cannot nest."),
+        _ => throw Invalid(field, $"values of type {value.GetType().Name} are not supported; use strings, numbers, booleans or arrays of those."),
+    };
+
+    private static Value Number(object value, string field)
+    {
+        double number = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+        return double.IsFinite(number) ? Value.ForNumber(number) : throw Invalid(field, "numbers must be finite.");
+    }
+
+    private static Value JsonMetadataValue(JsonElement element, string field, bool nested) => element.ValueKind switch
+    {
+        JsonValueKind.String => Value.ForString(element.GetString()!),
+        JsonValueKind.Number => Value.ForNumber(element.GetDouble()),
+        JsonValueKind.True => Value.ForBool(true),
+        JsonValueKind.False => Value.ForBool(false),
+        JsonValueKind.Array when !nested => Value.ForList([.. element.EnumerateArray().Select((item, i) => JsonMetadataValue(item, $"{field}[{i}]", nested: true))]),
+        JsonValueKind.Array => throw Invalid(field, "arrays may hold only strings, numbers and booleans."),
+        JsonValueKind.Object => throw Invalid(field, "nested objects are not supported; use strings, numbers, booleans or arrays of those."),
+        _ => throw Invalid(field, "null is not a metadata value; leave the key out instead."),
+    };
+
+    /// <summary>Parses a JSON filter into a Struct; malformed JSON is refused naming <c>filter</c>.</summary>
+    public static Struct FilterToStruct(string filter)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(filter);
+        }
+        catch (JsonException ex)
+        {
+            throw new VectorStoreClientException(VectorStoreErrorCode.InvalidArgument, $"filter: not valid JSON ({ex.Message}).", "filter", ex);
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid("filter", "a filter must be a JSON object such as {\"kind\":\"pet\"}.");
+            }
+            return JsonToValue(document.RootElement).StructValue;
+        }
+    }
+
+    private static Value JsonToValue(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => Value.ForStruct(ToStruct(element)),
+        JsonValueKind.Array => Value.ForList([.. element.EnumerateArray().Select(JsonToValue)]),
+        JsonValueKind.String => Value.ForString(element.GetString()!),
+        JsonValueKind.Number => Value.ForNumber(element.GetDouble()),
+        JsonValueKind.True => Value.ForBool(true),
+        JsonValueKind.False => Value.ForBool(false),
+        _ => Value.ForNull(),
+    };
+
+    private static Struct ToStruct(JsonElement element)
+    {
+        var result = new Struct();
+        foreach (var property in element.EnumerateObject())
+        {
+            result.Fields[property.Name] = JsonToValue(property.Value);
+        }
+        return result;
+    }
+
+    /// <summary>Metadata as SDK users read it: strings, doubles, bools and <c>object?[]</c>.</summary>
+    public static IReadOnlyDictionary<string, object?> FromStruct(Struct? metadata)
+    {
+        var result = new Dictionary<string, object?>(StringComparer.Ordinal);
+        if (metadata is not null)
+        {
+            foreach (var (key, value) in metadata.Fields)
+            {
+                result[key] = FromValue(value);
+            }
+        }
+        return result;
+    }
+
+    private static object? FromValue(Value value) => value.KindCase switch
+    {
+        Value.KindOneofCase.StringValue => value.StringValue,
+        Value.KindOneofCase.NumberValue => value.NumberValue,
+        Value.KindOneofCase.BoolValue => value.BoolValue,
+        Value.KindOneofCase.ListValue => value.ListValue.Values.Select(FromValue).ToArray(),
+        Value.KindOneofCase.StructValue => FromStruct(value.StructValue),
+        _ => null,
+    };
+
+    private static VectorStoreClientException Invalid(string field, string message) =>
+        new(VectorStoreErrorCode.InvalidArgument, $"{field}: {message}", field);
+}

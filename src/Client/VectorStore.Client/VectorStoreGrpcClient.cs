@@ -1,0 +1,265 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Proto = VectorStore.Contracts.V1;
+
+namespace VectorStore.Client;
+
+/// <summary>
+/// <see cref="IVectorStoreClient"/> over gRPC to a VectorStore server. Thread-safe; create one per server and
+/// reuse it (it owns an HTTP/2 connection pool). Every refusal surfaces as a <see cref="VectorStoreClientException"/>
+/// with the server's code, message and faulty field.
+/// </summary>
+public sealed class VectorStoreGrpcClient : IVectorStoreClient
+{
+    /// <summary>Trailer in which the server names the input at fault.</summary>
+    public const string FieldTrailer = "field";
+
+    private const int DefaultMaxReceiveMessageSize = 64 * 1024 * 1024;
+
+    private readonly GrpcChannel _channel;
+    private readonly bool _ownsChannel;
+    private readonly VectorStoreClientOptions _options;
+    private readonly Metadata? _headers;
+    private readonly Proto.Collections.CollectionsClient _collections;
+    private readonly Proto.Documents.DocumentsClient _documents;
+    private readonly Proto.Search.SearchClient _search;
+    private readonly Proto.Embeddings.EmbeddingsClient _embeddings;
+
+    /// <summary>Connects to a server, e.g. <c>new Uri("http://127.0.0.1:6334")</c> (plain HTTP/2) or an https address.</summary>
+    public VectorStoreGrpcClient(Uri address, VectorStoreClientOptions? options = null)
+        : this(CreateChannel(address, options), options, ownsChannel: true)
+    {
+    }
+
+    /// <summary>Uses a channel the caller configured (TLS, handlers, retries); the caller keeps ownership of it.</summary>
+    public VectorStoreGrpcClient(GrpcChannel channel, VectorStoreClientOptions? options = null)
+        : this(channel, options, ownsChannel: false)
+    {
+    }
+
+    private VectorStoreGrpcClient(GrpcChannel channel, VectorStoreClientOptions? options, bool ownsChannel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        _channel = channel;
+        _ownsChannel = ownsChannel;
+        _options = options ?? new VectorStoreClientOptions();
+        if (!string.IsNullOrEmpty(_options.ApiKey))
+        {
+            _headers = new Metadata { { "authorization", $"Bearer {_options.ApiKey}" } };
+        }
+        _collections = new Proto.Collections.CollectionsClient(channel);
+        _documents = new Proto.Documents.DocumentsClient(channel);
+        _search = new Proto.Search.SearchClient(channel);
+        _embeddings = new Proto.Embeddings.EmbeddingsClient(channel);
+    }
+
+    private static GrpcChannel CreateChannel(Uri address, VectorStoreClientOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = options?.MaxReceiveMessageSize ?? DefaultMaxReceiveMessageSize,
+            MaxSendMessageSize = null,
+        });
+    }
+
+    /// <inheritdoc />
+    public Task<CollectionDescription> CreateCollectionAsync(string name, CollectionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var request = new Proto.CreateCollectionRequest { Name = name };
+        if (options is not null)
+        {
+            if (options.Metric is { } metric)
+            {
+                request.Metric = ProtoMapping.ToWire(metric);
+            }
+            if (options.Encoder is not null)
+            {
+                request.Encoder = options.Encoder;
+            }
+            if (options.Dimension is { } dimension)
+            {
+                request.Dimension = dimension;
+            }
+            if (options.Index is not null)
+            {
+                request.Index = options.Index;
+            }
+            if (options.M is { } m)
+            {
+                request.M = m;
+            }
+            if (options.EfConstruction is { } ef)
+            {
+                request.EfConstruction = ef;
+            }
+            if (options.Shards is { } shards)
+            {
+                request.Shards = shards;
+            }
+        }
+        return Call(async o => ProtoMapping.FromProto(await _collections.CreateAsync(request, o)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<CollectionDescription>> ListCollectionsAsync(CancellationToken cancellationToken = default) =>
+        Call<IReadOnlyList<CollectionDescription>>(async o =>
+            [.. (await _collections.ListAsync(new Proto.ListCollectionsRequest(), o)).Collections.Select(ProtoMapping.FromProto)], cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CollectionDescription> GetCollectionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Call(async o => ProtoMapping.FromProto(await _collections.GetAsync(new Proto.GetCollectionRequest { Name = name }, o)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Call(async o => await _collections.DeleteAsync(new Proto.DeleteCollectionRequest { Name = name }, o), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> UpsertAsync(string collection, IEnumerable<DocumentWrite> documents, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(documents);
+        var request = new Proto.UpsertRequest { Collection = collection };
+        int i = 0;
+        foreach (var document in documents)
+        {
+            request.Documents.Add(ProtoMapping.ToProto(document, i++));
+        }
+        return Call<IReadOnlyList<string>>(async o => [.. (await _documents.UpsertAsync(request, o)).Ids], cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<VectorDocument> GetDocumentAsync(string collection, string id, bool includeVector = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(id);
+        var request = new Proto.GetDocumentRequest { Collection = collection, Id = id, IncludeVector = includeVector };
+        return Call(async o =>
+        {
+            var document = await _documents.GetAsync(request, o);
+            return new VectorDocument(document.Id, document.HasText ? document.Text : null, ProtoMapping.FromStruct(document.Metadata),
+                includeVector ? [.. document.Vector] : null);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteDocumentAsync(string collection, string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(id);
+        return Call(async o => await _documents.DeleteAsync(new Proto.DeleteDocumentRequest { Collection = collection, Id = id }, o), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<long> CountAsync(string collection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        return Call(async o => (await _documents.CountAsync(new Proto.CountRequest { Collection = collection }, o)).Count, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<SearchHit>> QueryAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(query);
+        var request = new Proto.QueryRequest { Collection = collection, K = query.K, Exact = query.Exact, IncludeVectors = query.IncludeVectors };
+        if (query.Text is not null)
+        {
+            request.Text = query.Text;
+        }
+        if (query.Vector is not null)
+        {
+            request.Vector.AddRange(query.Vector);
+        }
+        if (!string.IsNullOrWhiteSpace(query.Filter))
+        {
+            request.Filter = ProtoMapping.FilterToStruct(query.Filter);
+        }
+        if (query.Ef is { } ef)
+        {
+            request.Ef = ef;
+        }
+        return Call<IReadOnlyList<SearchHit>>(async o =>
+        {
+            var response = await _search.QueryAsync(request, o);
+            return [.. response.Results.Select(r => new SearchHit(r.Id, r.Score, r.HasText ? r.Text : null, ProtoMapping.FromStruct(r.Metadata),
+                query.IncludeVectors ? [.. r.Vector] : null))];
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var request = new Proto.EmbedRequest();
+        for (int i = 0; i < texts.Count; i++)
+        {
+            // A null would make protobuf throw ArgumentNullException; refuse it the way the engine does.
+            request.Texts.Add(texts[i] ?? throw new VectorStoreClientException(VectorStoreErrorCode.InvalidArgument, $"texts[{i}]: must be a non-empty string.", $"texts[{i}]"));
+        }
+        if (encoder is not null)
+        {
+            request.Encoder = encoder;
+        }
+        return Call<IReadOnlyList<float[]>>(async o => [.. (await _embeddings.EmbedAsync(request, o)).Embeddings.Select(e => e.Values.ToArray())], cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ModelDescription>> ListModelsAsync(CancellationToken cancellationToken = default) =>
+        Call<IReadOnlyList<ModelDescription>>(async o =>
+            [.. (await _embeddings.ListModelsAsync(new Proto.ListModelsRequest(), o)).Models.Select(m => new ModelDescription(m.Name, m.Dimension, m.MaxTokens, m.Kind))],
+            cancellationToken);
+
+    private async Task<T> Call<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
+    {
+        DateTime? deadline = _options.Timeout is { } timeout ? DateTime.UtcNow + timeout : null;
+        try
+        {
+            return await call(new CallOptions(_headers, deadline, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            throw ToClientException(ex);
+        }
+    }
+
+    /// <summary>Translates a gRPC failure into the SDK's exception, keeping the server's message and the <c>field</c> trailer.</summary>
+    public static VectorStoreClientException ToClientException(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var code = exception.StatusCode switch
+        {
+            StatusCode.InvalidArgument or StatusCode.OutOfRange => VectorStoreErrorCode.InvalidArgument,
+            StatusCode.NotFound => VectorStoreErrorCode.NotFound,
+            StatusCode.AlreadyExists => VectorStoreErrorCode.AlreadyExists,
+            // RESOURCE_EXHAUSTED is both "too large" and "busy, retry"; the server's error-code trailer tells them apart.
+            StatusCode.ResourceExhausted => exception.Trailers.GetValue("error-code") == "busy" ? VectorStoreErrorCode.Busy : VectorStoreErrorCode.LimitExceeded,
+            StatusCode.FailedPrecondition or StatusCode.Aborted => VectorStoreErrorCode.FailedPrecondition,
+            StatusCode.Unavailable => VectorStoreErrorCode.Unavailable,
+            StatusCode.Unauthenticated => VectorStoreErrorCode.Unauthenticated,
+            StatusCode.PermissionDenied => VectorStoreErrorCode.PermissionDenied,
+            StatusCode.Cancelled => VectorStoreErrorCode.Cancelled,
+            StatusCode.DeadlineExceeded => VectorStoreErrorCode.DeadlineExceeded,
+            _ => VectorStoreErrorCode.Unknown,
+        };
+        string? field = exception.Trailers.GetValue(FieldTrailer);
+        string message = string.IsNullOrEmpty(exception.Status.Detail) ? $"The server refused the call ({exception.StatusCode})." : exception.Status.Detail;
+        return new VectorStoreClientException(code, message, string.IsNullOrEmpty(field) ? null : field, exception);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsChannel)
+        {
+            _channel.Dispose();
+        }
+    }
+}
