@@ -318,3 +318,34 @@ public class RemoteChatClientTests(ChatServerFixture server) : IClassFixture<Cha
         Assert.Contains("Cats sleep for about sixteen hours a day. [1]", extractive.Text, StringComparison.Ordinal);
     }
 }
+
+public class EmbeddedChatClientTests
+{
+    [Fact]
+    public async Task Embedded_store_AsChatClient_answers_with_citations()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "vectorstore-it", Guid.NewGuid().ToString("N"));
+        try
+        {
+            using (var store = VectorStore.Client.Embedded.EmbeddedVectorStore.Open(path))
+            {
+                await store.Engine.CreateCollectionAsync(new VectorStore.Engine.CreateCollectionRequest { Name = "kb" });
+                await store.Engine.UpsertAsync("kb", [new VectorStore.Engine.DocumentInput { Id = "tea", Text = "Tea was first drunk in China. Green tea is unoxidised." }]);
+                using var chat = VectorStore.Client.Embedded.EmbeddedChatExtensions.AsChatClient(store, "kb");
+                var response = await chat.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "Where was tea first drunk?")]);
+                Assert.Contains("Tea was first drunk in China. [1]", response.Text, StringComparison.Ordinal);
+                Assert.Equal("extractive", response.ModelId);
+            }
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
