@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using VectorStore.Engine.Diagnostics;
 using VectorStore.Engine.Filtering;
 using VectorStore.Engine.Storage;
 using VectorStore.Index;
@@ -39,7 +41,13 @@ internal sealed class Shard : IDisposable
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            await _store.AppendAsync(records, cancellationToken);
+            using (var activity = VectorStoreTelemetry.Source.StartActivity(VectorStoreTelemetry.Spans.StorageCommit))
+            {
+                activity?.SetTag(VectorStoreTelemetry.Tags.Records, records.Count);
+                long started = Stopwatch.GetTimestamp();
+                await _store.AppendAsync(records, cancellationToken);
+                VectorStoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }
             foreach (var record in records)
             {
                 Apply(record);

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VectorStore.Embedding;
+using VectorStore.Engine.Diagnostics;
 using VectorStore.Engine.Storage;
 using VectorStore.Index;
 
@@ -27,6 +28,7 @@ public sealed partial class VectorStoreEngine : IDisposable
         _storage = storage;
         _logger = logger ?? NullLogger<VectorStoreEngine>.Instance;
         Load();
+        VectorStoreTelemetry.Register(this);
     }
 
     /// <summary>Opens (or creates) a store in <paramref name="dataPath"/> with the built-in demo encoder.</summary>
@@ -149,7 +151,7 @@ public sealed partial class VectorStoreEngine : IDisposable
         {
             throw VectorStoreException.Invalid("encoder", $"unknown encoder '{name}'; known: {string.Join(", ", Encoders.List().Select(e => e.Name))}.");
         }
-        return await found.EmbedAsync(texts, cancellationToken);
+        return await VectorStoreTelemetry.EmbedAsync(found, texts, null, cancellationToken);
     }
 
     private Collection Find(string name)
@@ -274,8 +276,18 @@ public sealed partial class VectorStoreEngine : IDisposable
     [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
     private static partial Regex CollectionName();
 
+    /// <summary>The open collections, for the metrics gauges (a snapshot; empty once disposed).</summary>
+    internal Collection[] OpenCollections()
+    {
+        lock (_catalogLock)
+        {
+            return _disposed ? [] : [.. _collections.Values];
+        }
+    }
+
     public void Dispose()
     {
+        VectorStoreTelemetry.Unregister(this);
         lock (_catalogLock)
         {
             if (_disposed)
