@@ -6,6 +6,7 @@ using VectorStore.Embedding;
 using VectorStore.Engine;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
+using VectorStore.Server.Operations;
 using VectorStore.Server.Rest;
 
 namespace VectorStore.Server;
@@ -20,10 +21,11 @@ public static class VectorStoreServer
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = ApiKeyAuthentication.TranslateSwitches(args),
             ContentRootPath = AppContext.BaseDirectory,
         });
         ConfigureServices(builder);
+        builder.AddVectorStoreOperations();
         configure?.Invoke(builder);
         var app = builder.Build();
         ConfigurePipeline(app);
@@ -85,6 +87,7 @@ public static class VectorStoreServer
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseVectorStoreOperations();
 
         app.MapOpenApi();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process is up.");
@@ -99,6 +102,7 @@ public static class VectorStoreServer
         app.MapGrpcService<SearchGrpcService>();
         app.MapGrpcService<EmbeddingsGrpcService>();
         app.MapGrpcReflectionService();
+        app.MapVectorStoreOperations();
     }
 
     /// <summary>Validated options, for components that need them outside DI.</summary>
