@@ -121,6 +121,9 @@ internal sealed class Collection : IDisposable
 
     public Document? Get(string id, bool includeVector) => _shards[ShardOf(id)].Get(id, includeVector);
 
+    /// <summary>Every live document, shard by shard (for export).</summary>
+    public IEnumerable<Document> Scan(bool includeVectors) => _shards.SelectMany(s => s.Scan(includeVectors));
+
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
         var shard = _shards[ShardOf(id)];

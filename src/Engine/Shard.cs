@@ -61,6 +61,18 @@ internal sealed class Shard : IDisposable
 
     public bool ContainsId(string id) => _labels.ContainsKey(id);
 
+    /// <summary>The live documents, ordered by id (a snapshot of the ids; documents deleted meanwhile are skipped).</summary>
+    public IEnumerable<Document> Scan(bool includeVectors)
+    {
+        foreach (string id in _labels.Keys.Order(StringComparer.Ordinal).ToArray())
+        {
+            if (Get(id, includeVectors) is { } document)
+            {
+                yield return document;
+            }
+        }
+    }
+
     public Document? Get(string id, bool includeVector)
     {
         if (!_labels.TryGetValue(id, out int label) || _documents[label] is not { } stored)
