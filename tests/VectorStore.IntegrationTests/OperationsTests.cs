@@ -10,7 +10,9 @@ using Microsoft.AspNetCore.Builder;
 using OpenTelemetry.Trace;
 using StatusCode = Grpc.Core.StatusCode;
 using VectorStore.Engine.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using VectorStore.Server;
+using VectorStore.Server.Operations;
 using V1 = VectorStore.Contracts.V1;
 
 namespace VectorStore.IntegrationTests;
@@ -254,6 +256,16 @@ public class StartupSafetyTests
     {
         await (VectorStoreServer.Build(Args("--urls", "http://0.0.0.0:0", "--allow-anonymous"))).DisposeAsync();
         await (VectorStoreServer.Build(Args("--urls", "http://0.0.0.0:0", "--VectorStore:Auth:ApiKeys:0:Key=k", "--VectorStore:Auth:ApiKeys:0:Role=admin"))).DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Otlp_exporter_configured_by_the_standard_variable_starts_without_a_collector()
+    {
+        Assert.False(OperationsExtensions.IsOtlpConfigured(new ConfigurationBuilder().Build()));
+        await using var app = VectorStoreServer.Build(Args("--urls", "http://127.0.0.1:0", "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1"));
+        Assert.True(OperationsExtensions.IsOtlpConfigured(app.Configuration));
+        await app.StartAsync();
+        await app.StopAsync();
     }
 
     [Fact]
