@@ -96,11 +96,13 @@ public static class VectorStoreServer
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
             .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
+        app.MapSnapshotRestApi();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();
         app.MapGrpcService<SearchGrpcService>();
         app.MapGrpcService<EmbeddingsGrpcService>();
+        app.MapGrpcService<SnapshotsGrpcService>();
         app.MapGrpcReflectionService();
         app.MapVectorStoreOperations();
     }
