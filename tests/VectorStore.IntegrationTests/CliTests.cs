@@ -162,6 +162,19 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, (await Run("query", "-c", "missing", "x", "--data", Data)).Exit);
     }
 
+    [Fact]
+    public async Task Snapshot_create_list_restore_on_a_data_folder()
+    {
+        string file = WriteFile("snap.jsonl", JsonLines(5));
+        Assert.Equal(0, (await Run("import", file, "-c", "snap", "--create", "--data", Data)).Exit);
+        var created = await Run("snapshot", "create", "-c", "snap", "--name", "s1", "--data", Data);
+        Assert.True(created.Exit == 0, created.Error);
+        Assert.Contains("s1", (await Run("snapshot", "list", "-c", "snap", "--data", Data)).Output, StringComparison.Ordinal);
+        var restored = await Run("snapshot", "restore", "-c", "snap", "s1", "--target", "snapcopy", "--data", Data);
+        Assert.True(restored.Exit == 0, restored.Error);
+        Assert.Contains("5 documents", restored.Output, StringComparison.Ordinal);
+    }
+
     private sealed class CallbackWriter(Action<string> onLine) : StringWriter(CultureInfo.InvariantCulture)
     {
         public override void WriteLine(string? value)
