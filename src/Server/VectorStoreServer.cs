@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using VectorStore.Embedding;
 using VectorStore.Engine;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
@@ -53,7 +52,7 @@ public static class VectorStoreServer
         });
         services.AddSingleton(addresses);
 
-        services.AddSingleton(_ => EncoderRegistry.CreateDefault());
+        services.AddSingleton(sp => EncoderSetup.CreateRegistry(builder.Configuration, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         // Singleton, not transient: the container disposes transient IDisposables at the end of each request.
@@ -97,6 +96,7 @@ public static class VectorStoreServer
             .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
         app.MapSnapshotRestApi();
+        app.MapOpenAiEmbeddings();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();
