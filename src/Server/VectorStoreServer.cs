@@ -6,6 +6,7 @@ using VectorStore.Engine;
 using VectorStore.Rag;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
+using VectorStore.Server.Operations;
 using VectorStore.Server.Rest;
 
 namespace VectorStore.Server;
@@ -20,10 +21,11 @@ public static class VectorStoreServer
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = ApiKeyAuthentication.TranslateSwitches(args),
             ContentRootPath = AppContext.BaseDirectory,
         });
         ConfigureServices(builder);
+        builder.AddVectorStoreOperations();
         configure?.Invoke(builder);
         var app = builder.Build();
         app.Services.GetRequiredService<GeneratorRegistry>();
@@ -93,6 +95,7 @@ public static class VectorStoreServer
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseVectorStoreOperations();
 
         app.MapOpenApi();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process is up.");
@@ -112,6 +115,7 @@ public static class VectorStoreServer
         app.MapGrpcService<RagGrpcService>();
         app.MapGrpcService<SnapshotsGrpcService>();
         app.MapGrpcReflectionService();
+        app.MapVectorStoreOperations();
     }
 
     /// <summary>Validated options, for components that need them outside DI.</summary>
