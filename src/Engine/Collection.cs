@@ -11,7 +11,7 @@ namespace VectorStore.Engine;
 /// A named set of documents split over shards by a stable hash of the id. Validates a whole request
 /// before touching anything, so a refused request changes nothing.
 /// </summary>
-internal sealed class Collection : IDisposable
+internal sealed partial class Collection : IDisposable
 {
     private readonly Shard[] _shards;
     private readonly LimitsOptions _limits;
@@ -26,7 +26,7 @@ internal sealed class Collection : IDisposable
         {
             for (int i = 0; i < _shards.Length; i++)
             {
-                _shards[i] = new Shard(IndexFactory.Create(settings), storage.OpenShard(settings.Name, i));
+                _shards[i] = new Shard(IndexFactory.Create(settings), storage.OpenShard(settings.Name, i), CreateTextIndex(settings));
             }
         }
         catch
@@ -134,6 +134,11 @@ internal sealed class Collection : IDisposable
         {
             throw VectorStoreException.Invalid("ef", $"must be at least k ({request.K}) and at most {10 * _limits.MaxK}, was {ef}.");
         }
+        string mode = ResolveMode(request);
+        if (mode != QueryModes.Dense)
+        {
+            return await QueryWithTextAsync(mode, request, cancellationToken);
+        }
         float[] query;
         if (request.Vector is { } vector)
         {
@@ -156,7 +161,7 @@ internal sealed class Collection : IDisposable
             query = PrepareVector((await Encoder.EmbedAsync([request.Text], cancellationToken))[0], "text");
         }
         cancellationToken.ThrowIfCancellationRequested();
-        return Search(query, request);
+        return request.Explain ? ExplainDense(Search(query, request)) : Search(query, request);
     }
 
     private QueryHit[] Search(float[] query, QueryRequest request)

@@ -9,7 +9,7 @@ namespace VectorStore.Engine;
 /// One shard of a collection: its own index, its own log and the documents that hash to it. Writes are
 /// serialised per shard (log order = apply order); reads run concurrently and never take the write lock.
 /// </summary>
-internal sealed class Shard : IDisposable
+internal sealed partial class Shard : IDisposable
 {
     private readonly IVectorIndex _index;
     private readonly IShardStore _store;
@@ -19,10 +19,11 @@ internal sealed class Shard : IDisposable
     private volatile StoredDocument?[] _documents = new StoredDocument?[1024];
     private int _nextLabel;
 
-    public Shard(IVectorIndex index, IShardStore store)
+    public Shard(IVectorIndex index, IShardStore store, Text.TextIndex? text = null)
     {
         _index = index;
         _store = store;
+        _text = text;
         foreach (var record in store.Replay())
         {
             Apply(record);
@@ -84,6 +85,7 @@ internal sealed class Shard : IDisposable
             if (_labels.TryRemove(record.Id, out int removed))
             {
                 _index.Remove(removed);
+                _text?.Remove(removed);
                 _documents[removed] = null;
                 _freeLabels.Push(removed);
             }
@@ -97,6 +99,7 @@ internal sealed class Shard : IDisposable
         // Vector first, then document, then id: a reader that finds the id always finds both.
         _index.Upsert(label, record.Vector ?? throw new InvalidDataException($"Upsert record for {record.Id} has no vector."));
         _documents[label] = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty);
+        _text?.Upsert(label, record.Text);
         _labels[record.Id] = label;
     }
 
@@ -116,6 +119,7 @@ internal sealed class Shard : IDisposable
     {
         _store.Dispose();
         _index.Dispose();
+        _text?.Dispose();
         _writeLock.Dispose();
     }
 
