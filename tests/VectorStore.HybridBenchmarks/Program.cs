@@ -1,0 +1,17 @@
+using System.CommandLine;
+using VectorStore.HybridBenchmarks;
+
+var root = new RootCommand("VectorStore hybrid-search benchmarks: every number is printed beside a baseline measured in the same run.");
+
+var docs = new Option<int>("--docs") { Description = "Generated documents.", DefaultValueFactory = _ => 100_000 };
+var queries = new Option<int>("--queries") { Description = "Queries per mode.", DefaultValueFactory = _ => 300 };
+var hybrid = new Command("hybrid", "Query latency/QPS for dense, text and hybrid, and ingest documents/s with and without the text index.") { docs, queries };
+hybrid.SetAction((result, cancellationToken) => HybridBenchmark.RunAsync(result.GetValue(docs), result.GetValue(queries), cancellationToken));
+root.Subcommands.Add(hybrid);
+
+var path = new Option<string>("--data") { Description = "BEIR SciFact folder (corpus.jsonl, queries.jsonl, qrels/test.tsv).", DefaultValueFactory = _ => "../shared/data/beir/scifact" };
+var scifact = new Command("scifact", "nDCG@10 on BEIR SciFact for dense, text (BM25) and hybrid RRF/DBSF at several weights.") { path };
+scifact.SetAction((result, cancellationToken) => SciFactBenchmark.RunAsync(result.GetValue(path)!, cancellationToken));
+root.Subcommands.Add(scifact);
+
+return await root.Parse(args).InvokeAsync();
