@@ -53,6 +53,7 @@ internal static class HybridBenchmark
                 ("text (BM25)", q => new QueryRequest { Text = q.Text, Mode = QueryModes.Text, K = 10 }),
                 ("hybrid RRF (prefetch 100)", q => new QueryRequest { Text = q.Text, Vector = q.Vector, Mode = QueryModes.Hybrid, K = 10 }),
                 ("hybrid DBSF (prefetch 100)", q => new QueryRequest { Text = q.Text, Vector = q.Vector, Mode = QueryModes.Hybrid, Fusion = FusionKinds.Dbsf, K = 10 }),
+                ("dense + filter (50% pass)", q => new QueryRequest { Vector = q.Vector, K = 10, Filter = filter }),
                 ("text + filter (50% pass)", q => new QueryRequest { Text = q.Text, Mode = QueryModes.Text, K = 10, Filter = filter }),
                 ("hybrid RRF + filter (50% pass)", q => new QueryRequest { Text = q.Text, Vector = q.Vector, Mode = QueryModes.Hybrid, K = 10, Filter = filter }),
             };

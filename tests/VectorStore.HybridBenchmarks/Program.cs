@@ -10,8 +10,9 @@ hybrid.SetAction((result, cancellationToken) => HybridBenchmark.RunAsync(result.
 root.Subcommands.Add(hybrid);
 
 var path = new Option<string>("--data") { Description = "BEIR SciFact folder (corpus.jsonl, queries.jsonl, qrels/test.tsv).", DefaultValueFactory = _ => "../shared/data/beir/scifact" };
-var scifact = new Command("scifact", "nDCG@10 on BEIR SciFact for dense, text (BM25) and hybrid RRF/DBSF at several weights.") { path };
-scifact.SetAction((result, cancellationToken) => SciFactBenchmark.RunAsync(result.GetValue(path)!, cancellationToken));
+var onnx = new Option<string?>("--onnx") { Description = "Also run with this ONNX sentence encoder folder (model.onnx + vocab.txt), e.g. ../shared/models/vs-encoder-small." };
+var scifact = new Command("scifact", "nDCG@10 on BEIR SciFact for dense, text (BM25) and hybrid RRF/DBSF at several weights.") { path, onnx };
+scifact.SetAction((result, cancellationToken) => SciFactBenchmark.RunAsync(result.GetValue(path)!, result.GetValue(onnx), cancellationToken));
 root.Subcommands.Add(scifact);
 
 return await root.Parse(args).InvokeAsync();

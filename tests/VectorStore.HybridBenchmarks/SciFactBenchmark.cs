@@ -11,7 +11,7 @@ namespace VectorStore.HybridBenchmarks;
 /// </summary>
 internal static class SciFactBenchmark
 {
-    public static async Task<int> RunAsync(string path, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string path, string? onnxFolder, CancellationToken cancellationToken)
     {
         var qrels = new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
         foreach (string line in File.ReadLines(Path.Combine(path, "qrels", "test.tsv")).Skip(1))
@@ -54,47 +54,24 @@ internal static class SciFactBenchmark
             }
             Console.WriteLine($"Ingested (demo embeddings + BM25 index) in {ingest.Elapsed.TotalSeconds:F1} s.");
 
-            var runs = new (string Name, QueryRequest Template)[]
+            await EvaluateAsync(engine, "scifact", "demo encoder", queries, qrels, null, cancellationToken);
+
+            if (onnxFolder is not null)
             {
-                ("dense (demo encoder)", new QueryRequest { Mode = QueryModes.Dense }),
-                ("text (BM25, english)", new QueryRequest { Mode = QueryModes.Text }),
-                ("hybrid RRF k=60, weights 1:1", new QueryRequest { Mode = QueryModes.Hybrid }),
-                ("hybrid RRF k=60, dense 0.5 : text 1", new QueryRequest { Mode = QueryModes.Hybrid, DenseWeight = 0.5f }),
-                ("hybrid RRF k=60, dense 0.25 : text 1", new QueryRequest { Mode = QueryModes.Hybrid, DenseWeight = 0.25f }),
-                ("hybrid RRF k=10, weights 1:1", new QueryRequest { Mode = QueryModes.Hybrid, RrfK = 10 }),
-                ("hybrid DBSF, weights 1:1", new QueryRequest { Mode = QueryModes.Hybrid, Fusion = FusionKinds.Dbsf }),
-                ("hybrid DBSF, dense 0.5 : text 1", new QueryRequest { Mode = QueryModes.Hybrid, Fusion = FusionKinds.Dbsf, DenseWeight = 0.5f }),
-                ("hybrid DBSF, dense 0.25 : text 1", new QueryRequest { Mode = QueryModes.Hybrid, Fusion = FusionKinds.Dbsf, DenseWeight = 0.25f }),
-            };
-            Console.WriteLine();
-            Console.WriteLine("| run (SciFact test, 300 queries) | nDCG@10 | vs BM25 | recall@100 | ms/query |");
-            Console.WriteLine("|---|---:|---:|---:|---:|");
-            double bm25 = 0;
-            var results = new List<(string, double, double, double)>();
-            foreach (var (name, template) in runs)
-            {
-                double ndcg = 0, recall = 0;
-                var stopwatch = Stopwatch.StartNew();
-                foreach (var (id, text) in queries)
+                using var encoder = new OnnxSentenceEncoder(onnxFolder);
+                var check = encoder.Embed(["This is an example sentence"])[0];
+                Console.WriteLine($"ONNX encoder {Path.GetFileName(onnxFolder.TrimEnd('/'))}: ids [{string.Join(", ", encoder.Tokenize("This is an example sentence"))}], embedding starts {check[0]:F6} {check[1]:F6}");
+                ingest.Restart();
+                var vectors = encoder.Embed([.. documents.Select(d => d.Text!)]);
+                await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "scifact-onnx", Encoder = "none", Dimension = vectors[0].Length, Text = true }, cancellationToken);
+                for (int i = 0; i < documents.Count; i += 500)
                 {
-                    var hits = await engine.QueryAsync("scifact", template with { Text = text, K = 100 }, cancellationToken);
-                    ndcg += Ndcg(hits, qrels[id], 10);
-                    recall += (double)hits.Count(h => qrels[id].ContainsKey(h.Id)) / qrels[id].Count;
+                    await engine.UpsertAsync("scifact-onnx", [.. documents[i..Math.Min(documents.Count, i + 500)].Select((d, j) => d with { Vector = vectors[i + j] })], cancellationToken);
                 }
-                double ms = stopwatch.Elapsed.TotalMilliseconds / queries.Count;
-                ndcg /= queries.Count;
-                recall /= queries.Count;
-                if (template.Mode == QueryModes.Text)
-                {
-                    bm25 = ndcg;
-                }
-                results.Add((name, ndcg, recall, ms));
+                Console.WriteLine($"Ingested (ONNX embeddings + BM25 index) in {ingest.Elapsed.TotalSeconds:F1} s.");
+                var queryVectors = encoder.Embed([.. queries.Select(q => q.Text)]);
+                await EvaluateAsync(engine, "scifact-onnx", "ONNX vs-encoder-small", queries, qrels, queryVectors, cancellationToken);
             }
-            foreach (var (name, ndcg, recall, ms) in results)
-            {
-                Console.WriteLine($"| {name} | {ndcg:F4} | {ndcg / bm25:F2}× | {recall:F4} | {ms:F1} |");
-            }
-            Console.WriteLine("| published BM25 (BEIR, Lucene/Anserini) | 0.665 | | | |");
         }
         finally
         {
@@ -107,6 +84,54 @@ internal static class SciFactBenchmark
             }
         }
         return 0;
+    }
+
+    private static async Task EvaluateAsync(VectorStoreEngine engine, string collection, string dense, List<(string Id, string Text)> queries,
+        Dictionary<string, Dictionary<string, int>> qrels, float[][]? queryVectors, CancellationToken cancellationToken)
+    {
+        var runs = new (string Name, QueryRequest Template)[]
+        {
+            ($"dense ({dense})", new QueryRequest { Mode = QueryModes.Dense }),
+            ("text (BM25, english)", new QueryRequest { Mode = QueryModes.Text }),
+            ("hybrid RRF k=60, weights 1:1", new QueryRequest { Mode = QueryModes.Hybrid }),
+            ("hybrid RRF k=60, dense 0.5 : text 1", new QueryRequest { Mode = QueryModes.Hybrid, DenseWeight = 0.5f }),
+            ("hybrid RRF k=60, dense 0.25 : text 1", new QueryRequest { Mode = QueryModes.Hybrid, DenseWeight = 0.25f }),
+            ("hybrid RRF k=10, weights 1:1", new QueryRequest { Mode = QueryModes.Hybrid, RrfK = 10 }),
+            ("hybrid DBSF, weights 1:1", new QueryRequest { Mode = QueryModes.Hybrid, Fusion = FusionKinds.Dbsf }),
+            ("hybrid DBSF, dense 0.5 : text 1", new QueryRequest { Mode = QueryModes.Hybrid, Fusion = FusionKinds.Dbsf, DenseWeight = 0.5f }),
+            ("hybrid DBSF, dense 0.25 : text 1", new QueryRequest { Mode = QueryModes.Hybrid, Fusion = FusionKinds.Dbsf, DenseWeight = 0.25f }),
+        };
+        Console.WriteLine();
+        Console.WriteLine($"| run (SciFact test, {queries.Count} queries, dense = {dense}) | nDCG@10 | vs BM25 | recall@100 | ms/query |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        double bm25 = 0;
+        var results = new List<(string, double, double, double)>();
+        foreach (var (name, template) in runs)
+        {
+            double ndcg = 0, recall = 0;
+            var stopwatch = Stopwatch.StartNew();
+            for (int q = 0; q < queries.Count; q++)
+            {
+                var (id, text) = queries[q];
+                var request = template with { Text = text, K = 100, Vector = template.Mode == QueryModes.Text ? null : queryVectors?[q] };
+                var hits = await engine.QueryAsync(collection, request, cancellationToken);
+                ndcg += Ndcg(hits, qrels[id], 10);
+                recall += (double)hits.Count(h => qrels[id].ContainsKey(h.Id)) / qrels[id].Count;
+            }
+            double ms = stopwatch.Elapsed.TotalMilliseconds / queries.Count;
+            ndcg /= queries.Count;
+            recall /= queries.Count;
+            if (template.Mode == QueryModes.Text)
+            {
+                bm25 = ndcg;
+            }
+            results.Add((name, ndcg, recall, ms));
+        }
+        foreach (var (name, ndcg, recall, ms) in results)
+        {
+            Console.WriteLine($"| {name} | {ndcg:F4} | {ndcg / bm25:F2}× | {recall:F4} | {ms:F1} |");
+        }
+        Console.WriteLine("| published BM25 (BEIR, Lucene/Anserini) | 0.665 | | | |");
     }
 
     /// <summary>nDCG@k with linear gains (pytrec_eval's ndcg_cut, as BEIR reports it).</summary>
