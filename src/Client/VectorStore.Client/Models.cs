@@ -110,7 +110,7 @@ public sealed record SearchQuery
     /// <summary>Hybrid: candidates from each retriever before fusion (default max(100, <see cref="K"/>)).</summary>
     public int? Prefetch { get; init; }
 
-    /// <summary>Hybrid: how the two lists are merged (default <see cref="FusionMethod.Rrf"/>).</summary>
+    /// <summary>Hybrid: how the two lists are merged (default <see cref="FusionMethod.Dbsf"/>).</summary>
     public FusionMethod? Fusion { get; init; }
 
     /// <summary>Hybrid RRF constant (default 60).</summary>

@@ -126,7 +126,7 @@ public sealed record QueryRequest
     /// <summary>Candidates each retriever contributes to hybrid fusion (default max(100, k)).</summary>
     public int? Prefetch { get; init; }
 
-    /// <summary><c>rrf</c> (default) or <c>dbsf</c>.</summary>
+    /// <summary><c>dbsf</c> (default) or <c>rrf</c>.</summary>
     public string? Fusion { get; init; }
 
     /// <summary>The k of Reciprocal Rank Fusion (default 60).</summary>
