@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using VectorStore.Embedding;
 using VectorStore.Engine;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
@@ -51,7 +50,7 @@ public static class VectorStoreServer
         });
         services.AddSingleton(addresses);
 
-        services.AddSingleton(_ => EncoderRegistry.CreateDefault());
+        services.AddSingleton(sp => EncoderSetup.CreateRegistry(builder.Configuration, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         // Singleton, not transient: the container disposes transient IDisposables at the end of each request.
@@ -93,11 +92,14 @@ public static class VectorStoreServer
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
             .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
+        app.MapSnapshotRestApi();
+        app.MapOpenAiEmbeddings();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();
         app.MapGrpcService<SearchGrpcService>();
         app.MapGrpcService<EmbeddingsGrpcService>();
+        app.MapGrpcService<SnapshotsGrpcService>();
         app.MapGrpcReflectionService();
     }
 

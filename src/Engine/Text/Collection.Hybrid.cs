@@ -11,9 +11,6 @@ internal sealed partial class Collection
     private const int DefaultPrefetch = 100;
     private const int DefaultRrfK = 60;
 
-    private static TextIndex? CreateTextIndex(CollectionSettings settings) =>
-        settings.TextIndex is { } text ? new TextIndex(new TextAnalyzer(text.Language)) : null;
-
     /// <summary>Validates the mode and fusion parameters (in every mode, so a typo never passes silently) and returns the mode.</summary>
     private string ResolveMode(QueryRequest request)
     {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using VectorStore.Engine;
 
-namespace VectorStore.HybridBenchmarks;
+namespace VectorStore.Benchmarks;
 
 /// <summary>
 /// Generated corpus (Zipf-distributed pseudo-words, 30–60 per document, random 256-d vectors given explicitly so

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using VectorStore.Engine;
 
-namespace VectorStore.HybridBenchmarks;
+namespace VectorStore.Benchmarks;
 
 /// <summary>
 /// nDCG@10 on BEIR SciFact (5,183 abstracts, 300 test queries): documents are title + " " + text, embedded by the
