@@ -205,6 +205,21 @@ public class HybridSearchTests
     }
 
     [Fact]
+    public async Task Text_index_is_rebuilt_from_a_checkpoint_plus_the_log_tail()
+    {
+        using var folder = new TestData.TempFolder();
+        using (var engine = await OpenWithAsync(folder, "t", "english", FiveDocuments))
+        {
+            Assert.True(await engine.CheckpointAsync(force: true) > 0);
+            await engine.UpsertAsync("t", [Doc("d6", "apple pie")]); // only in the log after the checkpoint
+            await engine.DeleteDocumentAsync("t", "d2");
+        }
+        using var reopened = VectorStoreEngine.Open(folder.Path);
+        Assert.Equal(["d1", "d6"], (await reopened.QueryAsync("t", new QueryRequest { Text = "apple", Mode = "text" })).Select(h => h.Id).Order());
+        Assert.Equal(["d3"], (await reopened.QueryAsync("t", new QueryRequest { Text = "cherry", Mode = "text" })).Select(h => h.Id));
+    }
+
+    [Fact]
     public async Task Bad_input_is_refused_naming_the_field()
     {
         using var folder = new TestData.TempFolder();
