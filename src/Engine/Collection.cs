@@ -13,7 +13,7 @@ namespace VectorStore.Engine;
 /// A named set of documents split over shards by a stable hash of the id. Validates a whole request
 /// before touching anything, so a refused request changes nothing.
 /// </summary>
-internal sealed class Collection : IDisposable
+internal sealed partial class Collection : IDisposable
 {
     private readonly Shard[] _shards;
     private readonly LimitsOptions _limits;
@@ -161,6 +161,11 @@ internal sealed class Collection : IDisposable
         {
             throw VectorStoreException.Invalid("ef", $"must be at least k ({request.K}) and at most {10 * _limits.MaxK}, was {ef}.");
         }
+        string mode = ResolveMode(request);
+        if (mode != QueryModes.Dense)
+        {
+            return await QueryWithTextAsync(mode, request, cancellationToken);
+        }
         float[] query;
         if (request.Vector is { } vector)
         {
@@ -191,7 +196,7 @@ internal sealed class Collection : IDisposable
         VectorStoreTelemetry.SearchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
             new KeyValuePair<string, object?>(VectorStoreTelemetry.Tags.Collection, Settings.Name));
         activity?.SetTag(VectorStoreTelemetry.Tags.Hits, hits.Length);
-        return hits;
+        return request.Explain ? ExplainDense(hits) : hits;
     }
 
     private QueryHit[] Search(float[] query, QueryRequest request, CancellationToken cancellationToken)

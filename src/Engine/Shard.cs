@@ -13,7 +13,7 @@ namespace VectorStore.Engine;
 /// serialised per shard only while they are appended to the log and applied (log order = apply order); the
 /// wait for the log flush happens outside the lock so concurrent writers share a flush. Reads never take the lock.
 /// </summary>
-internal sealed class Shard : IDisposable
+internal sealed partial class Shard : IDisposable
 {
     private const int StateMagic = 0x48535356; // "VSSH"
     private const int StateVersion = 1;
@@ -35,6 +35,7 @@ internal sealed class Shard : IDisposable
         _settings = settings;
         _store = store;
         _index = IndexFactory.Create(settings);
+        _text = CreateTextIndex(settings);
         try
         {
             Recovery = store.Recover(LoadState, Apply, Reset);
@@ -49,6 +50,7 @@ internal sealed class Shard : IDisposable
         {
             store.Dispose();
             _index.Dispose();
+            _text?.Dispose();
             throw;
         }
     }
@@ -242,6 +244,7 @@ internal sealed class Shard : IDisposable
             if (_labels.TryRemove(record.Id, out int removed))
             {
                 _index.Remove(removed);
+                _text?.Remove(removed);
                 _documents[removed] = null;
                 _freeLabels.Push(removed);
             }
@@ -255,6 +258,7 @@ internal sealed class Shard : IDisposable
         // Vector first, then document, then id: a reader that finds the id always finds both.
         _index.Upsert(label, record.Vector ?? throw new InvalidDataException($"Upsert record for {record.Id} has no vector."));
         _documents[label] = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty);
+        _text?.Upsert(label, record.Text);
         _labels[record.Id] = label;
     }
 
@@ -266,6 +270,7 @@ internal sealed class Shard : IDisposable
         _freeLabels = new Stack<int>();
         _documents = new StoredDocument?[1024];
         _nextLabel = 0;
+        ResetText();
     }
 
     /// <summary>
@@ -391,6 +396,8 @@ internal sealed class Shard : IDisposable
         _freeLabels = free;
         _nextLabel = nextLabel;
         _documents = documents;
+        // The checkpoint holds every document's text, so the text index is derived from it, never stored.
+        RebuildText(documents);
     }
 
     private void EnsureCapacity(int label)
@@ -418,6 +425,7 @@ internal sealed class Shard : IDisposable
             _disposed = true;
             _store.Dispose();
             _index.Dispose();
+            _text?.Dispose();
         }
         finally
         {

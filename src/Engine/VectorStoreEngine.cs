@@ -297,7 +297,7 @@ public sealed partial class VectorStoreEngine : IDisposable
         {
             throw VectorStoreException.Invalid("shards", $"must be between 1 and 64, was {shards}.");
         }
-        return new CollectionSettings
+        return ResolveTextSettings(request, new CollectionSettings
         {
             Name = request.Name,
             Metric = metric,
@@ -307,7 +307,7 @@ public sealed partial class VectorStoreEngine : IDisposable
             M = m,
             EfConstruction = efConstruction,
             Shards = shards,
-        };
+        });
     }
 
     private ITextEncoder? ResolveEncoder(CollectionSettings settings)

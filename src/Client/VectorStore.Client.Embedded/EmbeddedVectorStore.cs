@@ -54,6 +54,11 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             M = options?.M,
             EfConstruction = options?.EfConstruction,
             Shards = options?.Shards,
+            Text = options?.Text,
+            TextLanguage = options?.TextLanguage,
+            Bm25K1 = options?.Bm25K1,
+            Bm25B = options?.Bm25B,
+            DefaultMode = options?.DefaultMode is { } mode ? HybridWireNames.ToWire(mode) : null,
         };
         return Run(async () => ToDescription(await Engine.CreateCollectionAsync(request, cancellationToken)), cancellationToken);
     }
@@ -154,9 +159,19 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
                 Exact = query.Exact,
                 Ef = query.Ef,
                 IncludeVectors = query.IncludeVectors,
+                Mode = query.Mode is { } mode ? HybridWireNames.ToWire(mode) : null,
+                Prefetch = query.Prefetch,
+                Fusion = query.Fusion is { } fusion ? HybridWireNames.ToWire(fusion) : null,
+                RrfK = query.RrfK,
+                DenseWeight = query.DenseWeight,
+                TextWeight = query.TextWeight,
+                Explain = query.Explain,
             };
             var hits = await Engine.QueryAsync(collection, request, cancellationToken);
-            return [.. hits.Select(h => new SearchHit(h.Id, h.Score, h.Text, Metadata.ToObjects(h.Metadata), query.IncludeVectors ? h.Vector : null))];
+            return [.. hits.Select(h => new SearchHit(h.Id, h.Score, h.Text, Metadata.ToObjects(h.Metadata), query.IncludeVectors ? h.Vector : null)
+            {
+                Explanation = h.Explanation is { } e ? new SearchHitExplanation(e.DenseRank, e.DenseScore, e.TextRank, e.TextScore) : null,
+            })];
         }, cancellationToken);
     }
 
@@ -262,7 +277,11 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             Metric.L2 => DistanceMetric.L2,
             _ => DistanceMetric.Cosine,
         };
-        return new CollectionDescription(s.Name, metric, s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt);
+        return new CollectionDescription(s.Name, metric, s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt)
+        {
+            TextIndex = s.TextIndex is { } text ? new TextIndexDescription(text.Language, text.K1, text.B) : null,
+            DefaultMode = HybridWireNames.ModeFromWire(s.DefaultMode),
+        };
     }
 
     /// <inheritdoc />

@@ -98,6 +98,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
             {
                 request.Shards = shards;
             }
+            ProtoMapping.AddText(request, options);
         }
         return Call(async o => ProtoMapping.FromProto(await _collections.CreateAsync(request, o)), cancellationToken);
     }
@@ -186,11 +187,12 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         {
             request.Ef = ef;
         }
+        ProtoMapping.AddHybrid(request, query);
         return Call<IReadOnlyList<SearchHit>>(async o =>
         {
             var response = await _search.QueryAsync(request, o);
             return [.. response.Results.Select(r => new SearchHit(r.Id, r.Score, r.HasText ? r.Text : null, ProtoMapping.FromStruct(r.Metadata),
-                query.IncludeVectors ? [.. r.Vector] : null))];
+                query.IncludeVectors ? [.. r.Vector] : null) { Explanation = ProtoMapping.Explanation(r) })];
         }, cancellationToken);
     }
 

@@ -24,6 +24,11 @@ internal static class ProtoMapping
         Shards = info.Settings.Shards,
         DocumentCount = info.DocumentCount,
         CreatedAt = info.Settings.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+        Text = info.Settings.TextIndex is not null,
+        TextLanguage = info.Settings.TextIndex?.Language ?? "",
+        Bm25K1 = info.Settings.TextIndex?.K1 ?? 0f,
+        Bm25B = info.Settings.TextIndex?.B ?? 0f,
+        DefaultMode = info.Settings.DefaultMode,
     };
 
     public static CreateCollectionRequest ToEngine(this V1.CreateCollectionRequest request) => new()
@@ -36,6 +41,11 @@ internal static class ProtoMapping
         M = request.HasM ? request.M : null,
         EfConstruction = request.HasEfConstruction ? request.EfConstruction : null,
         Shards = request.HasShards ? request.Shards : null,
+        Text = request.HasText ? request.Text : null,
+        TextLanguage = request.HasTextLanguage ? request.TextLanguage : null,
+        Bm25K1 = request.HasBm25K1 ? request.Bm25K1 : null,
+        Bm25B = request.HasBm25B ? request.Bm25B : null,
+        DefaultMode = request.HasDefaultMode ? request.DefaultMode : null,
     };
 
     public static DocumentInput ToEngine(this V1.DocumentInput document, int index) => new()
@@ -55,6 +65,13 @@ internal static class ProtoMapping
         Exact = request.Exact,
         Ef = request.HasEf ? request.Ef : null,
         IncludeVectors = request.IncludeVectors,
+        Mode = request.HasMode ? request.Mode : null,
+        Prefetch = request.HasPrefetch ? request.Prefetch : null,
+        Fusion = request.HasFusion ? request.Fusion : null,
+        RrfK = request.HasRrfK ? request.RrfK : null,
+        DenseWeight = request.HasDenseWeight ? request.DenseWeight : null,
+        TextWeight = request.HasTextWeight ? request.TextWeight : null,
+        Explain = request.Explain,
     };
 
     public static V1.Document ToProto(this Document document)
@@ -81,6 +98,19 @@ internal static class ProtoMapping
         if (hit.Vector is not null)
         {
             message.Vector.Add(hit.Vector);
+        }
+        if (hit.Explanation is { } explanation)
+        {
+            if (explanation.DenseRank is { } denseRank)
+            {
+                message.DenseRank = denseRank;
+                message.DenseScore = explanation.DenseScore ?? 0f;
+            }
+            if (explanation.TextRank is { } textRank)
+            {
+                message.TextRank = textRank;
+                message.TextScore = explanation.TextScore ?? 0f;
+            }
         }
         return message;
     }
