@@ -44,6 +44,8 @@ internal sealed class Collection : IDisposable
 
     public CollectionInfo Info => new(Settings, Count);
 
+    internal IReadOnlyList<Shard> Shards => _shards;
+
     public async Task<IReadOnlyList<string>> UpsertAsync(IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken)
     {
         if (documents.Count == 0)

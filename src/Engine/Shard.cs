@@ -53,6 +53,9 @@ internal sealed class Shard : IDisposable
 
     public bool ContainsId(string id) => _labels.ContainsKey(id);
 
+    /// <summary>The live ids, in no order; enumerating does not block writers.</summary>
+    public IEnumerable<string> Ids => _labels.Keys;
+
     public Document? Get(string id, bool includeVector)
     {
         if (!_labels.TryGetValue(id, out int label) || _documents[label] is not { } stored)

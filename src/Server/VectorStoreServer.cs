@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using VectorStore.Embedding;
 using VectorStore.Engine;
+using VectorStore.Server.Dashboard;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
 using VectorStore.Server.Rest;
@@ -70,6 +71,7 @@ public static class VectorStoreServer
             grpc.MaxSendMessageSize = null;
         });
         services.AddGrpcReflection();
+        services.AddDashboard();
     }
 
     /// <summary>camelCase, enums as strings, and "NaN"/"Infinity" accepted so they reach validation and get a clear message.</summary>
@@ -83,6 +85,7 @@ public static class VectorStoreServer
 
     private static void ConfigurePipeline(WebApplication app)
     {
+        app.UseRequestStatistics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
@@ -93,6 +96,8 @@ public static class VectorStoreServer
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
             .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
+        app.MapDocumentListApi();
+        app.MapDashboard();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();
