@@ -11,7 +11,7 @@ export const apiKey = {
 /** A refused request: the server's RFC 7807 problem (status, title, detail, field). */
 export class ApiError extends Error {
   constructor(status, problem) {
-    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    super(problem?.detail || problem?.title || `The server answered HTTP ${status}.`);
     this.status = status;
     this.title = problem?.title ?? '';
     this.field = problem?.field ?? null;
@@ -59,7 +59,8 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
 export async function postEventStream(path, body, onEvent, signal) {
   const response = await fetch(path, {
     method: 'POST',
-    headers: { ...headers(true), Accept: 'text/event-stream' },
+    // problem+json too: a refusal comes back as a problem, and the server only writes one the client accepts.
+    headers: { ...headers(true), Accept: 'text/event-stream, application/problem+json' },
     body: JSON.stringify(body),
     signal,
   });

@@ -41,6 +41,7 @@ async function ask(event) {
   };
   controller = new AbortController();
   answer.textContent = '';
+  answer.dataset.tokens = '0';
   answer.setAttribute('aria-busy', 'true');
   $('#chat-citations').replaceChildren();
   status.textContent = 'Retrieving passages…';
@@ -56,10 +57,12 @@ async function ask(event) {
       } else if (kind === 'token') {
         tokens++;
         answer.append(data.text);
+        answer.dataset.tokens = String(tokens);
       } else if (kind === 'done') {
         const t = data.timings ?? {};
         status.textContent = `Done (${data.finishReason}): ${data.usage?.completionTokens ?? tokens} tokens, ` +
-          `first token ${Math.round(t.timeToFirstTokenMs ?? 0)} ms, ${Math.round(t.tokensPerSecond ?? 0)} tokens/s, total ${Math.round(t.totalMs ?? performance.now() - started)} ms.`;
+          `first token ${Math.round(t.timeToFirstTokenMs ?? 0)} ms, ${t.tokensPerSecond > 0 ? `${Math.round(t.tokensPerSecond)} tokens/s, ` : ''}` +
+          `total ${Math.round(t.totalMs ?? performance.now() - started)} ms.`;
       } else if (kind === 'error') {
         error.textContent = data.detail ?? String(data);
       }
