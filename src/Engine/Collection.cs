@@ -26,7 +26,7 @@ internal sealed class Collection : IDisposable
         {
             for (int i = 0; i < _shards.Length; i++)
             {
-                _shards[i] = new Shard(IndexFactory.Create(settings), storage.OpenShard(settings.Name, i));
+                _shards[i] = new Shard(settings, storage.OpenShard(settings.Name, i));
             }
         }
         catch
@@ -45,6 +45,20 @@ internal sealed class Collection : IDisposable
     public CollectionInfo Info => new(Settings, Count);
 
     internal IReadOnlyList<Shard> Shards => _shards;
+
+    /// <summary>Checkpoints every shard that has writes no checkpoint covers (all of them when <paramref name="force"/>).</summary>
+    public async Task<int> CheckpointAsync(bool force, CancellationToken cancellationToken)
+    {
+        int written = 0;
+        foreach (var shard in _shards)
+        {
+            if (await shard.CheckpointAsync(force, cancellationToken))
+            {
+                written++;
+            }
+        }
+        return written;
+    }
 
     public async Task<IReadOnlyList<string>> UpsertAsync(IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken)
     {

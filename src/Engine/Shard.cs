@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using VectorStore.Engine.Filtering;
 using VectorStore.Engine.Storage;
 using VectorStore.Index;
@@ -7,43 +8,149 @@ namespace VectorStore.Engine;
 
 /// <summary>
 /// One shard of a collection: its own index, its own log and the documents that hash to it. Writes are
-/// serialised per shard (log order = apply order); reads run concurrently and never take the write lock.
+/// serialised per shard only while they are appended to the log and applied (log order = apply order); the
+/// wait for the log flush happens outside the lock so concurrent writers share a flush. Reads never take the lock.
 /// </summary>
 internal sealed class Shard : IDisposable
 {
-    private readonly IVectorIndex _index;
+    private const int StateMagic = 0x48535356; // "VSSH"
+    private const int StateVersion = 1;
+    private const int SectionMarker = 0x5E5E5E5E;
+
+    private readonly CollectionSettings _settings;
     private readonly IShardStore _store;
-    private readonly ConcurrentDictionary<string, int> _labels = new(StringComparer.Ordinal);
-    private readonly Stack<int> _freeLabels = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SemaphoreSlim _checkpointLock = new(1, 1);
+    private IVectorIndex _index;
+    private ConcurrentDictionary<string, int> _labels = new(StringComparer.Ordinal);
+    private Stack<int> _freeLabels = new();
     private volatile StoredDocument?[] _documents = new StoredDocument?[1024];
     private int _nextLabel;
+    private bool _disposed;
 
-    public Shard(IVectorIndex index, IShardStore store)
+    public Shard(CollectionSettings settings, IShardStore store)
     {
-        _index = index;
+        _settings = settings;
         _store = store;
-        foreach (var record in store.Replay())
+        _index = IndexFactory.Create(settings);
+        try
         {
-            Apply(record);
+            Recovery = store.Recover(LoadState, Apply, Reset);
+            if (Recovery.TornTail)
+            {
+                // New entries would land after the damaged bytes, where the next recovery stops reading: checkpoint
+                // now so the next recovery starts after the damage.
+                CheckpointAsync(force: true, CancellationToken.None).GetAwaiter().GetResult();
+            }
+        }
+        catch
+        {
+            store.Dispose();
+            _index.Dispose();
+            throw;
         }
     }
+
+    public ShardRecoveryInfo Recovery { get; }
 
     public int Count => _labels.Count;
 
     public IVectorIndex Index => _index;
 
-    /// <summary>Makes the records durable, then visible. Cancellation is honoured only before the log write starts.</summary>
+    /// <summary>The log position after the last write (tests use it to find the log tail on disk).</summary>
+    internal long LogPosition => _store.Position;
+
+    /// <summary>True when the log holds records that no checkpoint covers yet.</summary>
+    public bool HasUncheckpointedWrites => _store.Position > _store.CheckpointPosition;
+
+    /// <summary>
+    /// Appends to the log and applies, then waits until the log is durable (sync mode). A write is visible to
+    /// queries as soon as it is applied, which can be a moment before it is acknowledged. Cancellation is honoured
+    /// only before the log append starts.
+    /// </summary>
     public async Task WriteAsync(IReadOnlyList<StorageRecord> records, CancellationToken cancellationToken)
     {
+        long position;
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            await _store.AppendAsync(records, cancellationToken);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            position = _store.Append(records);
             foreach (var record in records)
             {
                 Apply(record);
             }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        await _store.WaitForDurableAsync(position, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Writes a checkpoint: the state is serialised under the write lock (writes to this shard pause for that
+    /// long, reads go on), then flushed and renamed outside it, after which the log is truncated.
+    /// </summary>
+    public async Task<bool> CheckpointAsync(bool force, CancellationToken cancellationToken)
+    {
+        await _checkpointLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_disposed || (!force && !HasUncheckpointedWrites))
+            {
+                return false;
+            }
+            // Only the in-memory copy happens under the write lock; serialising, checksumming and fsync run outside it.
+            StateImage image;
+            long position;
+            await _writeLock.WaitAsync(cancellationToken);
+            try
+            {
+                position = _store.Position;
+                image = CaptureState();
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+            await Task.Run(() =>
+            {
+                using var file = _store.BeginCheckpoint(position);
+                image.WriteTo(file.Stream);
+                file.Commit();
+            }, CancellationToken.None);
+            return true;
+        }
+        finally
+        {
+            _checkpointLock.Release();
+        }
+    }
+
+    /// <summary>Writes the shard's state consistently (under the write lock) into a snapshot stream.</summary>
+    public async Task WriteSnapshotAsync(Stream destination, CancellationToken cancellationToken)
+    {
+        StateImage image;
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            image = CaptureState();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        await Task.Run(() => image.WriteTo(destination), cancellationToken);
+    }
+
+    /// <summary>Replaces this (empty, new) shard's state with one read from a snapshot.</summary>
+    public void RestoreFrom(Stream source)
+    {
+        _writeLock.Wait();
+        try
+        {
+            LoadState(source);
         }
         finally
         {
@@ -103,6 +210,141 @@ internal sealed class Shard : IDisposable
         _labels[record.Id] = label;
     }
 
+    private void Reset()
+    {
+        _index.Dispose();
+        _index = IndexFactory.Create(_settings);
+        _labels = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        _freeLabels = new Stack<int>();
+        _documents = new StoredDocument?[1024];
+        _nextLabel = 0;
+    }
+
+    /// <summary>
+    /// A point-in-time copy of the shard, taken under the write lock: the document table is copied by reference
+    /// (documents are immutable) and the index saves itself into memory, so the lock is held for a memory copy only.
+    /// </summary>
+    private StateImage CaptureState()
+    {
+        var documents = (StoredDocument?[])_documents.Clone();
+        var index = new ChunkedBuffer();
+        _index.Save(index);
+        return new StateImage(documents, _nextLabel, _labels.Count, _index.Kind, index);
+    }
+
+    /// <summary>Documents (label, id, text, metadata), then the index as the index itself saved it.</summary>
+    private sealed record StateImage(StoredDocument?[] Documents, int NextLabel, int Count, string IndexKind, ChunkedBuffer Index)
+    {
+        public void WriteTo(Stream destination)
+        {
+            using var writer = new BinaryWriter(destination, Encoding.UTF8, leaveOpen: true);
+            writer.Write(StateMagic);
+            writer.Write(StateVersion);
+            writer.Write(NextLabel);
+            writer.Write(Count);
+            int written = 0;
+            for (int label = 0; label < NextLabel && label < Documents.Length; label++)
+            {
+                if (Documents[label] is not { } document)
+                {
+                    continue;
+                }
+                writer.Write(label);
+                writer.Write(document.Id);
+                writer.Write(document.Text is not null);
+                if (document.Text is not null)
+                {
+                    writer.Write(document.Text);
+                }
+                // Most documents have no metadata: length 0 saves a JSON round trip per document on load.
+                var json = document.Metadata.Count == 0 ? [] : Metadata.ToUtf8Json(document.Metadata);
+                writer.Write(json.Length);
+                writer.Write(json);
+                written++;
+            }
+            if (written != Count)
+            {
+                throw new InvalidOperationException($"Shard state copy holds {written} documents but counted {Count}.");
+            }
+            writer.Write(SectionMarker);
+            writer.Write(IndexKind);
+            writer.Flush();
+            Index.WriteTo(destination);
+            writer.Write(SectionMarker);
+            writer.Flush();
+        }
+    }
+
+    /// <summary>Builds the whole state aside and swaps it in only when everything read back is consistent.</summary>
+    private void LoadState(Stream source)
+    {
+        using var reader = new BinaryReader(source, Encoding.UTF8, leaveOpen: true);
+        if (reader.ReadInt32() != StateMagic || reader.ReadInt32() != StateVersion)
+        {
+            throw new InvalidDataException("Not a shard state of a supported version.");
+        }
+        int nextLabel = reader.ReadInt32();
+        int count = reader.ReadInt32();
+        if (nextLabel < 0 || count < 0 || count > nextLabel)
+        {
+            throw new InvalidDataException($"Bad shard state header ({count} documents, {nextLabel} labels).");
+        }
+        var documents = new StoredDocument?[Math.Max(1024, nextLabel)];
+        // Sized up front: growing a concurrent dictionary to millions of entries costs more than reading them.
+        var labels = new ConcurrentDictionary<string, int>(Environment.ProcessorCount, Math.Max(31, count), StringComparer.Ordinal);
+        for (int i = 0; i < count; i++)
+        {
+            int label = reader.ReadInt32();
+            string id = reader.ReadString();
+            string? text = reader.ReadBoolean() ? reader.ReadString() : null;
+            int jsonLength = reader.ReadInt32();
+            if ((uint)label >= (uint)nextLabel || jsonLength < 0 || documents[label] is not null || !labels.TryAdd(id, label))
+            {
+                throw new InvalidDataException($"Bad document entry {i} (label {label}, id '{id}').");
+            }
+            documents[label] = new StoredDocument(id, text, jsonLength == 0 ? Metadata.Empty : Metadata.FromUtf8Json(reader.ReadBytes(jsonLength)));
+        }
+        if (reader.ReadInt32() != SectionMarker)
+        {
+            throw new InvalidDataException("The document section does not end where expected.");
+        }
+        string kind = reader.ReadString();
+        var index = IndexFactory.Load(kind, source, _settings);
+        try
+        {
+            if (reader.ReadInt32() != SectionMarker)
+            {
+                throw new InvalidDataException("The index section does not end where expected.");
+            }
+            foreach (var (id, label) in labels)
+            {
+                if (!index.Contains(label))
+                {
+                    throw new InvalidDataException($"Document '{id}' (label {label}) has no vector in the index.");
+                }
+            }
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+        var free = new Stack<int>();
+        for (int label = nextLabel - 1; label >= 0; label--)
+        {
+            if (documents[label] is null)
+            {
+                free.Push(label);
+            }
+        }
+        _index.Dispose();
+        _index = index;
+        _labels = labels;
+        _freeLabels = free;
+        _nextLabel = nextLabel;
+        _documents = documents;
+    }
+
     private void EnsureCapacity(int label)
     {
         var documents = _documents;
@@ -117,9 +359,23 @@ internal sealed class Shard : IDisposable
 
     public void Dispose()
     {
-        _store.Dispose();
-        _index.Dispose();
-        _writeLock.Dispose();
+        _checkpointLock.Wait();
+        _writeLock.Wait();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            _store.Dispose();
+            _index.Dispose();
+        }
+        finally
+        {
+            _writeLock.Release();
+            _checkpointLock.Release();
+        }
     }
 
     /// <summary>Evaluates the metadata filter on candidates as the index meets them.</summary>

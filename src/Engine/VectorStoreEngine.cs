@@ -15,9 +15,15 @@ namespace VectorStore.Engine;
 public sealed partial class VectorStoreEngine : IDisposable
 {
     private readonly Dictionary<string, Collection> _collections = new(StringComparer.Ordinal);
+    /// <summary>Collections whose files could not be opened, with the reason: they answer Unavailable, not NotFound.</summary>
+    private readonly Dictionary<string, string> _failed = new(StringComparer.Ordinal);
     private readonly Lock _catalogLock = new();
     private readonly IStorageProvider _storage;
     private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _recovery;
+    private Task? _checkpointer;
+    private volatile EngineState _state = EngineState.Recovering;
     private bool _disposed;
 
     public VectorStoreEngine(VectorStoreOptions options, EncoderRegistry encoders, IStorageProvider storage, ILogger<VectorStoreEngine>? logger = null)
@@ -26,8 +32,37 @@ public sealed partial class VectorStoreEngine : IDisposable
         Encoders = encoders;
         _storage = storage;
         _logger = logger ?? NullLogger<VectorStoreEngine>.Instance;
-        Load();
+        if (options.RecoverInBackground)
+        {
+            _recovery = Task.Run(() =>
+            {
+                try
+                {
+                    Recover();
+                }
+                catch (Exception ex)
+                {
+                    // The host sees a store that never becomes ready (readyz stays 503) and this reason in the log.
+                    _logger.LogCritical(ex, "Recovery of the store failed");
+                    throw;
+                }
+            });
+        }
+        else
+        {
+            Recover();
+            _recovery = Task.CompletedTask;
+        }
     }
+
+    /// <summary><see cref="EngineState.Recovering"/> while collections are being opened, then <see cref="EngineState.Ready"/>.</summary>
+    public EngineState State => _state;
+
+    /// <summary>Completes when recovery has finished (at once unless <see cref="VectorStoreOptions.RecoverInBackground"/>).</summary>
+    public Task WhenReady => _recovery;
+
+    /// <summary>What the last start-up recovered.</summary>
+    public RecoveryReport? LastRecovery { get; private set; }
 
     /// <summary>Opens (or creates) a store in <paramref name="dataPath"/> with the built-in demo encoder.</summary>
     public static VectorStoreEngine Open(string dataPath, ILoggerFactory? loggerFactory = null, EncoderRegistry? encoders = null, Action<VectorStoreOptions>? configure = null)
@@ -35,7 +70,7 @@ public sealed partial class VectorStoreEngine : IDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         var options = new VectorStoreOptions { DataPath = dataPath };
         configure?.Invoke(options);
-        var storage = new LogFileStorageProvider(options.DataPath, loggerFactory.CreateLogger<LogFileStorageProvider>());
+        var storage = new FasterStorageProvider(options.DataPath, options.Durability, loggerFactory);
         return new VectorStoreEngine(options, encoders ?? EncoderRegistry.CreateDefault(), storage, loggerFactory.CreateLogger<VectorStoreEngine>());
     }
 
@@ -52,8 +87,8 @@ public sealed partial class VectorStoreEngine : IDisposable
         var settings = ResolveSettings(request);
         lock (_catalogLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_collections.ContainsKey(settings.Name))
+            ThrowIfNotReady();
+            if (_collections.ContainsKey(settings.Name) || _failed.ContainsKey(settings.Name))
             {
                 throw new VectorStoreException(ErrorCode.AlreadyExists, $"Collection '{settings.Name}' already exists.", "name");
             }
@@ -62,7 +97,15 @@ public sealed partial class VectorStoreEngine : IDisposable
                 throw new VectorStoreException(ErrorCode.LimitExceeded, $"The store already holds {_collections.Count} collections; the limit is {Limits.MaxCollections}.");
             }
             _storage.CreateCollection(settings);
-            _collections[settings.Name] = new Collection(settings, ResolveEncoder(settings), _storage, Limits);
+            try
+            {
+                _collections[settings.Name] = new Collection(settings, ResolveEncoder(settings), _storage, Limits);
+            }
+            catch
+            {
+                _storage.DeleteCollection(settings.Name);
+                throw;
+            }
             _logger.LogInformation("Created collection {Collection} ({Metric}, dimension {Dimension}, encoder {Encoder}, index {Index})",
                 settings.Name, settings.Metric.ToWireName(), settings.Dimension, settings.Encoder ?? "none", settings.Index);
             return Task.FromResult(new CollectionInfo(settings, 0));
@@ -82,14 +125,23 @@ public sealed partial class VectorStoreEngine : IDisposable
     public Task DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        Collection collection;
         lock (_catalogLock)
         {
-            collection = Find(name);
-            _collections.Remove(name);
-            _storage.DeleteCollection(name);
+            ThrowIfNotReady();
+            // A collection that failed to open can still be deleted, so an operator can drop damaged data.
+            if (_failed.Remove(name))
+            {
+                _storage.DeleteCollection(name);
+            }
+            else
+            {
+                var collection = Find(name);
+                _collections.Remove(name);
+                // Close the log files before the folder goes, so nothing writes into a deleted file.
+                collection.Dispose();
+                _storage.DeleteCollection(name);
+            }
         }
-        collection.Dispose();
         _logger.LogInformation("Deleted collection {Collection}", name);
         return Task.CompletedTask;
     }
@@ -154,10 +206,27 @@ public sealed partial class VectorStoreEngine : IDisposable
 
     private Collection Find(string name)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_catalogLock)
         {
-            return name is not null && _collections.TryGetValue(name, out var collection) ? collection : throw VectorStoreException.CollectionNotFound(name ?? "");
+            ThrowIfNotReady();
+            if (name is not null && _collections.TryGetValue(name, out var collection))
+            {
+                return collection;
+            }
+            if (name is not null && _failed.TryGetValue(name, out string? reason))
+            {
+                throw new VectorStoreException(ErrorCode.Unavailable, $"Collection '{name}' is unavailable: its files could not be opened ({reason}). Restore it from a snapshot or delete it.", "name");
+            }
+            throw VectorStoreException.CollectionNotFound(name ?? "");
+        }
+    }
+
+    private void ThrowIfNotReady()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_state != EngineState.Ready)
+        {
+            throw new VectorStoreException(ErrorCode.Unavailable, "The store is still recovering its data; retry shortly.");
         }
     }
 
@@ -249,26 +318,50 @@ public sealed partial class VectorStoreEngine : IDisposable
         return encoder;
     }
 
-    private void Load()
+    private void Recover()
     {
         var started = Stopwatch.StartNew();
         long documents = 0;
+        long replayed = 0;
+        int fromCheckpoint = 0;
+        int torn = 0;
         foreach (string name in _storage.ListCollections())
         {
             try
             {
                 var settings = _storage.LoadSettings(name);
                 var collection = new Collection(settings, ResolveEncoder(settings), _storage, Limits);
-                _collections[name] = collection;
+                lock (_catalogLock)
+                {
+                    _collections[name] = collection;
+                }
                 documents += collection.Count;
+                foreach (var shard in collection.Shards)
+                {
+                    replayed += shard.Recovery.RecordsReplayed;
+                    fromCheckpoint += shard.Recovery.FromCheckpoint ? 1 : 0;
+                    torn += shard.Recovery.TornTail ? 1 : 0;
+                }
             }
-            catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException or VectorStoreException)
+            catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException or VectorStoreException or UnauthorizedAccessException)
             {
                 // One damaged collection must not take the whole store down.
-                _logger.LogError(ex, "Could not open collection {Collection}; it stays unavailable until repaired", name);
+                _logger.LogError(ex, "Could not open collection {Collection}; it stays unavailable until restored or deleted", name);
+                lock (_catalogLock)
+                {
+                    _failed[name] = ex.Message;
+                }
             }
         }
-        _logger.LogInformation("Opened {Collections} collections with {Documents} documents in {Elapsed} ms", _collections.Count, documents, started.ElapsedMilliseconds);
+        _state = EngineState.Ready;
+        LastRecovery = new RecoveryReport(_collections.Count, _failed.Count, documents, replayed, fromCheckpoint, torn, started.Elapsed);
+        _logger.LogInformation("Recovered {Collections} collections ({Failed} unavailable) with {Documents} documents in {Elapsed} ms: {Checkpoints} shards loaded from checkpoints, {Records} log records replayed, {Torn} damaged log tails cut",
+            _collections.Count, _failed.Count, documents, (long)started.Elapsed.TotalMilliseconds, fromCheckpoint, replayed, torn);
+        RestoreAtStartup();
+        if (Options.Durability.CheckpointIntervalSeconds > 0)
+        {
+            _checkpointer = Task.Run(CheckpointLoopAsync);
+        }
     }
 
     [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
@@ -283,12 +376,38 @@ public sealed partial class VectorStoreEngine : IDisposable
                 return;
             }
             _disposed = true;
-            foreach (var collection in _collections.Values)
+        }
+        _stopping.Cancel();
+        try
+        {
+            _recovery.Wait();
+            _checkpointer?.Wait();
+        }
+        catch (AggregateException ex)
+        {
+            _logger.LogWarning(ex, "Background storage work ended with an error during shutdown");
+        }
+        lock (_catalogLock)
+        {
+            foreach (var (name, collection) in _collections)
             {
+                if (Options.Durability.CheckpointOnShutdown)
+                {
+                    try
+                    {
+                        // An orderly stop leaves a checkpoint, so the next start loads instead of replaying.
+                        collection.CheckpointAsync(force: false, CancellationToken.None).GetAwaiter().GetResult();
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+                    {
+                        _logger.LogWarning(ex, "Could not checkpoint collection {Collection} at shutdown; the next start replays its log", name);
+                    }
+                }
                 collection.Dispose();
             }
             _collections.Clear();
         }
         _storage.Dispose();
+        _stopping.Dispose();
     }
 }

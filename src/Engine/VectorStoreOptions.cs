@@ -16,6 +16,52 @@ public sealed class VectorStoreOptions
     public int DefaultShards { get; set; } = 1;
 
     public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>The <c>VectorStore:Durability</c> section: when a write is acknowledged, checkpoints, log segments.</summary>
+    public DurabilityOptions Durability { get; set; } = new();
+
+    /// <summary>
+    /// Open collections on a background task so a host can start listening (and report not-ready) while a large
+    /// store recovers. Until <see cref="VectorStoreEngine.WhenReady"/> completes, calls fail with <see cref="ErrorCode.Unavailable"/>.
+    /// </summary>
+    public bool RecoverInBackground { get; set; }
+
+    /// <summary>A snapshot file to restore at start-up (skipped when the target collection already exists).</summary>
+    public string? RestoreSnapshot { get; set; }
+
+    /// <summary>Collection the <see cref="RestoreSnapshot"/> file is restored into; defaults to the name stored in the snapshot.</summary>
+    public string? RestoreSnapshotTarget { get; set; }
+}
+
+/// <summary>When an upsert or delete is acknowledged.</summary>
+public enum DurabilityMode
+{
+    /// <summary>Acknowledge only after the write-ahead log entry is flushed to disk (fsync). Concurrent writers share flushes.</summary>
+    Sync,
+    /// <summary>Acknowledge at once and flush every <see cref="DurabilityOptions.CommitIntervalMs"/>: a crash loses up to that much acknowledged work.</summary>
+    Async,
+}
+
+/// <summary>The <c>VectorStore:Durability</c> configuration section.</summary>
+public sealed class DurabilityOptions
+{
+    /// <summary><c>sync</c> (default) or <c>async</c>.</summary>
+    public DurabilityMode Mode { get; set; } = DurabilityMode.Sync;
+
+    /// <summary>In async mode, how often the log is flushed; this is the window of acknowledged writes a crash can lose.</summary>
+    [Range(1, 60_000)]
+    public int CommitIntervalMs { get; set; } = 100;
+
+    /// <summary>How often shards whose log has grown write a checkpoint (so restart loads instead of replaying); 0 turns background checkpoints off.</summary>
+    [Range(0, 86_400)]
+    public int CheckpointIntervalSeconds { get; set; } = 60;
+
+    /// <summary>Write a checkpoint of every shard on orderly shutdown, so the next start replays nothing.</summary>
+    public bool CheckpointOnShutdown { get; set; } = true;
+
+    /// <summary>Size of one write-ahead-log segment file (a power of two, MiB). Space is reclaimed a whole segment at a time.</summary>
+    [Range(1, 1024)]
+    public int LogSegmentSizeMb { get; set; } = 64;
 }
 
 /// <summary>Documented maximums. Requests beyond them are refused with a clear error and change nothing.</summary>

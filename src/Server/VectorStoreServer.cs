@@ -98,11 +98,13 @@ public static class VectorStoreServer
         app.MapVectorStoreRestApi();
         app.MapDocumentListApi();
         app.MapDashboard();
+        app.MapSnapshotRestApi();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();
         app.MapGrpcService<SearchGrpcService>();
         app.MapGrpcService<EmbeddingsGrpcService>();
+        app.MapGrpcService<SnapshotsGrpcService>();
         app.MapGrpcReflectionService();
     }
 

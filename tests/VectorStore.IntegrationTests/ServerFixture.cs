@@ -57,6 +57,12 @@ public class ServerFixture : IAsyncLifetime
         GrpcAddress = addresses.Grpc;
         Http = new HttpClient { BaseAddress = RestAddress };
         Channel = GrpcChannel.ForAddress(GrpcAddress);
+        // The store recovers in the background; /readyz says when requests will be served.
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !(await Http.GetAsync("/readyz")).IsSuccessStatusCode;)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the server did not become ready within 30 s");
+            await Task.Delay(20);
+        }
     }
 
     private async Task StopAsync()

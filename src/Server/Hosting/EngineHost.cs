@@ -6,8 +6,9 @@ using VectorStore.Engine.Storage;
 namespace VectorStore.Server.Hosting;
 
 /// <summary>
-/// Owns the engine's lifetime: opens (recovers) the store when the host starts and closes it on shutdown,
-/// so requests never see a half-recovered store and shutdown flushes cleanly.
+/// Owns the engine's lifetime: opens the store when the host starts (recovery runs in the background, so the
+/// server listens at once and <c>/readyz</c> answers 503 until it is done; requests meanwhile get Unavailable)
+/// and closes it on shutdown, which flushes the log and writes checkpoints.
 /// </summary>
 public sealed class EngineHost(IOptions<VectorStoreOptions> options, EncoderRegistry encoders, ILoggerFactory loggerFactory) : IHostedService, IDisposable
 {
@@ -16,12 +17,14 @@ public sealed class EngineHost(IOptions<VectorStoreOptions> options, EncoderRegi
     /// <summary>The open engine. Throws while the store is still starting.</summary>
     public VectorStoreEngine Engine => _engine ?? throw new VectorStoreException(ErrorCode.Unavailable, "The store is still starting.");
 
-    public bool IsReady => _engine is not null;
+    /// <summary>True once the store has recovered every collection it could.</summary>
+    public bool IsReady => _engine is { State: EngineState.Ready };
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var storage = new LogFileStorageProvider(settings.DataPath, loggerFactory.CreateLogger<LogFileStorageProvider>());
+        settings.RecoverInBackground = true;
+        var storage = new FasterStorageProvider(settings.DataPath, settings.Durability, loggerFactory);
         _engine = new VectorStoreEngine(settings, encoders, storage, loggerFactory.CreateLogger<VectorStoreEngine>());
         return Task.CompletedTask;
     }

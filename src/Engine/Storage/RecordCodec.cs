@@ -1,0 +1,123 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace VectorStore.Engine.Storage;
+
+/// <summary>
+/// Binary form of a batch of <see cref="StorageRecord"/>s as one write-ahead-log entry:
+/// <c>[u32 CRC-32 of the rest][u8 version][i32 count][records]</c>. The CRC is ours, on top of whatever the log
+/// engine checks, so a damaged entry is never applied whatever the log underneath is.
+/// </summary>
+internal static class RecordCodec
+{
+    private const byte Version = 1;
+
+    public static byte[] EncodeBatch(IReadOnlyList<StorageRecord> records, int start, int count)
+    {
+        var payload = new MemoryStream();
+        payload.Write(stackalloc byte[4]);
+        var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true);
+        writer.Write(Version);
+        writer.Write(count);
+        for (int i = start; i < start + count; i++)
+        {
+            Write(writer, records[i]);
+        }
+        writer.Flush();
+        var bytes = payload.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, Crc32.HashToUInt32(bytes.AsSpan(4)));
+        return bytes;
+    }
+
+    /// <summary>Decodes an entry, or returns null when its checksum or structure is wrong.</summary>
+    public static List<StorageRecord>? TryDecodeBatch(ReadOnlySpan<byte> entry)
+    {
+        if (entry.Length < 9 || Crc32.HashToUInt32(entry[4..]) != BinaryPrimitives.ReadUInt32LittleEndian(entry))
+        {
+            return null;
+        }
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(entry[4..].ToArray()), Encoding.UTF8);
+            if (reader.ReadByte() != Version)
+            {
+                return null;
+            }
+            int count = reader.ReadInt32();
+            var records = new List<StorageRecord>(count);
+            for (int i = 0; i < count; i++)
+            {
+                records.Add(Read(reader));
+            }
+            return records;
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or InvalidDataException or System.Text.Json.JsonException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Rough encoded size, used to split large batches into log entries that fit a log page.</summary>
+    public static long EstimateSize(StorageRecord record) =>
+        16 + (record.Id.Length * 3L) + (record.Text?.Length * 3L ?? 0) + (record.Vector?.Length * 4L ?? 0) + (record.Metadata is null ? 0 : Metadata.ToUtf8Json(record.Metadata).Length);
+
+    public static void Write(BinaryWriter writer, StorageRecord record)
+    {
+        writer.Write((byte)record.Kind);
+        writer.Write(record.Id);
+        var metadata = record.Metadata is { Count: > 0 } ? record.Metadata : null; // empty is what absent means
+        byte flags = (byte)((record.Text is null ? 0 : 1) | (record.Vector is null ? 0 : 2) | (metadata is null ? 0 : 4));
+        writer.Write(flags);
+        if (record.Text is not null)
+        {
+            writer.Write(record.Text);
+        }
+        if (record.Vector is not null)
+        {
+            writer.Write(record.Vector.Length);
+            writer.Write(MemoryMarshal.AsBytes(record.Vector.AsSpan()));
+        }
+        if (metadata is not null)
+        {
+            var json = Metadata.ToUtf8Json(metadata);
+            writer.Write(json.Length);
+            writer.Write(json);
+        }
+    }
+
+    public static StorageRecord Read(BinaryReader reader)
+    {
+        var kind = (RecordKind)reader.ReadByte();
+        if (kind is not (RecordKind.Upsert or RecordKind.Delete))
+        {
+            throw new InvalidDataException($"Unknown record kind {(byte)kind}.");
+        }
+        string id = reader.ReadString();
+        byte flags = reader.ReadByte();
+        string? text = (flags & 1) != 0 ? reader.ReadString() : null;
+        float[]? vector = null;
+        if ((flags & 2) != 0)
+        {
+            int length = reader.ReadInt32();
+            if (length is < 0 or > 1 << 20)
+            {
+                throw new InvalidDataException($"Bad vector length {length}.");
+            }
+            vector = new float[length];
+            reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
+        }
+        IReadOnlyDictionary<string, MetadataValue>? metadata = null;
+        if ((flags & 4) != 0)
+        {
+            int length = reader.ReadInt32();
+            if (length < 0)
+            {
+                throw new InvalidDataException($"Bad metadata length {length}.");
+            }
+            metadata = Metadata.FromUtf8Json(reader.ReadBytes(length));
+        }
+        return new StorageRecord(kind, id, text, vector, metadata);
+    }
+}

@@ -1,0 +1,60 @@
+using VectorStore.Engine;
+using VectorStore.Engine.Storage;
+
+namespace VectorStore.Server.Rest;
+
+/// <summary>Snapshot routes under <c>/collections/{name}/snapshots</c>.</summary>
+public static class SnapshotApi
+{
+    public static IEndpointRouteBuilder MapSnapshotRestApi(this IEndpointRouteBuilder app)
+    {
+        var snapshots = app.MapGroup("/collections/{name}/snapshots").WithTags("Snapshots");
+
+        // The body is optional ({"name": "..."}), so it is read by hand as for collection creation.
+        snapshots.MapPost("/", async (string name, HttpRequest request, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        {
+            bool hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+            if (hasBody && !request.HasJsonContentType())
+            {
+                throw new VectorStoreException(ErrorCode.InvalidArgument, "body: send JSON with Content-Type: application/json.", "body");
+            }
+            var body = hasBody ? await request.ReadFromJsonAsync<CreateSnapshotBody>(cancellationToken) : null;
+            var info = await engine.CreateSnapshotAsync(name, body?.Name, cancellationToken);
+            return TypedResults.Created($"/collections/{name}/snapshots/{info.Name}", SnapshotDto.From(info));
+        }).WithSummary("Write a consistent snapshot of the collection (writes go on meanwhile).");
+
+        snapshots.MapGet("/", (string name, VectorStoreEngine engine) =>
+            TypedResults.Ok(new SnapshotListDto([.. engine.ListSnapshots(name).Select(SnapshotDto.From)])))
+            .WithSummary("List the collection's snapshots.");
+
+        snapshots.MapGet("/{snapshot}", (string name, string snapshot, VectorStoreEngine engine) =>
+            TypedResults.Stream(engine.OpenSnapshot(name, snapshot), "application/octet-stream", $"{snapshot}.vsnap"))
+            .WithSummary("Download a snapshot file.");
+
+        snapshots.MapDelete("/{snapshot}", (string name, string snapshot, VectorStoreEngine engine) =>
+        {
+            engine.DeleteSnapshot(name, snapshot);
+            return TypedResults.NoContent();
+        }).WithSummary("Delete a snapshot file.");
+
+        snapshots.MapPost("/{snapshot}/restore", async (string name, string snapshot, RestoreSnapshotBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        {
+            string target = body.Target ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "target: required, e.g. {\"target\":\"restored\"}.", "target");
+            var info = await engine.RestoreSnapshotAsync(name, snapshot, target, cancellationToken);
+            return TypedResults.Created($"/collections/{info.Settings.Name}", CollectionDto.From(info));
+        }).WithSummary("Restore a snapshot into a new collection.");
+
+        return app;
+    }
+}
+
+public sealed record CreateSnapshotBody(string? Name = null);
+
+public sealed record RestoreSnapshotBody(string? Target = null);
+
+public sealed record SnapshotDto(string Collection, string Name, long SizeBytes, DateTimeOffset CreatedAt)
+{
+    public static SnapshotDto From(SnapshotInfo info) => new(info.Collection, info.Name, info.SizeBytes, info.CreatedAt);
+}
+
+public sealed record SnapshotListDto(IReadOnlyList<SnapshotDto> Snapshots);
