@@ -100,6 +100,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
 
         var row = _page.Locator("#collections-table tbody tr", new() { Has = _page.GetByRole(AriaRole.Rowheader, new() { Name = name, Exact = true }) });
         await Expect(row).ToBeVisibleAsync();
+        await Expect(_page.Locator("#create-status")).ToHaveTextAsync($"Created {name}.");
         await Expect(row.Locator("td").Nth(1)).ToHaveTextAsync("dot");
         await Expect(row.Locator("td").Nth(2)).ToHaveTextAsync("demo");
         await Expect(row.Locator("td").Nth(4)).ToHaveTextAsync("exact");

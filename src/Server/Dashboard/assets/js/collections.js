@@ -52,6 +52,7 @@ async function create(event) {
   const form = event.currentTarget;
   const error = $('#create-error');
   error.textContent = '';
+  $('#create-status').textContent = '';
   const name = $('#create-name');
   if (!name.checkValidity()) {
     name.setAttribute('aria-invalid', 'true');
@@ -77,6 +78,7 @@ async function create(event) {
     setCurrent(created.name);
     await refreshCollections();
     error.textContent = '';
+    $('#create-status').textContent = `Created ${created.name}.`;
   } catch (e) {
     error.textContent = e.message;
   }
