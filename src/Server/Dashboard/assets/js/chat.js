@@ -12,6 +12,24 @@ async function loadGenerators() {
   } catch { /* the chat endpoint may be absent or need a key: keep the default */ }
 }
 
+/** Turns the answer's "[n]" markers into links to the cited documents, once the stream is complete. */
+function linkMarkers(answer, collection, citations) {
+  const byIndex = new Map(citations.map((c) => [String(c.index), c]));
+  const text = answer.textContent;
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(/\[(\d+)\]/g)) {
+    const citation = byIndex.get(match[1]);
+    if (!citation) continue;
+    if (match.index > last) nodes.push(text.slice(last, match.index));
+    nodes.push(h('a', { href: docLink(collection, citation.documentId), title: `Source: ${citation.documentId}` }, match[0]));
+    last = match.index + match[0].length;
+  }
+  if (!nodes.length) return;
+  if (last < text.length) nodes.push(text.slice(last));
+  answer.replaceChildren(...nodes);
+}
+
 function renderCitations(collection, citations) {
   $('#chat-citations').replaceChildren(...citations.map((c) => h('li', { id: `citation-${c.index}` },
     h('a', { href: docLink(collection, c.documentId), class: 'mono' }, c.documentId),
@@ -49,16 +67,19 @@ async function ask(event) {
   $('#chat-stop').disabled = false;
   const started = performance.now();
   let tokens = 0;
+  let citations = [];
   try {
     await postEventStream(`/collections/${encodeURIComponent(name)}/chat`, body, (kind, data) => {
       if (kind === 'citations') {
-        renderCitations(name, data.citations ?? []);
+        citations = data.citations ?? [];
+        renderCitations(name, citations);
         status.textContent = `Generating with ${data.generator}…`;
       } else if (kind === 'token') {
         tokens++;
         answer.append(data.text);
         answer.dataset.tokens = String(tokens);
       } else if (kind === 'done') {
+        linkMarkers(answer, name, citations);
         const t = data.timings ?? {};
         status.textContent = `Done (${data.finishReason}): ${data.usage?.completionTokens ?? tokens} tokens, ` +
           `first token ${Math.round(t.timeToFirstTokenMs ?? 0)} ms, ${t.tokensPerSecond > 0 ? `${Math.round(t.tokensPerSecond)} tokens/s, ` : ''}` +
