@@ -10,7 +10,7 @@ namespace VectorStore.Embedding;
 /// the weights come from a fixed-seed SplitMix64 generator, the token hash is FNV-1a over UTF-8, and the
 /// arithmetic is scalar in a fixed order (SIMD width would change float rounding between CPUs).
 /// </summary>
-public sealed class DemoEncoder : ITextEncoder
+public sealed class DemoEncoder : ITextEncoder, ITokenCounter
 {
     public const string DefaultName = "demo";
     public const int DefaultDimension = 256;
@@ -64,6 +64,21 @@ public sealed class DemoEncoder : ITextEncoder
             result[i] = Embed(texts[i]);
         }
         return Task.FromResult(result);
+    }
+
+    /// <inheritdoc />
+    public int CountTokens(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int count = 0;
+        foreach (var _ in Tokenize(text))
+        {
+            if (++count == MaxTokens)
+            {
+                break;
+            }
+        }
+        return count;
     }
 
     /// <summary>Embeds one text synchronously.</summary>

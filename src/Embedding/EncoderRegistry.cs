@@ -1,7 +1,10 @@
 namespace VectorStore.Embedding;
 
-/// <summary>The encoders a server or embedded store knows, by name (case-insensitive).</summary>
-public sealed class EncoderRegistry
+/// <summary>
+/// The encoders a server or embedded store knows, by name (case-insensitive). Disposing the registry disposes the
+/// encoders it holds (ONNX sessions own native memory and a batching thread).
+/// </summary>
+public sealed class EncoderRegistry : IDisposable
 {
     private readonly Dictionary<string, ITextEncoder> _encoders = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _kinds = new(StringComparer.OrdinalIgnoreCase);
@@ -25,4 +28,12 @@ public sealed class EncoderRegistry
 
     public IReadOnlyList<EncoderInfo> List() =>
         [.. _encoders.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => new EncoderInfo(e.Name, e.Dimension, e.MaxTokens, _kinds[e.Name]))];
+
+    public void Dispose()
+    {
+        foreach (var encoder in _encoders.Values)
+        {
+            (encoder as IDisposable)?.Dispose();
+        }
+    }
 }

@@ -21,3 +21,10 @@ public interface ITextEncoder
 
 /// <summary>Describes a registered encoder for listings (<c>GET /models</c>).</summary>
 public sealed record EncoderInfo(string Name, int Dimension, int MaxTokens, string Kind);
+
+/// <summary>An encoder that can say how many tokens it reads from a text (usage reporting, chunking decisions).</summary>
+public interface ITokenCounter
+{
+    /// <summary>Tokens the encoder reads from <paramref name="text"/>, special tokens included, after truncation to max tokens.</summary>
+    int CountTokens(string text);
+}

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using VectorStore.Embedding;
 using VectorStore.Engine;
 using VectorStore.Server.Dashboard;
 using VectorStore.Server.Grpc;
@@ -52,7 +51,7 @@ public static class VectorStoreServer
         });
         services.AddSingleton(addresses);
 
-        services.AddSingleton(_ => EncoderRegistry.CreateDefault());
+        services.AddSingleton(sp => EncoderSetup.CreateRegistry(builder.Configuration, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         // Singleton, not transient: the container disposes transient IDisposables at the end of each request.
@@ -99,6 +98,7 @@ public static class VectorStoreServer
         app.MapDocumentListApi();
         app.MapDashboard();
         app.MapSnapshotRestApi();
+        app.MapOpenAiEmbeddings();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();
