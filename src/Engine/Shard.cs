@@ -184,8 +184,40 @@ internal sealed class Shard : IDisposable
         return _index.TryGetVector(label, vector) ? vector : null;
     }
 
-    public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter) =>
-        _index.Search(query, destination, parameters, filter is null ? null : new DocumentFilter(this, filter));
+    public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter)
+    {
+        var index = _index;
+        if (filter is null)
+        {
+            return index.Search(query, destination, parameters);
+        }
+        // Planner: a very selective filter is answered by the exact filtered scan (distances for matches only).
+        if (!parameters.Exact && index.Kind != IndexKinds.Exact
+            && QueryPlanner.PreferExactScan(this, filter, QueryPlanner.EffectiveEf(parameters.Ef, destination.Length), out _))
+        {
+            parameters = parameters with { Exact = true };
+        }
+        return index.Search(query, destination, parameters, new DocumentFilter(this, filter));
+    }
+
+    /// <summary>Fraction of documents passing <paramref name="filter"/>, measured on up to <paramref name="sampleSize"/> evenly spaced labels.</summary>
+    public double EstimateSelectivity(MetadataFilter filter, int sampleSize)
+    {
+        var documents = _documents;
+        int end = Math.Min(Volatile.Read(ref _nextLabel), documents.Length);
+        int step = Math.Max(1, end / sampleSize);
+        int sampled = 0;
+        int matched = 0;
+        for (int label = 0; label < end; label += step)
+        {
+            if (documents[label] is { } document)
+            {
+                sampled++;
+                matched += filter.Matches(document.Metadata) ? 1 : 0;
+            }
+        }
+        return sampled == 0 ? 0 : (double)matched / sampled;
+    }
 
     private void Apply(StorageRecord record)
     {
