@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using VectorStore.Engine;
+using VectorStore.Rag;
 using VectorStore.Server.Dashboard;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
@@ -26,6 +27,7 @@ public static class VectorStoreServer
         ConfigureServices(builder);
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.Services.GetRequiredService<GeneratorRegistry>();
         ConfigurePipeline(app);
         return app;
     }
@@ -56,6 +58,13 @@ public static class VectorStoreServer
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         // Singleton, not transient: the container disposes transient IDisposables at the end of each request.
         services.AddSingleton(sp => sp.GetRequiredService<EngineHost>().Engine);
+
+        // RAG: generators load when the host builds (a bad model folder fails start-up, naming the file);
+        // RagService is created on first use, after the engine has opened.
+        services.AddOptions<RagOptions>().Bind(builder.Configuration.GetSection(VectorStoreOptions.SectionName)).ValidateDataAnnotations();
+        services.AddSingleton(sp => new GeneratorRegistry(sp.GetRequiredService<IOptions<RagOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new RagService(sp.GetRequiredService<VectorStoreEngine>(), sp.GetRequiredService<GeneratorRegistry>(),
+            sp.GetRequiredService<IOptions<RagOptions>>().Value.Rag, sp.GetRequiredService<ILogger<RagService>>()));
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
@@ -97,6 +106,7 @@ public static class VectorStoreServer
         app.MapVectorStoreRestApi();
         app.MapDocumentListApi();
         app.MapDashboard();
+        app.MapVectorStoreChatApi();
         app.MapSnapshotRestApi();
         app.MapOpenAiEmbeddings();
 
@@ -104,6 +114,7 @@ public static class VectorStoreServer
         app.MapGrpcService<DocumentsGrpcService>();
         app.MapGrpcService<SearchGrpcService>();
         app.MapGrpcService<EmbeddingsGrpcService>();
+        app.MapGrpcService<RagGrpcService>();
         app.MapGrpcService<SnapshotsGrpcService>();
         app.MapGrpcReflectionService();
     }

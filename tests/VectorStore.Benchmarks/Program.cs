@@ -52,4 +52,5 @@ ann.SetAction(result => AnnBenchmark.Run(new AnnOptions(
     result.GetValue(minQueries), result.GetValue(hnswlib), result.GetValue(repeat))));
 root.Subcommands.Add(ann);
 
+root.Subcommands.Add(GenerateBenchmark.CreateCommand());
 return root.Parse(args).Invoke();

@@ -240,6 +240,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             ErrorCode.LimitExceeded => VectorStoreErrorCode.LimitExceeded,
             ErrorCode.FailedPrecondition => VectorStoreErrorCode.FailedPrecondition,
             ErrorCode.Unavailable => VectorStoreErrorCode.Unavailable,
+            ErrorCode.Busy => VectorStoreErrorCode.Busy,
             _ => VectorStoreErrorCode.Unknown,
         };
         return new VectorStoreClientException(code, exception.Message, exception.Field, exception);

@@ -104,6 +104,8 @@ public enum VectorStoreErrorCode
     Cancelled,
     /// <summary>The call's deadline (<see cref="VectorStoreClientOptions.Timeout"/>) passed before the server answered.</summary>
     DeadlineExceeded,
+    /// <summary>The server is at capacity (e.g. every chat generation slot and queue place is taken); retry later. HTTP 429 / gRPC RESOURCE_EXHAUSTED with trailer <c>error-code: busy</c>.</summary>
+    Busy,
 }
 
 /// <summary>A refused call; <see cref="Field"/> names the input at fault where there is one.</summary>

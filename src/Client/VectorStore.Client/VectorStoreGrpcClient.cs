@@ -239,7 +239,8 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
             StatusCode.InvalidArgument or StatusCode.OutOfRange => VectorStoreErrorCode.InvalidArgument,
             StatusCode.NotFound => VectorStoreErrorCode.NotFound,
             StatusCode.AlreadyExists => VectorStoreErrorCode.AlreadyExists,
-            StatusCode.ResourceExhausted => VectorStoreErrorCode.LimitExceeded,
+            // RESOURCE_EXHAUSTED is both "too large" and "busy, retry"; the server's error-code trailer tells them apart.
+            StatusCode.ResourceExhausted => exception.Trailers.GetValue("error-code") == "busy" ? VectorStoreErrorCode.Busy : VectorStoreErrorCode.LimitExceeded,
             StatusCode.FailedPrecondition or StatusCode.Aborted => VectorStoreErrorCode.FailedPrecondition,
             StatusCode.Unavailable => VectorStoreErrorCode.Unavailable,
             StatusCode.Unauthenticated => VectorStoreErrorCode.Unauthenticated,

@@ -89,7 +89,7 @@ internal static class ProtoMapping
     private static IReadOnlyDictionary<string, MetadataValue> MetadataFromStruct(Struct metadata, string field) =>
         Metadata.FromJson(ToJson(metadata), field);
 
-    private static JsonElement ToJson(IMessage message)
+    internal static JsonElement ToJson(IMessage message)
     {
         using var document = JsonDocument.Parse(JsonFormatter.Default.Format(message));
         return document.RootElement.Clone();
