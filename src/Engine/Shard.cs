@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text;
+using VectorStore.Engine.Diagnostics;
 using VectorStore.Engine.Filtering;
 using VectorStore.Engine.Storage;
 using VectorStore.Index;
@@ -71,6 +73,10 @@ internal sealed class Shard : IDisposable
     public async Task WriteAsync(IReadOnlyList<StorageRecord> records, CancellationToken cancellationToken)
     {
         long position;
+        // The commit span and latency cover append + durable flush (group commit), i.e. what the writer waits for.
+        using var activity = VectorStoreTelemetry.Source.StartActivity(VectorStoreTelemetry.Spans.StorageCommit);
+        activity?.SetTag(VectorStoreTelemetry.Tags.Records, records.Count);
+        long started = Stopwatch.GetTimestamp();
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
@@ -86,6 +92,7 @@ internal sealed class Shard : IDisposable
             _writeLock.Release();
         }
         await _store.WaitForDurableAsync(position, CancellationToken.None);
+        VectorStoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>
@@ -162,6 +169,18 @@ internal sealed class Shard : IDisposable
 
     /// <summary>The live ids, in no order; enumerating does not block writers.</summary>
     public IEnumerable<string> Ids => _labels.Keys;
+
+    /// <summary>The live documents, ordered by id (a snapshot of the ids; documents deleted meanwhile are skipped).</summary>
+    public IEnumerable<Document> Scan(bool includeVectors)
+    {
+        foreach (string id in _labels.Keys.Order(StringComparer.Ordinal).ToArray())
+        {
+            if (Get(id, includeVectors) is { } document)
+            {
+                yield return document;
+            }
+        }
+    }
 
     public Document? Get(string id, bool includeVector)
     {

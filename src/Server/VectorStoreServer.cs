@@ -7,6 +7,7 @@ using VectorStore.Rag;
 using VectorStore.Server.Dashboard;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
+using VectorStore.Server.Operations;
 using VectorStore.Server.Rest;
 
 namespace VectorStore.Server;
@@ -21,10 +22,11 @@ public static class VectorStoreServer
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = ApiKeyAuthentication.TranslateSwitches(args),
             ContentRootPath = AppContext.BaseDirectory,
         });
         ConfigureServices(builder);
+        builder.AddVectorStoreOperations();
         configure?.Invoke(builder);
         var app = builder.Build();
         app.Services.GetRequiredService<GeneratorRegistry>();
@@ -96,6 +98,7 @@ public static class VectorStoreServer
         app.UseRequestStatistics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseVectorStoreOperations();
 
         app.MapOpenApi();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process is up.");
@@ -117,6 +120,7 @@ public static class VectorStoreServer
         app.MapGrpcService<RagGrpcService>();
         app.MapGrpcService<SnapshotsGrpcService>();
         app.MapGrpcReflectionService();
+        app.MapVectorStoreOperations();
     }
 
     /// <summary>Validated options, for components that need them outside DI.</summary>

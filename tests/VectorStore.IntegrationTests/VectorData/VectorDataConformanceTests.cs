@@ -501,9 +501,11 @@ public abstract class VectorDataConformanceTests : IDisposable
         var results = await collection.SearchAsync("wool hat", 5).CollectAsync();
 
         var query = generator.Embed("wool hat");
-        var best = products.MaxBy(p => Dot(p.Vector.ToArray(), query) / Norm(p.Vector.ToArray()))!;
+        // The hashed query may score several products equally; any of the tied best ones may come first.
+        double bestScore = products.Max(p => Dot(p.Vector.ToArray(), query) / Norm(p.Vector.ToArray()));
+        var best = products.Where(p => Math.Abs(Dot(p.Vector.ToArray(), query) / Norm(p.Vector.ToArray()) - bestScore) < 1e-5).Select(p => p.Id).ToArray();
         Assert.Equal(5, results.Count);
-        Assert.Equal(best.Id, results[0].Record.Id);
+        Assert.Contains(results[0].Record.Id, best);
         Assert.Equal(1, generator.Calls);
     }
 
