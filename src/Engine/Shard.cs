@@ -169,6 +169,9 @@ internal sealed partial class Shard : IDisposable
 
     public bool ContainsId(string id) => _labels.ContainsKey(id);
 
+    /// <summary>The live ids, in no order; enumerating does not block writers.</summary>
+    public IEnumerable<string> Ids => _labels.Keys;
+
     /// <summary>The live documents, ordered by id (a snapshot of the ids; documents deleted meanwhile are skipped).</summary>
     public IEnumerable<Document> Scan(bool includeVectors)
     {

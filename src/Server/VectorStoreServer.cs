@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using VectorStore.Engine;
 using VectorStore.Rag;
+using VectorStore.Server.Dashboard;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
 using VectorStore.Server.Operations;
@@ -80,6 +81,7 @@ public static class VectorStoreServer
             grpc.MaxSendMessageSize = null;
         });
         services.AddGrpcReflection();
+        services.AddDashboard();
     }
 
     /// <summary>camelCase, enums as strings, and "NaN"/"Infinity" accepted so they reach validation and get a clear message.</summary>
@@ -93,6 +95,7 @@ public static class VectorStoreServer
 
     private static void ConfigurePipeline(WebApplication app)
     {
+        app.UseRequestStatistics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseVectorStoreOperations();
@@ -104,6 +107,8 @@ public static class VectorStoreServer
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
             .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
+        app.MapDocumentListApi();
+        app.MapDashboard();
         app.MapVectorStoreChatApi();
         app.MapSnapshotRestApi();
         app.MapOpenAiEmbeddings();

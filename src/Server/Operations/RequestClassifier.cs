@@ -25,6 +25,8 @@ internal static class RequestClassifier
     {
         string path = context.Request.Path.Value ?? "";
         return OpenPaths.Any(p => path.Equals(p, StringComparison.OrdinalIgnoreCase))
+            // The dashboard's static files hold no data; the page asks for the key and sends it on its API calls.
+            || path.Equals("/dashboard", StringComparison.Ordinal) || path.StartsWith("/dashboard/", StringComparison.Ordinal)
             || path.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal);
     }
 
