@@ -4,6 +4,13 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# The dashboard's browser tests drive Debian's Chromium (Playwright cannot download browsers offline).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing chromium for the browser tests (apt-get)..."
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo_cmd="sudo"
+  { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium; } >/tmp/chromium-install.log 2>&1 \
+    || { echo "chromium install failed (see /tmp/chromium-install.log); the browser tests will fail"; }
+fi
 dotnet build VectorStore.sln -c Release || exit 1
 log=$(mktemp)
 dotnet test VectorStore.sln -c Release --no-build "$@" 2>&1 | tee "$log"

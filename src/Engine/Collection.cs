@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.IO.Hashing;
 using System.Text;
+using System.Diagnostics;
 using VectorStore.Embedding;
+using VectorStore.Engine.Diagnostics;
 using VectorStore.Engine.Storage;
 using VectorStore.Index;
 
@@ -46,6 +48,12 @@ internal sealed partial class Collection : IDisposable
     public long Count => _shards.Sum(s => (long)s.Count);
 
     public CollectionInfo Info => new(Settings, Count, Projection is not null);
+
+    /// <summary>Vectors held by the indexes (for the metrics gauges).</summary>
+    public long VectorCount => _shards.Sum(s => (long)s.Index.Count);
+
+    /// <summary>Bytes held by the indexes (for the metrics gauges).</summary>
+    public long IndexMemoryBytes => _shards.Sum(s => s.Index.MemoryBytes);
 
     internal IReadOnlyList<Shard> Shards => _shards;
 
@@ -113,7 +121,7 @@ internal sealed partial class Collection : IDisposable
         }
         if (toEmbed.Count > 0)
         {
-            var embeddings = await Encoder!.EmbedAsync([.. toEmbed.Select(i => documents[i].Text!)], cancellationToken);
+            var embeddings = await VectorStoreTelemetry.EmbedAsync(Encoder!, [.. toEmbed.Select(i => documents[i].Text!)], Settings.Name, cancellationToken);
             for (int j = 0; j < toEmbed.Count; j++)
             {
                 vectors[toEmbed[j]] = PrepareVector(embeddings[j], $"documents[{toEmbed[j]}].text");
@@ -132,6 +140,9 @@ internal sealed partial class Collection : IDisposable
     }
 
     public Document? Get(string id, bool includeVector) => _shards[ShardOf(id)].Get(id, includeVector);
+
+    /// <summary>Every live document, shard by shard (for export).</summary>
+    public IEnumerable<Document> Scan(bool includeVectors) => _shards.SelectMany(s => s.Scan(includeVectors));
 
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
@@ -154,6 +165,11 @@ internal sealed partial class Collection : IDisposable
         {
             throw VectorStoreException.Invalid("ef", $"must be at least k ({request.K}) and at most {10 * _limits.MaxK}, was {ef}.");
         }
+        string mode = ResolveMode(request);
+        if (mode != QueryModes.Dense)
+        {
+            return await QueryWithTextAsync(mode, request, cancellationToken);
+        }
         float[] query;
         if (request.Vector is { } vector)
         {
@@ -173,13 +189,21 @@ internal sealed partial class Collection : IDisposable
             {
                 throw new VectorStoreException(ErrorCode.LimitExceeded, $"text: {request.Text.Length} characters; the limit is {_limits.MaxTextLength}.", "text");
             }
-            query = PrepareVector((await Encoder.EmbedAsync([request.Text], cancellationToken))[0], "text");
+            query = PrepareVector((await VectorStoreTelemetry.EmbedAsync(Encoder, [request.Text], Settings.Name, cancellationToken))[0], "text");
         }
         cancellationToken.ThrowIfCancellationRequested();
-        return Search(query, request);
+        using var activity = VectorStoreTelemetry.Source.StartActivity(VectorStoreTelemetry.Spans.Search);
+        activity?.SetTag(VectorStoreTelemetry.Tags.Collection, Settings.Name);
+        activity?.SetTag(VectorStoreTelemetry.Tags.K, request.K);
+        long started = Stopwatch.GetTimestamp();
+        var hits = Search(query, request, cancellationToken);
+        VectorStoreTelemetry.SearchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+            new KeyValuePair<string, object?>(VectorStoreTelemetry.Tags.Collection, Settings.Name));
+        activity?.SetTag(VectorStoreTelemetry.Tags.Hits, hits.Length);
+        return request.Explain ? ExplainDense(hits) : hits;
     }
 
-    private QueryHit[] Search(float[] query, QueryRequest request)
+    private QueryHit[] Search(float[] query, QueryRequest request, CancellationToken cancellationToken)
     {
         int k = request.K;
         var parameters = new SearchParameters(request.Ef ?? 0, request.Exact);
@@ -188,9 +212,17 @@ internal sealed partial class Collection : IDisposable
         {
             // Each shard returns its own k best; labels are per shard, so keep the shard beside each hit.
             var candidates = new List<(Shard Shard, Neighbor Hit)>(k * _shards.Length);
-            foreach (var shard in _shards)
+            for (int s = 0; s < _shards.Length; s++)
             {
-                int found = shard.Search(query, scratch.AsSpan(0, k), parameters, request.Filter);
+                // Between shards, so an abandoned request stops spending CPU on the remaining ones.
+                cancellationToken.ThrowIfCancellationRequested();
+                var shard = _shards[s];
+                int found;
+                using (var shardActivity = _shards.Length > 1 ? VectorStoreTelemetry.Source.StartActivity(VectorStoreTelemetry.Spans.ShardSearch) : null)
+                {
+                    shardActivity?.SetTag(VectorStoreTelemetry.Tags.Shard, s);
+                    found = shard.Search(query, scratch.AsSpan(0, k), parameters, request.Filter);
+                }
                 foreach (var hit in scratch.AsSpan(0, found))
                 {
                     candidates.Add((shard, hit));

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using VectorStore.Index;
+using VectorStore.Index.Hnsw;
 
 namespace VectorStore.Engine;
 
@@ -13,16 +14,18 @@ internal static class IndexFactory
     private static readonly ConcurrentDictionary<string, Func<Stream, IVectorIndex>> Loaders = new(StringComparer.Ordinal)
     {
         [IndexKinds.Exact] = stream => ExactIndex.Load(stream),
+        [IndexKinds.Hnsw] = stream => HnswIndex.Load(stream),
     };
 
-    public static IReadOnlyList<string> SupportedKinds { get; } = [IndexKinds.Exact];
+    public static IReadOnlyList<string> SupportedKinds { get; } = [IndexKinds.Exact, IndexKinds.Hnsw];
 
     /// <summary>The kind a collection gets when its request names none.</summary>
-    public const string DefaultKind = IndexKinds.Exact;
+    public const string DefaultKind = IndexKinds.Hnsw;
 
     public static IVectorIndex Create(CollectionSettings settings) => settings.Index switch
     {
         IndexKinds.Exact => new ExactIndex(settings.Dimension, settings.Metric),
+        IndexKinds.Hnsw => new HnswIndex(settings.Dimension, settings.Metric, settings.M, settings.EfConstruction),
         _ => throw new VectorStoreException(ErrorCode.InvalidArgument, $"index: unknown index kind '{settings.Index}'; use one of {string.Join(", ", SupportedKinds)}.", "index"),
     };
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text;
+using VectorStore.Engine.Diagnostics;
 using VectorStore.Engine.Filtering;
 using VectorStore.Engine.Storage;
 using VectorStore.Index;
@@ -33,6 +35,7 @@ internal sealed partial class Shard : IDisposable
         _settings = settings;
         _store = store;
         _index = IndexFactory.Create(settings);
+        _text = CreateTextIndex(settings);
         try
         {
             Recovery = store.Recover(LoadState, Apply, Reset);
@@ -47,6 +50,7 @@ internal sealed partial class Shard : IDisposable
         {
             store.Dispose();
             _index.Dispose();
+            _text?.Dispose();
             throw;
         }
     }
@@ -71,6 +75,10 @@ internal sealed partial class Shard : IDisposable
     public async Task WriteAsync(IReadOnlyList<StorageRecord> records, CancellationToken cancellationToken)
     {
         long position;
+        // The commit span and latency cover append + durable flush (group commit), i.e. what the writer waits for.
+        using var activity = VectorStoreTelemetry.Source.StartActivity(VectorStoreTelemetry.Spans.StorageCommit);
+        activity?.SetTag(VectorStoreTelemetry.Tags.Records, records.Count);
+        long started = Stopwatch.GetTimestamp();
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
@@ -86,6 +94,7 @@ internal sealed partial class Shard : IDisposable
             _writeLock.Release();
         }
         await _store.WaitForDurableAsync(position, CancellationToken.None);
+        VectorStoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>
@@ -160,6 +169,21 @@ internal sealed partial class Shard : IDisposable
 
     public bool ContainsId(string id) => _labels.ContainsKey(id);
 
+    /// <summary>The live ids, in no order; enumerating does not block writers.</summary>
+    public IEnumerable<string> Ids => _labels.Keys;
+
+    /// <summary>The live documents, ordered by id (a snapshot of the ids; documents deleted meanwhile are skipped).</summary>
+    public IEnumerable<Document> Scan(bool includeVectors)
+    {
+        foreach (string id in _labels.Keys.Order(StringComparer.Ordinal).ToArray())
+        {
+            if (Get(id, includeVectors) is { } document)
+            {
+                yield return document;
+            }
+        }
+    }
+
     public Document? Get(string id, bool includeVector)
     {
         if (!_labels.TryGetValue(id, out int label) || _documents[label] is not { } stored)
@@ -181,9 +205,44 @@ internal sealed partial class Shard : IDisposable
         return _index.TryGetVector(label, vector) ? vector : null;
     }
 
-    public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter) =>
-        _projected is { } projected && !parameters.Exact ? SearchProjected(projected, query, destination, parameters, filter) :
-        _index.Search(query, destination, parameters, filter is null ? null : new DocumentFilter(this, filter));
+    public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter)
+    {
+        if (_projected is { } projected && !parameters.Exact)
+        {
+            return SearchProjected(projected, query, destination, parameters, filter);
+        }
+        var index = _index;
+        if (filter is null)
+        {
+            return index.Search(query, destination, parameters);
+        }
+        // Planner: a very selective filter is answered by the exact filtered scan (distances for matches only).
+        if (!parameters.Exact && index.Kind != IndexKinds.Exact
+            && QueryPlanner.PreferExactScan(this, filter, QueryPlanner.EffectiveEf(parameters.Ef, destination.Length), out _))
+        {
+            parameters = parameters with { Exact = true };
+        }
+        return index.Search(query, destination, parameters, new DocumentFilter(this, filter));
+    }
+
+    /// <summary>Fraction of documents passing <paramref name="filter"/>, measured on up to <paramref name="sampleSize"/> evenly spaced labels.</summary>
+    public double EstimateSelectivity(MetadataFilter filter, int sampleSize)
+    {
+        var documents = _documents;
+        int end = Math.Min(Volatile.Read(ref _nextLabel), documents.Length);
+        int step = Math.Max(1, end / sampleSize);
+        int sampled = 0;
+        int matched = 0;
+        for (int label = 0; label < end; label += step)
+        {
+            if (documents[label] is { } document)
+            {
+                sampled++;
+                matched += filter.Matches(document.Metadata) ? 1 : 0;
+            }
+        }
+        return sampled == 0 ? 0 : (double)matched / sampled;
+    }
 
     private void Apply(StorageRecord record)
     {
@@ -192,6 +251,7 @@ internal sealed partial class Shard : IDisposable
             if (_labels.TryRemove(record.Id, out int removed))
             {
                 _index.Remove(removed);
+                _text?.Remove(removed);
                 _projected?.Index.Remove(removed);
                 _documents[removed] = null;
                 _freeLabels.Push(removed);
@@ -207,6 +267,7 @@ internal sealed partial class Shard : IDisposable
         _index.Upsert(label, record.Vector ?? throw new InvalidDataException($"Upsert record for {record.Id} has no vector."));
         _projected?.Upsert(label, record.Vector);
         _documents[label] = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty);
+        _text?.Upsert(label, record.Text);
         _labels[record.Id] = label;
     }
 
@@ -219,6 +280,7 @@ internal sealed partial class Shard : IDisposable
         _freeLabels = new Stack<int>();
         _documents = new StoredDocument?[1024];
         _nextLabel = 0;
+        ResetText();
     }
 
     /// <summary>
@@ -344,6 +406,8 @@ internal sealed partial class Shard : IDisposable
         _freeLabels = free;
         _nextLabel = nextLabel;
         _documents = documents;
+        // The checkpoint holds every document's text, so the text index is derived from it, never stored.
+        RebuildText(documents);
         RebuildProjected();
     }
 
@@ -372,6 +436,7 @@ internal sealed partial class Shard : IDisposable
             _disposed = true;
             _store.Dispose();
             _index.Dispose();
+            _text?.Dispose();
             _projected?.Index.Dispose();
         }
         finally

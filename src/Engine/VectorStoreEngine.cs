@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VectorStore.Embedding;
+using VectorStore.Engine.Diagnostics;
 using VectorStore.Engine.Storage;
 using VectorStore.Index;
 
@@ -53,6 +54,7 @@ public sealed partial class VectorStoreEngine : IDisposable
             Recover();
             _recovery = Task.CompletedTask;
         }
+        VectorStoreTelemetry.Register(this);
     }
 
     /// <summary><see cref="EngineState.Recovering"/> while collections are being opened, then <see cref="EngineState.Ready"/>.</summary>
@@ -167,6 +169,9 @@ public sealed partial class VectorStoreEngine : IDisposable
 
     public long Count(string collection) => Find(collection).Count;
 
+    /// <summary>Every live document of a collection, for export; concurrent writes may or may not be seen.</summary>
+    public IEnumerable<Document> ScanDocuments(string collection, bool includeVectors = true) => Find(collection).Scan(includeVectors);
+
     public Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -201,7 +206,7 @@ public sealed partial class VectorStoreEngine : IDisposable
         {
             throw VectorStoreException.Invalid("encoder", $"unknown encoder '{name}'; known: {string.Join(", ", Encoders.List().Select(e => e.Name))}.");
         }
-        return await found.EmbedAsync(texts, cancellationToken);
+        return await VectorStoreTelemetry.EmbedAsync(found, texts, null, cancellationToken);
     }
 
     private Collection Find(string name)
@@ -298,7 +303,7 @@ public sealed partial class VectorStoreEngine : IDisposable
         {
             throw VectorStoreException.Invalid("pcaSampleSize", $"must be between 2 and 100000, was {pcaSampleSize}.");
         }
-        return new CollectionSettings
+        return ResolveTextSettings(request, new CollectionSettings
         {
             Projection = projection,
             IndexDimension = indexDimension,
@@ -313,7 +318,7 @@ public sealed partial class VectorStoreEngine : IDisposable
             M = m,
             EfConstruction = efConstruction,
             Shards = shards,
-        };
+        });
     }
 
     private static (string Kind, int IndexDimension, bool Rescore, ulong Seed) ResolveProjection(CreateCollectionRequest request, int dimension)
@@ -405,8 +410,18 @@ public sealed partial class VectorStoreEngine : IDisposable
     [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
     private static partial Regex CollectionName();
 
+    /// <summary>The open collections, for the metrics gauges (a snapshot; empty once disposed).</summary>
+    internal Collection[] OpenCollections()
+    {
+        lock (_catalogLock)
+        {
+            return _disposed ? [] : [.. _collections.Values];
+        }
+    }
+
     public void Dispose()
     {
+        VectorStoreTelemetry.Unregister(this);
         lock (_catalogLock)
         {
             if (_disposed)

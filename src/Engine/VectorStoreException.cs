@@ -15,6 +15,8 @@ public enum ErrorCode
     FailedPrecondition,
     /// <summary>The store cannot serve the request right now, e.g. a collection whose files are damaged (HTTP 503, gRPC UNAVAILABLE).</summary>
     Unavailable,
+    /// <summary>The server is at capacity for this kind of work (e.g. every generation slot and queue place is taken); retry later (HTTP 429, gRPC RESOURCE_EXHAUSTED).</summary>
+    Busy,
 }
 
 /// <summary>

@@ -1,4 +1,10 @@
 using VectorStore.Server;
+using VectorStore.Server.Operations;
 
+if (HealthProbe.IsRequested(args))
+{
+    return await HealthProbe.RunAsync(args);
+}
 var app = VectorStoreServer.Build(args);
 await app.RunAsync();
+return 0;

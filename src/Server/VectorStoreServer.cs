@@ -3,8 +3,11 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using VectorStore.Engine;
+using VectorStore.Rag;
+using VectorStore.Server.Dashboard;
 using VectorStore.Server.Grpc;
 using VectorStore.Server.Hosting;
+using VectorStore.Server.Operations;
 using VectorStore.Server.Rest;
 
 namespace VectorStore.Server;
@@ -19,12 +22,14 @@ public static class VectorStoreServer
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = ApiKeyAuthentication.TranslateSwitches(args),
             ContentRootPath = AppContext.BaseDirectory,
         });
         ConfigureServices(builder);
+        builder.AddVectorStoreOperations();
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.Services.GetRequiredService<GeneratorRegistry>();
         ConfigurePipeline(app);
         return app;
     }
@@ -56,6 +61,13 @@ public static class VectorStoreServer
         // Singleton, not transient: the container disposes transient IDisposables at the end of each request.
         services.AddSingleton(sp => sp.GetRequiredService<EngineHost>().Engine);
 
+        // RAG: generators load when the host builds (a bad model folder fails start-up, naming the file);
+        // RagService is created on first use, after the engine has opened.
+        services.AddOptions<RagOptions>().Bind(builder.Configuration.GetSection(VectorStoreOptions.SectionName)).ValidateDataAnnotations();
+        services.AddSingleton(sp => new GeneratorRegistry(sp.GetRequiredService<IOptions<RagOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new RagService(sp.GetRequiredService<VectorStoreEngine>(), sp.GetRequiredService<GeneratorRegistry>(),
+            sp.GetRequiredService<IOptions<RagOptions>>().Value.Rag, sp.GetRequiredService<ILogger<RagService>>()));
+
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.Configure<JsonOptions>(json => ConfigureJson(json.SerializerOptions));
@@ -69,6 +81,7 @@ public static class VectorStoreServer
             grpc.MaxSendMessageSize = null;
         });
         services.AddGrpcReflection();
+        services.AddDashboard();
     }
 
     /// <summary>camelCase, enums as strings, and "NaN"/"Infinity" accepted so they reach validation and get a clear message.</summary>
@@ -82,8 +95,10 @@ public static class VectorStoreServer
 
     private static void ConfigurePipeline(WebApplication app)
     {
+        app.UseRequestStatistics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseVectorStoreOperations();
 
         app.MapOpenApi();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process is up.");
@@ -92,6 +107,9 @@ public static class VectorStoreServer
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
             .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
+        app.MapDocumentListApi();
+        app.MapDashboard();
+        app.MapVectorStoreChatApi();
         app.MapSnapshotRestApi();
         app.MapOpenAiEmbeddings();
 
@@ -99,8 +117,10 @@ public static class VectorStoreServer
         app.MapGrpcService<DocumentsGrpcService>();
         app.MapGrpcService<SearchGrpcService>();
         app.MapGrpcService<EmbeddingsGrpcService>();
+        app.MapGrpcService<RagGrpcService>();
         app.MapGrpcService<SnapshotsGrpcService>();
         app.MapGrpcReflectionService();
+        app.MapVectorStoreOperations();
     }
 
     /// <summary>Validated options, for components that need them outside DI.</summary>

@@ -195,7 +195,7 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
             };
             foreach (var arg in new[]
             {
-                dll, "--urls", $"http://127.0.0.1:{port}", $"--VectorStore:DataPath={data}",
+                dll, "--urls", $"http://127.0.0.1:{port}", "--VectorStore:GrpcUrl=http://127.0.0.1:0", $"--VectorStore:DataPath={data}",
                 "--VectorStore:Durability:CheckpointIntervalSeconds=1", "--VectorStore:Durability:LogSegmentSizeMb=1",
                 "--Logging:LogLevel:Default=Warning",
             })
@@ -224,10 +224,12 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                 catch (HttpRequestException)
                 {
                 }
-                if (process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(60))
+                // Generous: CI machines are small and may be busy; a healthy start takes about a second.
+                if (process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(120))
                 {
+                    bool exited = process.HasExited;
                     server.Dispose();
-                    Assert.Fail($"the server did not become ready (exited: {process.HasExited}):\n{string.Join('\n', log)}");
+                    Assert.Fail($"the server did not become ready (exited: {exited}):\n{string.Join('\n', log)}");
                 }
                 await Task.Delay(50);
             }

@@ -267,7 +267,11 @@ public class RequestLimitTests(SmallLimitServerFixture server) : IClassFixture<S
         string name = ServerFixture.UniqueName();
         await server.CreateDemoCollectionAsync(name);
         string big = $$"""{"documents":[{"text":"{{new string('a', 2 * 1024 * 1024)}}"}]}""";
-        var response = await server.Http.PostAsync($"/collections/{name}/documents", new StringContent(big, Encoding.UTF8, "application/json"));
+        // Expect: 100-continue lets the server refuse before the client sends the body; without it the early 413
+        // races the upload and the client may only see a broken pipe.
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/collections/{name}/documents") { Content = new StringContent(big, Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+        var response = await server.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var count = JsonDocument.Parse(await server.Http.GetStringAsync($"/collections/{name}/count")).RootElement.GetProperty("count").GetInt64();

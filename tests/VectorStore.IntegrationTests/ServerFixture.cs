@@ -28,6 +28,11 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>Extra command-line settings for this fixture's server.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>Extra setup of this fixture's server (e.g. an in-memory trace exporter).</summary>
+    protected virtual void ConfigureServer(WebApplicationBuilder builder)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataPath);
@@ -50,7 +55,7 @@ public class ServerFixture : IAsyncLifetime
             "--Logging:LogLevel:Default=Warning",
             .. ExtraArguments,
         ];
-        _app = VectorStoreServer.Build(args);
+        _app = VectorStoreServer.Build(args, ConfigureServer);
         await _app.StartAsync();
         var addresses = _app.Services.GetRequiredService<ListenAddresses>();
         RestAddress = addresses.Rest;

@@ -54,6 +54,11 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             M = options?.M,
             EfConstruction = options?.EfConstruction,
             Shards = options?.Shards,
+            Text = options?.Text,
+            TextLanguage = options?.TextLanguage,
+            Bm25K1 = options?.Bm25K1,
+            Bm25B = options?.Bm25B,
+            DefaultMode = options?.DefaultMode is { } mode ? HybridWireNames.ToWire(mode) : null,
             Projection = options?.Projection,
             IndexDimension = options?.IndexDimension,
             Rescore = options?.Rescore,
@@ -159,9 +164,19 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
                 Exact = query.Exact,
                 Ef = query.Ef,
                 IncludeVectors = query.IncludeVectors,
+                Mode = query.Mode is { } mode ? HybridWireNames.ToWire(mode) : null,
+                Prefetch = query.Prefetch,
+                Fusion = query.Fusion is { } fusion ? HybridWireNames.ToWire(fusion) : null,
+                RrfK = query.RrfK,
+                DenseWeight = query.DenseWeight,
+                TextWeight = query.TextWeight,
+                Explain = query.Explain,
             };
             var hits = await Engine.QueryAsync(collection, request, cancellationToken);
-            return [.. hits.Select(h => new SearchHit(h.Id, h.Score, h.Text, Metadata.ToObjects(h.Metadata), query.IncludeVectors ? h.Vector : null))];
+            return [.. hits.Select(h => new SearchHit(h.Id, h.Score, h.Text, Metadata.ToObjects(h.Metadata), query.IncludeVectors ? h.Vector : null)
+            {
+                Explanation = h.Explanation is { } e ? new SearchHitExplanation(e.DenseRank, e.DenseScore, e.TextRank, e.TextScore) : null,
+            })];
         }, cancellationToken);
     }
 
@@ -245,6 +260,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             ErrorCode.LimitExceeded => VectorStoreErrorCode.LimitExceeded,
             ErrorCode.FailedPrecondition => VectorStoreErrorCode.FailedPrecondition,
             ErrorCode.Unavailable => VectorStoreErrorCode.Unavailable,
+            ErrorCode.Busy => VectorStoreErrorCode.Busy,
             _ => VectorStoreErrorCode.Unknown,
         };
         return new VectorStoreClientException(code, exception.Message, exception.Field, exception);
@@ -267,7 +283,12 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             _ => DistanceMetric.Cosine,
         };
         return new CollectionDescription(s.Name, metric, s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt,
-            s.Projection, s.IndexDimension > 0 ? s.IndexDimension : s.Dimension, s.Projection != ProjectionKinds.None && s.Rescore, s.PcaSampleSize, info.ProjectionReady);
+            s.Projection, s.IndexDimension > 0 ? s.IndexDimension : s.Dimension, s.Projection != ProjectionKinds.None && s.Rescore, s.PcaSampleSize, info.ProjectionReady)
+        {
+
+            TextIndex = s.TextIndex is { } text ? new TextIndexDescription(text.Language, text.K1, text.B) : null,
+            DefaultMode = HybridWireNames.ModeFromWire(s.DefaultMode),
+        };
     }
 
     /// <inheritdoc />

@@ -30,6 +30,20 @@ public sealed record CollectionOptions
 
     public int? Shards { get; init; }
 
+    /// <summary>Keep a full-text (BM25) index beside the vectors, for <see cref="SearchMode.Text"/> and <see cref="SearchMode.Hybrid"/> queries.</summary>
+    public bool? Text { get; init; }
+
+    /// <summary><c>english</c> (default: stop words + Porter stemming) or <c>none</c>.</summary>
+    public string? TextLanguage { get; init; }
+
+    /// <summary>BM25 k1 (default 1.2).</summary>
+    public float? Bm25K1 { get; init; }
+
+    /// <summary>BM25 b (default 0.75).</summary>
+    public float? Bm25B { get; init; }
+
+    /// <summary>Mode for queries that set no <see cref="SearchQuery.Mode"/> (default <see cref="SearchMode.Dense"/>).</summary>
+    public SearchMode? DefaultMode { get; init; }
     /// <summary>
     /// <c>none</c> (default), <c>random</c> or <c>pca</c>: the index holds vectors projected to <see cref="IndexDimension"/>,
     /// and the stored full vectors rescore the candidates.
@@ -65,7 +79,14 @@ public sealed record CollectionDescription(
     int IndexDimension = 0,
     bool Rescore = false,
     int PcaSampleSize = 0,
-    bool ProjectionReady = false);
+    bool ProjectionReady = false)
+{
+    /// <summary>The full-text index settings, or null when the collection has none.</summary>
+    public TextIndexDescription? TextIndex { get; init; }
+
+    /// <summary>Mode for queries that set none.</summary>
+    public SearchMode DefaultMode { get; init; }
+}
 
 /// <summary>
 /// A document to write. Text is embedded by the collection's encoder unless a vector is given. Metadata
@@ -104,10 +125,38 @@ public sealed record SearchQuery
     public int? Ef { get; init; }
 
     public bool IncludeVectors { get; init; }
+
+    /// <summary>Dense, text (BM25) or hybrid; null takes the collection's default mode.</summary>
+    public SearchMode? Mode { get; init; }
+
+    /// <summary>Hybrid: candidates from each retriever before fusion (default max(100, <see cref="K"/>)).</summary>
+    public int? Prefetch { get; init; }
+
+    /// <summary>Hybrid: how the two lists are merged (default <see cref="FusionMethod.Dbsf"/>).</summary>
+    public FusionMethod? Fusion { get; init; }
+
+    /// <summary>Hybrid RRF constant (default 60).</summary>
+    public int? RrfK { get; init; }
+
+    /// <summary>Hybrid: weight of the dense retriever (default 1).</summary>
+    public float? DenseWeight { get; init; }
+
+    /// <summary>Hybrid: weight of the text retriever (default 1).</summary>
+    public float? TextWeight { get; init; }
+
+    /// <summary>Fill <see cref="SearchHit.Explanation"/>: each result's rank and score in each retriever.</summary>
+    public bool Explain { get; init; }
 }
 
-/// <summary>One result: cosine similarity, dot product or L2 distance as the collection's metric defines it.</summary>
-public sealed record SearchHit(string Id, float Score, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector);
+/// <summary>
+/// One result. Dense mode: cosine similarity, dot product or L2 distance as the collection's metric defines it;
+/// text mode: the BM25 score; hybrid mode: the fused score.
+/// </summary>
+public sealed record SearchHit(string Id, float Score, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector)
+{
+    /// <summary>Set when the query asked to <see cref="SearchQuery.Explain"/>.</summary>
+    public SearchHitExplanation? Explanation { get; init; }
+}
 
 /// <summary>An encoder the store can embed text with.</summary>
 public sealed record ModelDescription(string Name, int Dimension, int MaxTokens, string Kind);
@@ -127,6 +176,8 @@ public enum VectorStoreErrorCode
     Cancelled,
     /// <summary>The call's deadline (<see cref="VectorStoreClientOptions.Timeout"/>) passed before the server answered.</summary>
     DeadlineExceeded,
+    /// <summary>The server is at capacity (e.g. every chat generation slot and queue place is taken); retry later. HTTP 429 / gRPC RESOURCE_EXHAUSTED with trailer <c>error-code: busy</c>.</summary>
+    Busy,
 }
 
 /// <summary>A refused call; <see cref="Field"/> names the input at fault where there is one.</summary>

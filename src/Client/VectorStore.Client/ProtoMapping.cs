@@ -43,7 +43,73 @@ internal static class ProtoMapping
         info.IndexDimension > 0 ? info.IndexDimension : info.Dimension,
         info.Rescore,
         info.PcaSampleSize,
-        info.ProjectionReady);
+        info.ProjectionReady)
+    {
+        TextIndex = info.Text ? new TextIndexDescription(info.TextLanguage, info.Bm25K1, info.Bm25B) : null,
+        DefaultMode = HybridWireNames.ModeFromWire(info.DefaultMode),
+    };
+
+    /// <summary>Copies the hybrid-search members of a query onto the wire request.</summary>
+    public static void AddHybrid(Proto.QueryRequest request, SearchQuery query)
+    {
+        if (query.Mode is { } mode)
+        {
+            request.Mode = HybridWireNames.ToWire(mode);
+        }
+        if (query.Prefetch is { } prefetch)
+        {
+            request.Prefetch = prefetch;
+        }
+        if (query.Fusion is { } fusion)
+        {
+            request.Fusion = HybridWireNames.ToWire(fusion);
+        }
+        if (query.RrfK is { } rrfK)
+        {
+            request.RrfK = rrfK;
+        }
+        if (query.DenseWeight is { } denseWeight)
+        {
+            request.DenseWeight = denseWeight;
+        }
+        if (query.TextWeight is { } textWeight)
+        {
+            request.TextWeight = textWeight;
+        }
+        request.Explain = query.Explain;
+    }
+
+    /// <summary>Copies the full-text members of collection options onto the wire request.</summary>
+    public static void AddText(Proto.CreateCollectionRequest request, CollectionOptions options)
+    {
+        if (options.Text is { } text)
+        {
+            request.Text = text;
+        }
+        if (options.TextLanguage is not null)
+        {
+            request.TextLanguage = options.TextLanguage;
+        }
+        if (options.Bm25K1 is { } k1)
+        {
+            request.Bm25K1 = k1;
+        }
+        if (options.Bm25B is { } b)
+        {
+            request.Bm25B = b;
+        }
+        if (options.DefaultMode is { } mode)
+        {
+            request.DefaultMode = HybridWireNames.ToWire(mode);
+        }
+    }
+
+    public static SearchHitExplanation? Explanation(Proto.QueryResult result) =>
+        result.HasDenseRank || result.HasTextRank
+            ? new SearchHitExplanation(
+                result.HasDenseRank ? result.DenseRank : null, result.HasDenseRank ? result.DenseScore : null,
+                result.HasTextRank ? result.TextRank : null, result.HasTextRank ? result.TextScore : null)
+            : null;
 
     public static Proto.DocumentInput ToProto(DocumentWrite document, int index)
     {

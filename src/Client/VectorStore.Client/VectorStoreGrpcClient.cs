@@ -98,6 +98,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
             {
                 request.Shards = shards;
             }
+            ProtoMapping.AddText(request, options);
             if (options.Projection is not null)
             {
                 request.Projection = options.Projection;
@@ -206,11 +207,12 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         {
             request.Ef = ef;
         }
+        ProtoMapping.AddHybrid(request, query);
         return Call<IReadOnlyList<SearchHit>>(async o =>
         {
             var response = await _search.QueryAsync(request, o);
             return [.. response.Results.Select(r => new SearchHit(r.Id, r.Score, r.HasText ? r.Text : null, ProtoMapping.FromStruct(r.Metadata),
-                query.IncludeVectors ? [.. r.Vector] : null))];
+                query.IncludeVectors ? [.. r.Vector] : null) { Explanation = ProtoMapping.Explanation(r) })];
         }, cancellationToken);
     }
 
@@ -259,7 +261,8 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
             StatusCode.InvalidArgument or StatusCode.OutOfRange => VectorStoreErrorCode.InvalidArgument,
             StatusCode.NotFound => VectorStoreErrorCode.NotFound,
             StatusCode.AlreadyExists => VectorStoreErrorCode.AlreadyExists,
-            StatusCode.ResourceExhausted => VectorStoreErrorCode.LimitExceeded,
+            // RESOURCE_EXHAUSTED is both "too large" and "busy, retry"; the server's error-code trailer tells them apart.
+            StatusCode.ResourceExhausted => exception.Trailers.GetValue("error-code") == "busy" ? VectorStoreErrorCode.Busy : VectorStoreErrorCode.LimitExceeded,
             StatusCode.FailedPrecondition or StatusCode.Aborted => VectorStoreErrorCode.FailedPrecondition,
             StatusCode.Unavailable => VectorStoreErrorCode.Unavailable,
             StatusCode.Unauthenticated => VectorStoreErrorCode.Unauthenticated,

@@ -123,6 +123,29 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
     /// <summary>Calls of <see cref="EmbedAsync"/> not yet completed.</summary>
     internal int PendingCalls => Volatile.Read(ref _inFlight);
 
+    /// <summary>
+    /// Holds the run gate as a running batch would, until disposed: lets tests queue callers "during a run"
+    /// deterministically, whatever the machine's speed.
+    /// </summary>
+    internal IDisposable HoldRunsForTest()
+    {
+        _runGate.Wait();
+        return new GateRelease(_runGate);
+    }
+
+    private sealed class GateRelease(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
+    }
+
     /// <summary>Inference runs so far (one per micro-batch).</summary>
     public long InferenceRuns => Interlocked.Read(ref _runs);
 

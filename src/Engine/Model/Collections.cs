@@ -47,6 +47,12 @@ public sealed record CollectionSettings
     public int PcaSampleSize { get; init; } = 1000;
 
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The full-text (BM25) index, or null when the collection has none.</summary>
+    public TextIndexSettings? TextIndex { get; init; }
+
+    /// <summary>Mode a query that names none runs in: <c>dense</c> (default), <c>text</c> or <c>hybrid</c>.</summary>
+    public string DefaultMode { get; init; } = QueryModes.Dense;
 }
 
 /// <summary>Projections a collection may use.</summary>
@@ -86,6 +92,20 @@ public sealed record CreateCollectionRequest
 
     public int? Shards { get; init; }
 
+    /// <summary>Keep a full-text (BM25) index beside the vectors; default off, or on when another text option is given.</summary>
+    public bool? Text { get; init; }
+
+    /// <summary>Text analysis: <c>english</c> (default: stop words + Porter stemming) or <c>none</c>.</summary>
+    public string? TextLanguage { get; init; }
+
+    /// <summary>BM25 k1 (default 1.2).</summary>
+    public float? Bm25K1 { get; init; }
+
+    /// <summary>BM25 b (default 0.75).</summary>
+    public float? Bm25B { get; init; }
+
+    /// <summary>Mode for queries that name none: <c>dense</c> (default), <c>text</c> or <c>hybrid</c>.</summary>
+    public string? DefaultMode { get; init; }
     /// <summary><c>none</c> (default), <c>random</c> or <c>pca</c>.</summary>
     public string? Projection { get; init; }
 
@@ -142,7 +162,32 @@ public sealed record QueryRequest
     public int? Ef { get; init; }
 
     public bool IncludeVectors { get; init; }
+
+    /// <summary><c>dense</c>, <c>text</c> or <c>hybrid</c>; null takes the collection's default mode.</summary>
+    public string? Mode { get; init; }
+
+    /// <summary>Candidates each retriever contributes to hybrid fusion (default max(100, k)).</summary>
+    public int? Prefetch { get; init; }
+
+    /// <summary><c>dbsf</c> (default) or <c>rrf</c>.</summary>
+    public string? Fusion { get; init; }
+
+    /// <summary>The k of Reciprocal Rank Fusion (default 60).</summary>
+    public int? RrfK { get; init; }
+
+    /// <summary>Weight of the dense retriever in fusion (default 1).</summary>
+    public float? DenseWeight { get; init; }
+
+    /// <summary>Weight of the text retriever in fusion (default 1).</summary>
+    public float? TextWeight { get; init; }
+
+    /// <summary>Say for each result which retriever found it, at what rank and score.</summary>
+    public bool Explain { get; init; }
 }
 
-/// <summary>One query result, with the metric's natural score (similarity for cosine/dot, distance for l2).</summary>
-public sealed record QueryHit(string Id, float Score, string? Text, IReadOnlyDictionary<string, MetadataValue> Metadata, float[]? Vector = null);
+/// <summary>One query result: in dense mode the metric's natural score (similarity for cosine/dot, distance for l2), in text mode the BM25 score, in hybrid mode the fused score.</summary>
+public sealed record QueryHit(string Id, float Score, string? Text, IReadOnlyDictionary<string, MetadataValue> Metadata, float[]? Vector = null)
+{
+    /// <summary>Set when the query asked to explain: which retriever found the hit, at what rank and score.</summary>
+    public HitExplanation? Explanation { get; init; }
+}

@@ -41,6 +41,11 @@ internal sealed class ErrorInterceptor : Interceptor
         {
             trailers.Add("field", e.Field);
         }
+        if (e.Code == ErrorCode.Busy)
+        {
+            // Lets clients tell "busy, retry" from "too large", which share RESOURCE_EXHAUSTED.
+            trailers.Add("error-code", "busy");
+        }
         return new RpcException(new Status(StatusOf(e.Code), e.Message), trailers, e.Message);
     }
 
@@ -52,6 +57,7 @@ internal sealed class ErrorInterceptor : Interceptor
         ErrorCode.LimitExceeded => StatusCode.ResourceExhausted,
         ErrorCode.FailedPrecondition => StatusCode.FailedPrecondition,
         ErrorCode.Unavailable => StatusCode.Unavailable,
+        ErrorCode.Busy => StatusCode.ResourceExhausted,
         _ => StatusCode.Unknown,
     };
 }

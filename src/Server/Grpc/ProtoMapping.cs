@@ -24,6 +24,11 @@ internal static class ProtoMapping
         Shards = info.Settings.Shards,
         DocumentCount = info.DocumentCount,
         CreatedAt = info.Settings.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+        Text = info.Settings.TextIndex is not null,
+        TextLanguage = info.Settings.TextIndex?.Language ?? "",
+        Bm25K1 = info.Settings.TextIndex?.K1 ?? 0f,
+        Bm25B = info.Settings.TextIndex?.B ?? 0f,
+        DefaultMode = info.Settings.DefaultMode,
         Projection = info.Settings.Projection,
         IndexDimension = info.Settings.IndexDimension > 0 ? info.Settings.IndexDimension : info.Settings.Dimension,
         Rescore = info.Settings.Projection != ProjectionKinds.None && info.Settings.Rescore,
@@ -41,6 +46,11 @@ internal static class ProtoMapping
         M = request.HasM ? request.M : null,
         EfConstruction = request.HasEfConstruction ? request.EfConstruction : null,
         Shards = request.HasShards ? request.Shards : null,
+        Text = request.HasText ? request.Text : null,
+        TextLanguage = request.HasTextLanguage ? request.TextLanguage : null,
+        Bm25K1 = request.HasBm25K1 ? request.Bm25K1 : null,
+        Bm25B = request.HasBm25B ? request.Bm25B : null,
+        DefaultMode = request.HasDefaultMode ? request.DefaultMode : null,
         Projection = request.HasProjection ? request.Projection : null,
         IndexDimension = request.HasIndexDimension ? request.IndexDimension : null,
         Rescore = request.HasRescore ? request.Rescore : null,
@@ -65,6 +75,13 @@ internal static class ProtoMapping
         Exact = request.Exact,
         Ef = request.HasEf ? request.Ef : null,
         IncludeVectors = request.IncludeVectors,
+        Mode = request.HasMode ? request.Mode : null,
+        Prefetch = request.HasPrefetch ? request.Prefetch : null,
+        Fusion = request.HasFusion ? request.Fusion : null,
+        RrfK = request.HasRrfK ? request.RrfK : null,
+        DenseWeight = request.HasDenseWeight ? request.DenseWeight : null,
+        TextWeight = request.HasTextWeight ? request.TextWeight : null,
+        Explain = request.Explain,
     };
 
     public static V1.Document ToProto(this Document document)
@@ -92,6 +109,19 @@ internal static class ProtoMapping
         {
             message.Vector.Add(hit.Vector);
         }
+        if (hit.Explanation is { } explanation)
+        {
+            if (explanation.DenseRank is { } denseRank)
+            {
+                message.DenseRank = denseRank;
+                message.DenseScore = explanation.DenseScore ?? 0f;
+            }
+            if (explanation.TextRank is { } textRank)
+            {
+                message.TextRank = textRank;
+                message.TextScore = explanation.TextScore ?? 0f;
+            }
+        }
         return message;
     }
 
@@ -99,7 +129,7 @@ internal static class ProtoMapping
     private static IReadOnlyDictionary<string, MetadataValue> MetadataFromStruct(Struct metadata, string field) =>
         Metadata.FromJson(ToJson(metadata), field);
 
-    private static JsonElement ToJson(IMessage message)
+    internal static JsonElement ToJson(IMessage message)
     {
         using var document = JsonDocument.Parse(JsonFormatter.Default.Format(message));
         return document.RootElement.Clone();

@@ -45,7 +45,7 @@ public static class OpenAiEmbeddingsApi
                 data[i] = new OpenAiEmbedding("embedding", embedding, i);
             }
             int tokens = encoder is ITokenCounter counter ? texts.Sum(counter.CountTokens) : 0;
-            return TypedResults.Ok(new OpenAiEmbeddingsResponse("list", data, encoder.Name, new OpenAiUsage(tokens, tokens)));
+            return TypedResults.Ok(new OpenAiEmbeddingsResponse("list", data, encoder.Name, new OpenAiEmbeddingUsage(tokens, tokens)));
         }).WithTags("Embeddings").WithSummary("OpenAI-compatible embeddings: {\"model\", \"input\"} → {\"data\":[{\"embedding\"}]}.");
         return app;
     }
@@ -75,7 +75,7 @@ public sealed record OpenAiEmbedding(
     [property: JsonPropertyName("embedding")] object Embedding,
     [property: JsonPropertyName("index")] int Index);
 
-public sealed record OpenAiUsage(
+public sealed record OpenAiEmbeddingUsage(
     [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
     [property: JsonPropertyName("total_tokens")] int TotalTokens);
 
@@ -83,4 +83,4 @@ public sealed record OpenAiEmbeddingsResponse(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("data")] IReadOnlyList<OpenAiEmbedding> Data,
     [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("usage")] OpenAiUsage Usage);
+    [property: JsonPropertyName("usage")] OpenAiEmbeddingUsage Usage);

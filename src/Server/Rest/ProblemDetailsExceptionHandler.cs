@@ -32,6 +32,10 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
             logger.LogWarning(exception, "Request {Path} failed with {Status}", httpContext.Request.Path, status);
         }
         httpContext.Response.StatusCode = status;
+        if (status == StatusCodes.Status429TooManyRequests)
+        {
+            httpContext.Response.Headers.RetryAfter = "1";
+        }
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = $"https://httpstatuses.io/{status}" };
         if (field is not null)
         {
@@ -48,6 +52,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
         ErrorCode.LimitExceeded => StatusCodes.Status413PayloadTooLarge,
         ErrorCode.FailedPrecondition => StatusCodes.Status422UnprocessableEntity,
         ErrorCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        ErrorCode.Busy => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -59,6 +64,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
         ErrorCode.LimitExceeded => "Limit exceeded",
         ErrorCode.FailedPrecondition => "Failed precondition",
         ErrorCode.Unavailable => "Unavailable",
+        ErrorCode.Busy => "Too many requests",
         _ => "Error",
     };
 

@@ -66,7 +66,7 @@ public static class RestApi
         documents.MapPost("/query", async (string name, [FromBody] QueryBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
             TypedResults.Ok(QueryResponseDto.From(await engine.QueryAsync(name, body.ToRequest(), cancellationToken))))
             .WithTags("Search")
-            .WithSummary("k nearest neighbours by text or vector, with an optional metadata filter; best first.");
+            .WithSummary("Search by vector (dense), by words (text, BM25) or both fused (hybrid), with an optional metadata filter; best first.");
 
         app.MapPost("/embed", async ([FromBody] EmbedBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
         {

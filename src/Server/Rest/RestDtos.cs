@@ -16,6 +16,11 @@ public sealed record CreateCollectionBody(
     int? M = null,
     int? EfConstruction = null,
     int? Shards = null,
+    bool? Text = null,
+    string? TextLanguage = null,
+    float? Bm25K1 = null,
+    float? Bm25B = null,
+    string? DefaultMode = null,
     string? Projection = null,
     int? IndexDimension = null,
     bool? Rescore = null,
@@ -32,6 +37,11 @@ public sealed record CreateCollectionBody(
         M = M,
         EfConstruction = EfConstruction,
         Shards = Shards,
+        Text = Text,
+        TextLanguage = TextLanguage,
+        Bm25K1 = Bm25K1,
+        Bm25B = Bm25B,
+        DefaultMode = DefaultMode,
         Projection = Projection,
         IndexDimension = IndexDimension,
         Rescore = Rescore,
@@ -51,6 +61,8 @@ public sealed record CollectionDto(
     int Shards,
     long DocumentCount,
     DateTimeOffset CreatedAt,
+    TextIndexDto? Text = null,
+    string DefaultMode = QueryModes.Dense,
     string Projection = ProjectionKinds.None,
     int IndexDimension = 0,
     bool Rescore = false,
@@ -68,6 +80,8 @@ public sealed record CollectionDto(
         info.Settings.Shards,
         info.DocumentCount,
         info.Settings.CreatedAt,
+        info.Settings.TextIndex is { } text ? new TextIndexDto(text.Language, text.K1, text.B) : null,
+        info.Settings.DefaultMode,
         info.Settings.Projection,
         EffectiveIndexDimension(info.Settings),
         info.Settings.Projection != ProjectionKinds.None && info.Settings.Rescore,
@@ -78,6 +92,9 @@ public sealed record CollectionDto(
     internal static int EffectiveIndexDimension(CollectionSettings settings) =>
         settings.IndexDimension > 0 ? settings.IndexDimension : settings.Dimension;
 }
+
+/// <summary>A collection's full-text index settings (absent when it has none).</summary>
+public sealed record TextIndexDto(string Language, float Bm25K1, float Bm25B);
 
 /// <summary>Answer of <c>POST /collections/{name}/projection/refit</c>: vectors the PCA was fitted on, and the collection.</summary>
 public sealed record RefitDto(int SampleSize, CollectionDto Collection);
@@ -124,7 +141,13 @@ public sealed record QueryBody(
     JsonElement? Filter = null,
     bool Exact = false,
     int? Ef = null,
-    bool IncludeVectors = false)
+    bool IncludeVectors = false,
+    string? Mode = null,
+    int? Prefetch = null,
+    string? Fusion = null,
+    int? RrfK = null,
+    FusionWeightsBody? Weights = null,
+    bool Explain = false)
 {
     internal QueryRequest ToRequest() => new()
     {
@@ -135,15 +158,28 @@ public sealed record QueryBody(
         Exact = Exact,
         Ef = Ef,
         IncludeVectors = IncludeVectors,
+        Mode = Mode,
+        Prefetch = Prefetch,
+        Fusion = Fusion,
+        RrfK = RrfK,
+        DenseWeight = Weights?.Dense,
+        TextWeight = Weights?.Text,
+        Explain = Explain,
     };
 }
 
-public sealed record QueryResultDto(string Id, float Score, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector);
+/// <summary>Per-retriever weights in hybrid fusion, e.g. <c>{"dense":1,"text":0.5}</c>; each defaults to 1.</summary>
+public sealed record FusionWeightsBody(float? Dense = null, float? Text = null);
+
+/// <summary>One result. With <c>explain</c>, the 1-based rank and score in each retriever's list (absent = not found there).</summary>
+public sealed record QueryResultDto(string Id, float Score, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector,
+    int? DenseRank = null, float? DenseScore = null, int? TextRank = null, float? TextScore = null);
 
 public sealed record QueryResponseDto(IReadOnlyList<QueryResultDto> Results)
 {
     internal static QueryResponseDto From(IReadOnlyList<QueryHit> hits) =>
-        new([.. hits.Select(h => new QueryResultDto(h.Id, h.Score, h.Text, Engine.Metadata.ToObjects(h.Metadata), h.Vector))]);
+        new([.. hits.Select(h => new QueryResultDto(h.Id, h.Score, h.Text, Engine.Metadata.ToObjects(h.Metadata), h.Vector,
+            h.Explanation?.DenseRank, h.Explanation?.DenseScore, h.Explanation?.TextRank, h.Explanation?.TextScore))]);
 }
 
 /// <summary>Body of <c>POST /embed</c>.</summary>

@@ -1,0 +1,197 @@
+using System.Buffers;
+using VectorStore.Engine.Diagnostics;
+using VectorStore.Engine.Text;
+using VectorStore.Index;
+
+namespace VectorStore.Engine;
+
+// The text and hybrid query modes. Dense mode stays in Collection.QueryAsync; this file only adds the modes
+// that involve the BM25 index, so the dense path (and whatever index planner runs under it) is untouched.
+internal sealed partial class Collection
+{
+    private const int DefaultPrefetch = 100;
+    private const int DefaultRrfK = 60;
+
+    /// <summary>Validates the mode and fusion parameters (in every mode, so a typo never passes silently) and returns the mode.</summary>
+    private string ResolveMode(QueryRequest request)
+    {
+        string mode = request.Mode is null ? Settings.DefaultMode : request.Mode.Trim().ToLowerInvariant();
+        if (!QueryModes.All.Contains(mode))
+        {
+            throw VectorStoreException.Invalid("mode", $"unknown mode '{request.Mode}'; use {string.Join(", ", QueryModes.All)}.");
+        }
+        if (request.Fusion is { } fusion && !FusionKinds.All.Contains(fusion.Trim().ToLowerInvariant()))
+        {
+            throw VectorStoreException.Invalid("fusion", $"unknown fusion '{fusion}'; use {string.Join(" or ", FusionKinds.All)}.");
+        }
+        if (request.Prefetch is { } prefetch && (prefetch < request.K || prefetch > 10 * _limits.MaxK))
+        {
+            throw VectorStoreException.Invalid("prefetch", $"must be at least k ({request.K}) and at most {10 * _limits.MaxK}, was {prefetch}.");
+        }
+        if (request.RrfK is { } rrfK && (rrfK < 0 || rrfK > 1_000_000))
+        {
+            throw VectorStoreException.Invalid("rrfK", $"must be between 0 and 1000000, was {rrfK}.");
+        }
+        ValidateWeight(request.DenseWeight, "weights.dense");
+        ValidateWeight(request.TextWeight, "weights.text");
+        if ((request.DenseWeight ?? 1f) == 0f && (request.TextWeight ?? 1f) == 0f)
+        {
+            throw VectorStoreException.Invalid("weights", "at least one weight must be positive.");
+        }
+        // A collection whose default is hybrid still answers a vector-only query: there is no text to match.
+        if (request.Mode is null && mode != QueryModes.Dense && string.IsNullOrWhiteSpace(request.Text) && request.Vector is not null)
+        {
+            return QueryModes.Dense;
+        }
+        if (mode != QueryModes.Dense)
+        {
+            if (Settings.TextIndex is null)
+            {
+                throw VectorStoreException.Invalid("mode", $"collection '{Settings.Name}' has no text index; create it with \"text\": true to query in {mode} mode.");
+            }
+            if (string.IsNullOrWhiteSpace(request.Text))
+            {
+                throw VectorStoreException.Invalid("text", $"{mode} mode needs a non-empty query text.");
+            }
+            if (request.Text.Length > _limits.MaxTextLength)
+            {
+                throw new VectorStoreException(ErrorCode.LimitExceeded, $"text: {request.Text.Length} characters; the limit is {_limits.MaxTextLength}.", "text");
+            }
+        }
+        return mode;
+    }
+
+    private static void ValidateWeight(float? weight, string field)
+    {
+        if (weight is { } w && (!float.IsFinite(w) || w < 0f))
+        {
+            throw VectorStoreException.Invalid(field, $"must be a finite number ≥ 0, was {w}.");
+        }
+    }
+
+    private async Task<IReadOnlyList<QueryHit>> QueryWithTextAsync(string mode, QueryRequest request, CancellationToken cancellationToken)
+    {
+        string text = request.Text!;
+        if (mode == QueryModes.Text)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var textHits = SearchText(text, request.K, request);
+            return [.. textHits.Select((h, i) => request.Explain ? h.Hit with { Explanation = new HitExplanation(null, null, i + 1, h.Hit.Score) } : h.Hit)];
+        }
+
+        float[] query;
+        if (request.Vector is { } vector)
+        {
+            query = PrepareVector(vector, "vector");
+        }
+        else if (Encoder is null)
+        {
+            throw VectorStoreException.Invalid("vector", $"collection '{Settings.Name}' has no encoder; a hybrid query needs a vector of dimension {Settings.Dimension} beside its text.");
+        }
+        else
+        {
+            query = PrepareVector((await VectorStoreTelemetry.EmbedAsync(Encoder, [text], Settings.Name, cancellationToken))[0], "text");
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+
+        int prefetch = request.Prefetch ?? Math.Max(DefaultPrefetch, request.K);
+        var denseRequest = request with { K = prefetch, Ef = request.Ef is { } ef ? Math.Max(ef, prefetch) : null, IncludeVectors = false, Explain = false };
+        var dense = Search(query, denseRequest, cancellationToken);
+        var sparse = SearchText(text, prefetch, request);
+
+        bool higherIsBetter = Settings.Metric.HigherIsBetter();
+        var denseRanked = dense.Select(h => new RankedId(h.Id, higherIsBetter ? h.Score : -h.Score)).ToList();
+        var textRanked = sparse.Select(h => new RankedId(h.Hit.Id, h.Hit.Score)).ToList();
+        float denseWeight = request.DenseWeight ?? 1f;
+        float textWeight = request.TextWeight ?? 1f;
+        // DBSF is the default because it measured better than RRF at every weight on SciFact (notes/hybrid.md).
+        var fused = (request.Fusion?.Trim().ToLowerInvariant() ?? FusionKinds.Default) == FusionKinds.Rrf
+            ? Fusion.Rrf(denseRanked, textRanked, request.RrfK ?? DefaultRrfK, denseWeight, textWeight)
+            : Fusion.Dbsf(denseRanked, textRanked, denseWeight, textWeight);
+
+        var documents = new Dictionary<string, QueryHit>(StringComparer.Ordinal);
+        foreach (var hit in dense)
+        {
+            documents[hit.Id] = hit;
+        }
+        foreach (var (hit, _) in sparse)
+        {
+            documents.TryAdd(hit.Id, hit);
+        }
+        var results = new List<QueryHit>(Math.Min(request.K, fused.Count));
+        foreach (var item in fused.Take(request.K))
+        {
+            var document = documents[item.Id];
+            results.Add(document with
+            {
+                Score = item.Score,
+                Vector = request.IncludeVectors ? Get(item.Id, includeVector: true)?.Vector : null,
+                // The dense score is reported as the metric defines it (a distance for l2), not the negated fusion input.
+                Explanation = request.Explain
+                    ? new HitExplanation(item.DenseRank, item.DenseScore is { } s ? (higherIsBetter ? s : -s) : null, item.TextRank, item.TextScore)
+                    : null,
+            });
+        }
+        return results;
+    }
+
+    /// <summary>BM25 top-<paramref name="limit"/> over all shards, scored with collection-wide statistics.</summary>
+    private List<(QueryHit Hit, int Rank)> SearchText(string text, int limit, QueryRequest request)
+    {
+        var textSettings = Settings.TextIndex!;
+        var terms = _shards[0].TextIndex!.Analyzer.Analyze(text, out _);
+        var results = new List<(QueryHit, int)>();
+        if (terms.Count == 0)
+        {
+            return results; // only stop words or punctuation: nothing to match
+        }
+        var statistics = new Bm25Statistics(terms);
+        foreach (var shard in _shards)
+        {
+            shard.TextIndex!.AddStatistics(statistics);
+        }
+        var scratch = ArrayPool<Neighbor>.Shared.Rent(limit);
+        try
+        {
+            var candidates = new List<(Shard Shard, Neighbor Hit)>(_shards.Length == 1 ? limit : limit * _shards.Length);
+            foreach (var shard in _shards)
+            {
+                int found = shard.SearchText(statistics, textSettings, scratch.AsSpan(0, limit), request.Filter);
+                foreach (var hit in scratch.AsSpan(0, found))
+                {
+                    candidates.Add((shard, hit));
+                }
+            }
+            if (_shards.Length > 1)
+            {
+                candidates.Sort(static (a, b) => a.Hit.Distance.CompareTo(b.Hit.Distance));
+            }
+            foreach (var (shard, hit) in candidates)
+            {
+                if (results.Count == limit)
+                {
+                    break;
+                }
+                if (shard.GetByLabel(hit.Label) is { } document)
+                {
+                    results.Add((new QueryHit(document.Id, -hit.Distance, document.Text, document.Metadata,
+                        request.IncludeVectors ? shard.ReadVector(hit.Label) : null), results.Count + 1));
+                }
+            }
+            return results;
+        }
+        finally
+        {
+            ArrayPool<Neighbor>.Shared.Return(scratch);
+        }
+    }
+
+    private static QueryHit[] ExplainDense(QueryHit[] hits)
+    {
+        for (int i = 0; i < hits.Length; i++)
+        {
+            hits[i] = hits[i] with { Explanation = new HitExplanation(i + 1, hits[i].Score, null, null) };
+        }
+        return hits;
+    }
+}

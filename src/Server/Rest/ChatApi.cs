@@ -1,0 +1,314 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using VectorStore.Engine;
+using VectorStore.Engine.Filtering;
+using VectorStore.Rag;
+
+namespace VectorStore.Server.Rest;
+
+/// <summary>
+/// RAG chat over REST: <c>POST /collections/{name}/chat</c> (JSON, or server-sent events with
+/// <c>"stream": true</c>) and the OpenAI-compatible <c>POST /v1/chat/completions</c>. Request fields are
+/// accepted in snake_case (OpenAI style, e.g. <c>max_tokens</c>) or camelCase (<c>maxTokens</c>).
+/// A client that disconnects cancels its generation.
+/// </summary>
+public static class ChatApi
+{
+    // OpenAI's conventions: snake_case everywhere (our citations too, as document_id) and nulls left out.
+    private static readonly JsonSerializerOptions OpenAiJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static IEndpointRouteBuilder MapVectorStoreChatApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/collections/{name}/chat", async (string name, HttpContext http, RagService rag) =>
+        {
+            var body = await ReadBody(http);
+            var request = ParseRequest(body);
+            var ct = http.RequestAborted;
+            if (!Bool(body, "stream"))
+            {
+                var response = await rag.ChatAsync(name, request, ct);
+                return Results.Json(ChatResponseDto.From(response), Json(http));
+            }
+            await using var events = rag.ChatStreamAsync(name, request, ct).GetAsyncEnumerator(ct);
+            // The first MoveNext does validation, the queue and retrieval: failures still become error statuses.
+            bool any = await events.MoveNextAsync();
+            StartEventStream(http);
+            var json = Json(http);
+            try
+            {
+                for (; any; any = await events.MoveNextAsync())
+                {
+                    (string kind, object data) = events.Current switch
+                    {
+                        RagCitationsEvent c => ("citations", (object)new CitationsDto([.. c.Citations.Select(CitationDto.From)], c.Generator)),
+                        RagTokenEvent t => ("token", new TokenDto(t.Text)),
+                        RagDoneEvent d => ("done", DoneDto.From(d)),
+                        _ => ("", new object()),
+                    };
+                    await WriteEvent(http, kind, JsonSerializer.Serialize(data, json), ct);
+                }
+            }
+            catch (VectorStoreException e) when (!ct.IsCancellationRequested)
+            {
+                await WriteEvent(http, "error", JsonSerializer.Serialize(new { status = ProblemDetailsExceptionHandler.StatusOf(e.Code), detail = e.Message, field = e.Field }, json), ct);
+            }
+            return Results.Empty;
+        }).WithTags("Chat").WithSummary("Answer a question from the collection's passages (RAG); \"stream\": true for server-sent events.");
+
+        app.MapPost("/v1/chat/completions", async (HttpContext http, RagService rag) =>
+        {
+            var body = await ReadBody(http);
+            var request = ParseRequest(body);
+            string? collectionField = String(body, "collection");
+            string model = String(body, "model") ?? "";
+            string collection = collectionField ?? (model.Length > 0 ? model
+                : throw new VectorStoreException(ErrorCode.InvalidArgument, "model: name the collection in 'model' (or in the extra field 'collection').", "model"));
+            if (collectionField is not null && request.Generator is null && model.Length > 0 && rag.Generators.List().Any(g => string.Equals(g.Name, model, StringComparison.OrdinalIgnoreCase)))
+            {
+                // With an explicit collection, 'model' may pick the generator, as OpenAI clients always send one.
+                request = request with { Generator = model };
+            }
+            string id = $"chatcmpl-{Guid.NewGuid():N}";
+            long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            string modelName = model.Length > 0 ? model : collection;
+            var ct = http.RequestAborted;
+            if (!Bool(body, "stream"))
+            {
+                var r = await rag.ChatAsync(collection, request, ct);
+                var completion = new OpenAiCompletion(id, "chat.completion", created, modelName,
+                    [new OpenAiChoice(0, new OpenAiMessage("assistant", r.Answer), null, r.FinishReason)],
+                    new OpenAiUsage(r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens),
+                    [.. r.Citations.Select(CitationDto.From)]);
+                return Results.Json(completion, OpenAiJson);
+            }
+            await using var events = rag.ChatStreamAsync(collection, request, ct).GetAsyncEnumerator(ct);
+            bool any = await events.MoveNextAsync();
+            StartEventStream(http);
+            OpenAiChunk Chunk(OpenAiMessage delta, string? finish, OpenAiUsage? usage = null, IReadOnlyList<CitationDto>? citations = null) =>
+                new(id, "chat.completion.chunk", created, modelName, [new OpenAiChoice(0, null, delta, finish)], usage, citations);
+            for (; any; any = await events.MoveNextAsync())
+            {
+                OpenAiChunk? chunk = events.Current switch
+                {
+                    RagCitationsEvent c => Chunk(new OpenAiMessage("assistant", ""), null, citations: [.. c.Citations.Select(CitationDto.From)]),
+                    RagTokenEvent t => Chunk(new OpenAiMessage(null, t.Text), null),
+                    RagDoneEvent d => Chunk(new OpenAiMessage(null, null), d.FinishReason, new OpenAiUsage(d.Usage.PromptTokens, d.Usage.CompletionTokens, d.Usage.TotalTokens)),
+                    _ => null,
+                };
+                if (chunk is not null)
+                {
+                    await WriteData(http, JsonSerializer.Serialize(chunk, OpenAiJson), ct);
+                }
+            }
+            await WriteData(http, "[DONE]", ct);
+            return Results.Empty;
+        }).WithTags("Chat").WithSummary("OpenAI-compatible chat completions over a collection (named by 'model' or 'collection').");
+
+        app.MapGet("/generators", (RagService rag) => Results.Json(new { generators = rag.Generators.List() }))
+            .WithTags("Chat").WithSummary("The generators chat can use (extractive plus configured ONNX decoders).");
+        return app;
+    }
+
+    private static JsonSerializerOptions Json(HttpContext http) => http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+
+    private static async Task<JsonElement> ReadBody(HttpContext http)
+    {
+        if (!http.Request.HasJsonContentType())
+        {
+            throw new VectorStoreException(ErrorCode.InvalidArgument, "body: send JSON with Content-Type: application/json.", "body");
+        }
+        using var doc = await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new VectorStoreException(ErrorCode.InvalidArgument, "body: must be a JSON object.", "body");
+        }
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>Reads the chat fields shared by both endpoints, refusing wrong types with the field's name.</summary>
+    internal static RagRequest ParseRequest(JsonElement body)
+    {
+        List<RagMessage>? messages = null;
+        if (Get(body, "messages") is { } list)
+        {
+            if (list.ValueKind != JsonValueKind.Array)
+            {
+                throw Invalid("messages", "must be an array of {role, content}.");
+            }
+            messages = [];
+            int i = 0;
+            foreach (var m in list.EnumerateArray())
+            {
+                if (m.ValueKind != JsonValueKind.Object)
+                {
+                    throw Invalid($"messages[{i}]", "must be an object {role, content}.");
+                }
+                messages.Add(new RagMessage(String(m, "role", $"messages[{i}].role") ?? "", Content(m, i)));
+                i++;
+            }
+        }
+        IReadOnlyList<string>? stop = Get(body, "stop") switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.String } s => [s.GetString()!],
+            { ValueKind: JsonValueKind.Array } a => [.. a.EnumerateArray().Select((e, i) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Invalid($"stop[{i}]", "must be a string."))],
+            _ => throw Invalid("stop", "must be a string or an array of strings."),
+        };
+        return new RagRequest
+        {
+            Question = String(body, "question"),
+            Messages = messages,
+            K = Int(body, "k"),
+            Filter = Get(body, "filter") is { } f ? MetadataFilter.Parse(f) : null,
+            MaxTokens = Int(body, "max_tokens", "maxTokens") ?? Int(body, "max_completion_tokens"),
+            Temperature = Float(body, "temperature"),
+            TopK = Int(body, "top_k", "topK"),
+            TopP = Float(body, "top_p", "topP"),
+            RepetitionPenalty = Float(body, "repetition_penalty", "repetitionPenalty"),
+            Seed = Int(body, "seed"),
+            Stop = stop,
+            Generator = String(body, "generator"),
+            Debug = Bool(body, "debug"),
+            IgnoreEos = Bool(body, "ignore_eos"),
+        };
+    }
+
+    private static string Content(JsonElement message, int i)
+    {
+        var content = Get(message, "content");
+        return content switch
+        {
+            { ValueKind: JsonValueKind.String } s => s.GetString()!,
+            // OpenAI's multi-part content: keep the text parts.
+            { ValueKind: JsonValueKind.Array } parts => string.Concat(parts.EnumerateArray()
+                .Where(p => p.ValueKind == JsonValueKind.Object && p.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                .Select(p => p.GetProperty("text").GetString())),
+            _ => throw Invalid($"messages[{i}].content", "must be a string."),
+        };
+    }
+
+    private static JsonElement? Get(JsonElement body, string name, string? alternative = null)
+    {
+        if (body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
+        {
+            return value;
+        }
+        return alternative is not null && body.TryGetProperty(alternative, out value) && value.ValueKind != JsonValueKind.Null ? value : null;
+    }
+
+    private static string? String(JsonElement body, string name, string? field = null) => Get(body, name) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.String } s => s.GetString(),
+        _ => throw Invalid(field ?? name, "must be a string."),
+    };
+
+    private static int? Int(JsonElement body, string name, string? alternative = null) => Get(body, name, alternative) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Number } n when n.TryGetInt32(out int i) => i,
+        _ => throw Invalid(name, "must be an integer."),
+    };
+
+    private static float? Float(JsonElement body, string name, string? alternative = null) => Get(body, name, alternative) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Number } n => n.GetSingle(),
+        _ => throw Invalid(name, "must be a number."),
+    };
+
+    private static bool Bool(JsonElement body, string name) => Get(body, name) switch
+    {
+        null => false,
+        { ValueKind: JsonValueKind.True } => true,
+        { ValueKind: JsonValueKind.False } => false,
+        _ => throw Invalid(name, "must be true or false."),
+    };
+
+    private static VectorStoreException Invalid(string field, string message) => new(ErrorCode.InvalidArgument, $"{field}: {message}", field);
+
+    private static void StartEventStream(HttpContext http)
+    {
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        // Proxies (nginx) must not buffer a token stream.
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+    }
+
+    private static async Task WriteEvent(HttpContext http, string kind, string json, CancellationToken ct)
+    {
+        await http.Response.WriteAsync($"event: {kind}\ndata: {json}\n\n", ct);
+        await http.Response.Body.FlushAsync(ct);
+    }
+
+    private static async Task WriteData(HttpContext http, string data, CancellationToken ct)
+    {
+        await http.Response.WriteAsync($"data: {data}\n\n", ct);
+        await http.Response.Body.FlushAsync(ct);
+    }
+}
+
+public sealed record CitationDto(int Index, string DocumentId, int Chunk, float Score, string Text)
+{
+    internal static CitationDto From(Citation c) => new(c.Index, c.DocumentId, c.Chunk, c.Score, c.Text);
+}
+
+public sealed record UsageDto(int PromptTokens, int CompletionTokens, int TotalTokens);
+
+public sealed record TimingsDto(double RetrievalMs, double QueueMs, double TimeToFirstTokenMs, double GenerationMs, double TotalMs, double TokensPerSecond)
+{
+    internal static TimingsDto From(RagTimings t) => new(t.RetrievalMs, t.QueueMs, t.TimeToFirstTokenMs, t.GenerationMs, t.TotalMs, t.TokensPerSecond);
+}
+
+/// <summary>Response of <c>POST /collections/{name}/chat</c>.</summary>
+public sealed record ChatResponseDto(string Answer, IReadOnlyList<CitationDto> Citations, UsageDto Usage, TimingsDto Timings, string Generator, string FinishReason, string? Prompt)
+{
+    internal static ChatResponseDto From(RagResponse r) => new(r.Answer, [.. r.Citations.Select(CitationDto.From)],
+        new UsageDto(r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens), TimingsDto.From(r.Timings), r.Generator, r.FinishReason, r.Prompt);
+}
+
+public sealed record CitationsDto(IReadOnlyList<CitationDto> Citations, string Generator);
+
+public sealed record TokenDto(string Text);
+
+public sealed record DoneDto(UsageDto Usage, TimingsDto Timings, string FinishReason, string Generator, string? Prompt)
+{
+    internal static DoneDto From(RagDoneEvent d) => new(new UsageDto(d.Usage.PromptTokens, d.Usage.CompletionTokens, d.Usage.TotalTokens), TimingsDto.From(d.Timings), d.FinishReason, d.Generator, d.Prompt);
+}
+
+// OpenAI's wire names, exactly (snake_case), independent of the API's camelCase policy.
+
+public sealed record OpenAiMessage([property: JsonPropertyName("role")] string? Role, [property: JsonPropertyName("content")] string? Content);
+
+public sealed record OpenAiChoice(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("message")] OpenAiMessage? Message,
+    [property: JsonPropertyName("delta")] OpenAiMessage? Delta,
+    // OpenAI sends "finish_reason": null on every chunk but the last; some clients expect the key.
+    [property: JsonPropertyName("finish_reason"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
+
+public sealed record OpenAiUsage(
+    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
+    [property: JsonPropertyName("completion_tokens")] int CompletionTokens,
+    [property: JsonPropertyName("total_tokens")] int TotalTokens);
+
+public sealed record OpenAiCompletion(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("choices")] IReadOnlyList<OpenAiChoice> Choices,
+    [property: JsonPropertyName("usage")] OpenAiUsage Usage,
+    [property: JsonPropertyName("citations")] IReadOnlyList<CitationDto> Citations);
+
+public sealed record OpenAiChunk(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("choices")] IReadOnlyList<OpenAiChoice> Choices,
+    [property: JsonPropertyName("usage")] OpenAiUsage? Usage,
+    [property: JsonPropertyName("citations")] IReadOnlyList<CitationDto>? Citations);

@@ -1,0 +1,575 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.VectorData;
+using VectorStore.Client;
+using VectorStore.Client.VectorData;
+
+namespace VectorStore.IntegrationTests.VectorData;
+
+/// <summary>
+/// The Microsoft.Extensions.VectorData connector's behaviour, written once against <see cref="IVectorStoreClient"/>
+/// and run over the embedded store and over the gRPC client against a real server. Every test uses collections
+/// with fresh names, so one server serves them all.
+/// </summary>
+public abstract class VectorDataConformanceTests : IDisposable
+{
+    private IVectorStoreClient? _client;
+
+    protected abstract IVectorStoreClient CreateClient();
+
+    protected IVectorStoreClient Client => _client ??= CreateClient();
+
+    private VectorStoreDbVectorStore Store => new(Client);
+
+    private static string NewName() => $"mevd-{Guid.NewGuid():N}";
+
+    public sealed class Product
+    {
+        [VectorStoreKey]
+        public string Id { get; set; } = "";
+
+        [VectorStoreData(IsIndexed = true)]
+        public string Category { get; set; } = "";
+
+        [VectorStoreData(StorageName = "year")]
+        public int Year { get; set; }
+
+        [VectorStoreData]
+        public long Stock { get; set; }
+
+        [VectorStoreData]
+        public double Rating { get; set; }
+
+        [VectorStoreData]
+        public float Weight { get; set; }
+
+        [VectorStoreData]
+        public bool InStock { get; set; }
+
+        [VectorStoreData]
+        public decimal? Price { get; set; }
+
+        [VectorStoreData]
+        public int? Discount { get; set; }
+
+        [VectorStoreData]
+        public DateTimeOffset? Released { get; set; }
+
+        [VectorStoreData]
+        public string[] Tags { get; set; } = [];
+
+        [VectorStoreData]
+        public List<int> Sizes { get; set; } = [];
+
+        [VectorStoreData(IsFullTextIndexed = true)]
+        public string? Description { get; set; }
+
+        [VectorStoreVector(3, DistanceFunction = DistanceFunction.CosineSimilarity)]
+        public ReadOnlyMemory<float> Vector { get; set; }
+    }
+
+    public sealed class Point
+    {
+        public Guid Id { get; set; }
+
+        public string Label { get; set; } = "";
+
+        public float[]? Vector { get; set; }
+    }
+
+    public sealed class Note
+    {
+        [VectorStoreKey]
+        public Guid Id { get; set; }
+
+        [VectorStoreData(IsFullTextIndexed = true)]
+        public string Text { get; set; } = "";
+
+        [VectorStoreData]
+        public string Kind { get; set; } = "";
+
+        /// <summary>Embedded from this string by the configured generator.</summary>
+        [VectorStoreVector(32)]
+        public string Embedding { get; set; } = "";
+    }
+
+    public sealed class Article
+    {
+        [VectorStoreKey]
+        public string Key { get; set; } = "";
+
+        [VectorStoreData(IsFullTextIndexed = true)]
+        public string Body { get; set; } = "";
+
+        [VectorStoreData(IsIndexed = true)]
+        public string Topic { get; set; } = "";
+    }
+
+    private static Product NewProduct(string id, string category, int year, float[] vector, params string[] tags) => new()
+    {
+        Id = id,
+        Category = category,
+        Year = year,
+        Stock = 5_000_000_000L,
+        Rating = 4.25,
+        Weight = 0.5f,
+        InStock = year % 2 == 0,
+        Price = 19.99m,
+        Released = new DateTimeOffset(year, 3, 4, 5, 6, 7, TimeSpan.FromHours(1)),
+        Tags = tags,
+        Sizes = [36, 38],
+        Description = $"{category} from {year}",
+        Vector = vector,
+    };
+
+    private async Task<VectorStoreCollection<string, Product>> ProductsAsync(params Product[] products)
+    {
+        var collection = Store.GetCollection<string, Product>(NewName());
+        await collection.EnsureCollectionExistsAsync();
+        await collection.UpsertAsync(products);
+        return collection;
+    }
+
+    private static Product[] Catalog() =>
+    [
+        NewProduct("p1", "shoes", 2021, [1, 0, 0], "new", "sale"),
+        NewProduct("p2", "shoes", 2019, [0.9f, 0.1f, 0], "old"),
+        NewProduct("p3", "hats", 2022, [0, 1, 0], "new"),
+        NewProduct("p4", "hats", 2018, [0, 0.9f, 0.1f]),
+        NewProduct("p5", "bags", 2020, [0, 0, 1], "sale"),
+    ];
+
+    // ---------------------------------------------------------------- collections
+
+    [Fact]
+    public async Task Collections_are_created_listed_and_deleted_idempotently()
+    {
+        var store = Store;
+        string name = NewName();
+        var collection = store.GetCollection<string, Product>(name);
+
+        Assert.False(await collection.CollectionExistsAsync());
+        Assert.False(await store.CollectionExistsAsync(name));
+
+        await collection.EnsureCollectionExistsAsync();
+        await collection.EnsureCollectionExistsAsync();
+
+        Assert.True(await collection.CollectionExistsAsync());
+        Assert.True(await store.CollectionExistsAsync(name));
+        Assert.Contains(name, await store.ListCollectionNamesAsync().CollectAsync());
+        var description = await Client.GetCollectionAsync(name);
+        Assert.Equal(3, description.Dimension);
+        Assert.Equal(DistanceMetric.Cosine, description.Metric);
+
+        await store.EnsureCollectionDeletedAsync(name);
+        await store.EnsureCollectionDeletedAsync(name);
+        await collection.EnsureCollectionDeletedAsync();
+
+        Assert.False(await collection.CollectionExistsAsync());
+        Assert.DoesNotContain(name, await store.ListCollectionNamesAsync().CollectAsync());
+    }
+
+    [Fact]
+    public async Task Metadata_and_client_are_available_as_services()
+    {
+        string name = NewName();
+        var collection = Store.GetCollection<string, Product>(name);
+
+        var metadata = collection.GetService(typeof(VectorStoreCollectionMetadata)) as VectorStoreCollectionMetadata;
+        Assert.NotNull(metadata);
+        Assert.Equal("vectorstore", metadata.VectorStoreSystemName);
+        Assert.Equal(name, metadata.CollectionName);
+        Assert.Same(Client, collection.GetService(typeof(IVectorStoreClient)));
+        Assert.Equal("vectorstore", Assert.IsType<VectorStoreMetadata>(Store.GetService(typeof(VectorStoreMetadata))).VectorStoreSystemName);
+    }
+
+    // ---------------------------------------------------------------- CRUD
+
+    [Fact]
+    public async Task A_record_round_trips_every_data_type()
+    {
+        var product = NewProduct("p1", "shoes", 2021, [0.6f, 0.8f, 0], "new", "sale");
+        var collection = await ProductsAsync(product);
+
+        var back = await collection.GetAsync("p1", new RecordRetrievalOptions { IncludeVectors = true });
+
+        Assert.NotNull(back);
+        Assert.Equal(product.Id, back.Id);
+        Assert.Equal(product.Category, back.Category);
+        Assert.Equal(product.Year, back.Year);
+        Assert.Equal(product.Stock, back.Stock);
+        Assert.Equal(product.Rating, back.Rating);
+        Assert.Equal(product.Weight, back.Weight);
+        Assert.Equal(product.InStock, back.InStock);
+        Assert.Equal(product.Price, back.Price);
+        Assert.Null(back.Discount);
+        Assert.Equal(product.Released, back.Released);
+        Assert.Equal(product.Tags, back.Tags);
+        Assert.Equal(product.Sizes, back.Sizes);
+        Assert.Equal(product.Description, back.Description);
+        Assert.Equal(product.Vector.ToArray(), back.Vector.ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+
+        var withoutVector = await collection.GetAsync("p1");
+        Assert.True(withoutVector!.Vector.IsEmpty);
+
+        // The description is the document text, so the store's own view has it as text, not metadata.
+        var document = await Client.GetDocumentAsync(collection.Name, "p1");
+        Assert.Equal("shoes from 2021", document.Text);
+        Assert.False(document.Metadata.ContainsKey(nameof(Product.Description)));
+        Assert.Equal(2021.0, document.Metadata["year"]);
+        Assert.Equal("2021-03-04T04:06:07.0000000Z", document.Metadata[nameof(Product.Released)]);
+    }
+
+    [Fact]
+    public async Task Upsert_many_get_by_keys_replace_and_delete()
+    {
+        var collection = await ProductsAsync(Catalog());
+        Assert.Equal(5, await Client.CountAsync(collection.Name));
+
+        var some = await collection.GetAsync(["p3", "missing", "p1"]).CollectAsync();
+        Assert.Equal(["p3", "p1"], some.Select(p => p.Id));
+        Assert.Null(await collection.GetAsync("missing"));
+
+        var replacement = NewProduct("p1", "boots", 2024, [1, 0, 0]);
+        await collection.UpsertAsync(replacement);
+        Assert.Equal("boots", (await collection.GetAsync("p1"))!.Category);
+        Assert.Equal(5, await Client.CountAsync(collection.Name));
+
+        await collection.DeleteAsync("p1");
+        await collection.DeleteAsync("p1");
+        Assert.Null(await collection.GetAsync("p1"));
+
+        await collection.DeleteAsync(["p2", "p3", "missing"]);
+        Assert.Equal(["p4", "p5"], (await collection.GetAsync(["p2", "p3", "p4", "p5"]).CollectAsync()).Select(p => p.Id));
+    }
+
+    [Fact]
+    public async Task Guid_keys_are_generated_for_empty_keys_and_written_back()
+    {
+        var collection = Store.GetCollection<Guid, Point>(NewName(), PointDefinition(DistanceFunction.EuclideanDistance, IndexKind.Flat));
+        await collection.EnsureCollectionExistsAsync();
+        var known = Guid.NewGuid();
+        var points = new[] { new Point { Label = "a", Vector = [1, 2, 3] }, new Point { Id = known, Label = "b", Vector = [3, 2, 1] } };
+
+        await collection.UpsertAsync(points);
+
+        Assert.NotEqual(Guid.Empty, points[0].Id);
+        Assert.Equal(known, points[1].Id);
+        Assert.Equal("a", (await collection.GetAsync(points[0].Id))!.Label);
+        Assert.Equal("b", (await collection.GetAsync(known))!.Label);
+    }
+
+    // ---------------------------------------------------------------- distance functions and index kinds
+
+    private static VectorStoreCollectionDefinition PointDefinition(string distanceFunction, string indexKind) => new()
+    {
+        Properties =
+        [
+            new VectorStoreKeyProperty(nameof(Point.Id), typeof(Guid)),
+            new VectorStoreDataProperty(nameof(Point.Label), typeof(string)) { IsIndexed = true },
+            new VectorStoreVectorProperty(nameof(Point.Vector), typeof(float[]), 3) { DistanceFunction = distanceFunction, IndexKind = indexKind },
+        ],
+    };
+
+    [Theory]
+    [InlineData(DistanceFunction.CosineSimilarity, IndexKind.Hnsw, DistanceMetric.Cosine, "hnsw")]
+    [InlineData(DistanceFunction.CosineSimilarity, IndexKind.Flat, DistanceMetric.Cosine, "exact")]
+    [InlineData(DistanceFunction.DotProductSimilarity, IndexKind.Hnsw, DistanceMetric.Dot, "hnsw")]
+    [InlineData(DistanceFunction.DotProductSimilarity, IndexKind.Flat, DistanceMetric.Dot, "exact")]
+    [InlineData(DistanceFunction.EuclideanDistance, IndexKind.Hnsw, DistanceMetric.L2, "hnsw")]
+    [InlineData(DistanceFunction.EuclideanDistance, IndexKind.Flat, DistanceMetric.L2, "exact")]
+    public async Task Each_distance_function_and_index_kind_ranks_and_scores(string distanceFunction, string indexKind, DistanceMetric metric, string index)
+    {
+        string name = NewName();
+        var collection = Store.GetCollection<Guid, Point>(name, PointDefinition(distanceFunction, indexKind));
+        await collection.EnsureCollectionExistsAsync();
+        var description = await Client.GetCollectionAsync(name);
+        Assert.Equal(metric, description.Metric);
+        Assert.Equal(index, description.Index);
+
+        float[][] vectors = [[1, 0, 0], [2, 2, 0], [0, 0, 3], [0.5f, 0.5f, 0.5f]];
+        var points = vectors.Select((v, i) => new Point { Id = Guid.NewGuid(), Label = $"p{i}", Vector = v }).ToArray();
+        await collection.UpsertAsync(points);
+
+        float[] query = [1, 1, 0];
+        var results = await collection.SearchAsync(query, 4).CollectAsync();
+
+        // Expected order and scores computed here from the definitions of the three functions.
+        double Score(float[] v) => distanceFunction switch
+        {
+            DistanceFunction.CosineSimilarity => Dot(v, query) / (Norm(v) * Norm(query)),
+            DistanceFunction.DotProductSimilarity => Dot(v, query),
+            _ => Math.Sqrt(v.Zip(query, (a, b) => (a - b) * (a - b)).Sum()),
+        };
+        bool lowerIsCloser = distanceFunction == DistanceFunction.EuclideanDistance;
+        var expected = points.Select(p => (p.Label, Score: Score(p.Vector!)))
+            .OrderBy(x => lowerIsCloser ? x.Score : -x.Score).ThenBy(x => x.Label).ToList();
+        Assert.Equal(4, results.Count);
+        Assert.Equal(expected[0].Label, results[0].Record.Label);
+        for (int i = 0; i < results.Count; i++)
+        {
+            var want = expected.Single(e => e.Label == results[i].Record.Label).Score;
+            Assert.Equal(want, results[i].Score!.Value, 3);
+        }
+        var scores = results.Select(r => r.Score!.Value).ToList();
+        Assert.Equal(lowerIsCloser ? scores.Order() : scores.OrderDescending(), scores);
+    }
+
+    private static double Dot(float[] a, float[] b) => a.Zip(b, (x, y) => (double)x * y).Sum();
+
+    private static double Norm(float[] a) => Math.Sqrt(Dot(a, a));
+
+    public sealed class IntKeyRecord
+    {
+        [VectorStoreKey]
+        public int Id { get; set; }
+
+        [VectorStoreVector(3)]
+        public ReadOnlyMemory<float> Vector { get; set; }
+    }
+
+    [Fact]
+    public void Unsupported_keys_distance_functions_and_index_kinds_are_refused_by_name()
+    {
+        var store = Store;
+        var key = Assert.Throws<NotSupportedException>(() => store.GetCollection<int, IntKeyRecord>(NewName()));
+        Assert.Contains("Int32", key.Message);
+
+        var distance = Assert.Throws<NotSupportedException>(() => store.GetCollection<Guid, Point>(NewName(), PointDefinition(DistanceFunction.ManhattanDistance, IndexKind.Hnsw)));
+        Assert.Contains(DistanceFunction.ManhattanDistance, distance.Message);
+
+        var index = Assert.Throws<NotSupportedException>(() => store.GetCollection<Guid, Point>(NewName(), PointDefinition(DistanceFunction.CosineSimilarity, IndexKind.IvfFlat)));
+        Assert.Contains(IndexKind.IvfFlat, index.Message);
+    }
+
+    // ---------------------------------------------------------------- search and filtered get
+
+    [Fact]
+    public async Task Search_accepts_every_vector_type_and_applies_filter_skip_and_threshold()
+    {
+        var collection = await ProductsAsync(Catalog());
+        float[] query = [1, 0.05f, 0];
+
+        var byMemory = await collection.SearchAsync(new ReadOnlyMemory<float>(query), 2).CollectAsync();
+        var byArray = await collection.SearchAsync(query, 2).CollectAsync();
+        var byEmbedding = await collection.SearchAsync(new Embedding<float>(query), 2).CollectAsync();
+        Assert.Equal(["p1", "p2"], byMemory.Select(r => r.Record.Id));
+        Assert.Equal(["p1", "p2"], byArray.Select(r => r.Record.Id));
+        Assert.Equal(["p1", "p2"], byEmbedding.Select(r => r.Record.Id));
+        Assert.True(byArray[0].Score > byArray[1].Score);
+        Assert.Equal("shoes", byArray[0].Record.Category);
+        Assert.True(byArray[0].Record.Vector.IsEmpty);
+
+        var hats = await collection.SearchAsync(query, 5, new VectorSearchOptions<Product> { Filter = p => p.Category == "hats" }).CollectAsync();
+        Assert.Equal(["p3", "p4"], hats.Select(r => r.Record.Id));
+
+        var recentOrSale = await collection.SearchAsync(query, 5, new VectorSearchOptions<Product>
+        {
+            Filter = p => p.Year >= 2021 || p.Tags.Contains("sale"),
+        }).CollectAsync();
+        Assert.Equal(["p1", "p3", "p5"], recentOrSale.Select(r => r.Record.Id).Order());
+
+        var skipped = await collection.SearchAsync(query, 2, new VectorSearchOptions<Product> { Skip = 1, IncludeVectors = true }).CollectAsync();
+        var three = await collection.SearchAsync(query, 3).CollectAsync();
+        Assert.Equal(three.Skip(1).Select(r => r.Record.Id), skipped.Select(r => r.Record.Id));
+        Assert.False(skipped[0].Record.Vector.IsEmpty);
+
+        var close = await collection.SearchAsync(query, 5, new VectorSearchOptions<Product> { ScoreThreshold = 0.9 }).CollectAsync();
+        Assert.Equal(["p1", "p2"], close.Select(r => r.Record.Id));
+    }
+
+    [Fact]
+    public async Task Get_by_filter_honours_top_skip_and_order()
+    {
+        var collection = await ProductsAsync(Catalog());
+        var categories = new[] { "shoes", "bags" };
+
+        var all = await collection.GetAsync(p => categories.Contains(p.Category), 10).CollectAsync();
+        Assert.Equal(["p1", "p2", "p5"], all.Select(p => p.Id).Order());
+
+        var ordered = await collection.GetAsync(p => p.Year > 2000, 3, new FilteredRecordRetrievalOptions<Product>
+        {
+            OrderBy = o => o.Descending(p => p.Year),
+            Skip = 1,
+        }).CollectAsync();
+        Assert.Equal(["p1", "p5", "p2"], ordered.Select(p => p.Id));
+
+        var byTwo = await collection.GetAsync(p => p.Category != "bags", 10, new FilteredRecordRetrievalOptions<Product>
+        {
+            OrderBy = o => o.Ascending(p => p.Category).Descending(p => p.Year),
+        }).CollectAsync();
+        Assert.Equal(["p3", "p4", "p1", "p2"], byTwo.Select(p => p.Id));
+
+        var top = await collection.GetAsync(p => !p.InStock, 2).CollectAsync();
+        Assert.Equal(2, top.Count);
+        Assert.All(top, p => Assert.False(p.InStock));
+
+        Assert.Empty(await collection.GetAsync(p => p.Category == "nothing", 5).CollectAsync());
+    }
+
+    [Fact]
+    public async Task Untranslatable_filters_are_refused_with_the_expression()
+    {
+        var collection = await ProductsAsync(Catalog());
+
+        var error = await Assert.ThrowsAsync<NotSupportedException>(() => collection.GetAsync(p => p.Category.EndsWith("s"), 5).CollectAsync());
+        Assert.Contains("EndsWith", error.Message);
+    }
+
+    // ---------------------------------------------------------------- dynamic collections
+
+    [Fact]
+    public async Task Dynamic_collections_use_dictionaries()
+    {
+        var definition = new VectorStoreCollectionDefinition
+        {
+            Properties =
+            [
+                new VectorStoreKeyProperty("Key", typeof(string)),
+                new VectorStoreDataProperty("Category", typeof(string)) { IsIndexed = true },
+                new VectorStoreDataProperty("Year", typeof(int)),
+                new VectorStoreDataProperty("Tags", typeof(List<string>)),
+                new VectorStoreVectorProperty("Vector", typeof(ReadOnlyMemory<float>), 3) { DistanceFunction = DistanceFunction.DotProductSimilarity },
+            ],
+        };
+        var collection = Store.GetDynamicCollection(NewName(), definition);
+        await collection.EnsureCollectionExistsAsync();
+
+        await collection.UpsertAsync(
+        [
+            new() { ["Key"] = "a", ["Category"] = "x", ["Year"] = 2020, ["Tags"] = new List<string> { "t1" }, ["Vector"] = new ReadOnlyMemory<float>([1, 0, 0]) },
+            new() { ["Key"] = "b", ["Category"] = "y", ["Year"] = 2022, ["Tags"] = new List<string>(), ["Vector"] = new ReadOnlyMemory<float>([0, 1, 0]) },
+        ]);
+
+        var a = await collection.GetAsync("a");
+        Assert.NotNull(a);
+        Assert.Equal("x", a["Category"]);
+        Assert.Equal(2020, a["Year"]);
+        Assert.Equal(["t1"], Assert.IsType<List<string>>(a["Tags"]));
+
+        var hits = await collection.SearchAsync(new ReadOnlyMemory<float>([0, 1, 0]), 2).CollectAsync();
+        Assert.Equal("b", hits[0].Record["Key"]);
+        Assert.Equal(1.0, hits[0].Score!.Value, 4);
+
+        var filtered = await collection.GetAsync(r => (string)r["Category"]! == "x", 5).CollectAsync();
+        Assert.Equal("a", Assert.Single(filtered)["Key"]);
+
+        await collection.DeleteAsync("a");
+        Assert.Null(await collection.GetAsync("a"));
+    }
+
+    // ---------------------------------------------------------------- embeddings
+
+    [Fact]
+    public async Task An_embedding_generator_embeds_records_and_text_queries()
+    {
+        var generator = new HashingEmbeddingGenerator(32);
+        var store = new VectorStoreDbVectorStore(Client, new VectorStoreDbVectorStoreOptions { EmbeddingGenerator = generator });
+        var collection = store.GetCollection<Guid, Note>(NewName());
+        await collection.EnsureCollectionExistsAsync();
+        string[] texts = ["the cat sat on the mat", "stock markets fell sharply today", "a dog chased the cat"];
+        var notes = texts.Select((t, i) => new Note { Id = Guid.NewGuid(), Text = t, Kind = i == 1 ? "news" : "pets", Embedding = t }).ToArray();
+
+        await collection.UpsertAsync(notes);
+
+        var results = await collection.SearchAsync("markets fell", 3).CollectAsync();
+        Assert.Equal(notes[1].Id, results[0].Record.Id);
+        Assert.Equal("stock markets fell sharply today", results[0].Record.Text);
+        var exact = await collection.SearchAsync("the cat sat on the mat", 1).CollectAsync();
+        Assert.Equal(1.0, exact[0].Score!.Value, 4);
+
+        var pets = await collection.SearchAsync("markets fell", 3, new VectorSearchOptions<Note> { Filter = n => n.Kind == "pets" }).CollectAsync();
+        Assert.Equal(2, pets.Count);
+        Assert.All(pets, r => Assert.Equal("pets", r.Record.Kind));
+
+        // The stored vector is the generator's output for the text.
+        var stored = await Client.GetDocumentAsync(collection.Name, notes[0].Id.ToString(), includeVector: true);
+        Assert.Equal(generator.Embed(texts[0]), stored.Vector!, (a, b) => Math.Abs(a - b) < 1e-5);
+        await Assert.ThrowsAsync<NotSupportedException>(() => collection.GetAsync(notes[0].Id, new RecordRetrievalOptions { IncludeVectors = true }));
+    }
+
+    [Fact]
+    public async Task A_generator_embeds_text_queries_for_a_float_vector_property()
+    {
+        // Records carry their own vectors; the generator is only needed to turn a text query into one.
+        var generator = new HashingEmbeddingGenerator(3);
+        var store = new VectorStoreDbVectorStore(Client, new VectorStoreDbVectorStoreOptions { EmbeddingGenerator = generator });
+        var collection = store.GetCollection<string, Product>(NewName());
+        await collection.EnsureCollectionExistsAsync();
+        var products = Catalog();
+        await collection.UpsertAsync(products);
+
+        var results = await collection.SearchAsync("wool hat", 5).CollectAsync();
+
+        var query = generator.Embed("wool hat");
+        // The hashed query may score several products equally; any of the tied best ones may come first.
+        double bestScore = products.Max(p => Dot(p.Vector.ToArray(), query) / Norm(p.Vector.ToArray()));
+        var best = products.Where(p => Math.Abs(Dot(p.Vector.ToArray(), query) / Norm(p.Vector.ToArray()) - bestScore) < 1e-5).Select(p => p.Id).ToArray();
+        Assert.Equal(5, results.Count);
+        Assert.Contains(results[0].Record.Id, best);
+        Assert.Equal(1, generator.Calls);
+    }
+
+    [Fact]
+    public async Task A_server_side_encoder_embeds_the_text_property_and_text_queries()
+    {
+        var collection = new VectorStoreDbCollection<string, Article>(Client, NewName(), new VectorStoreDbCollectionOptions { Encoder = "demo" });
+        await collection.EnsureCollectionExistsAsync();
+        Assert.Equal("demo", (await Client.GetCollectionAsync(collection.Name)).Encoder);
+        await collection.UpsertAsync(
+        [
+            new Article { Key = "a1", Body = "The cat sat quietly on the warm mat", Topic = "pets" },
+            new Article { Key = "a2", Body = "Central banks raised interest rates again", Topic = "finance" },
+            new Article { Key = "a3", Body = "Puppies and kittens need regular vet visits", Topic = "pets" },
+        ]);
+
+        var results = await collection.SearchAsync("Central banks raised interest rates again", 3).CollectAsync();
+        Assert.Equal("a2", results[0].Record.Key);
+        Assert.Equal("Central banks raised interest rates again", results[0].Record.Body);
+        Assert.Equal(1.0, results[0].Score!.Value, 3);
+
+        var pets = await collection.SearchAsync("interest rates", 3, new VectorSearchOptions<Article> { Filter = a => a.Topic == "pets" }).CollectAsync();
+        Assert.Equal(["a1", "a3"], pets.Select(r => r.Record.Key).Order());
+    }
+
+    [Fact]
+    public async Task Text_search_without_an_encoder_or_generator_is_refused()
+    {
+        var collection = await ProductsAsync(Catalog());
+
+        var error = await Assert.ThrowsAsync<NotSupportedException>(() => collection.SearchAsync("shoes", 3).CollectAsync());
+        Assert.Contains("encoder", error.Message);
+        await Assert.ThrowsAsync<NotSupportedException>(() => collection.SearchAsync(42, 3).CollectAsync());
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    [Fact]
+    public async Task Store_errors_surface_as_VectorStoreException_with_context()
+    {
+        var collection = Store.GetCollection<string, Product>(NewName());
+
+        var error = await Assert.ThrowsAsync<VectorStoreException>(() => collection.UpsertAsync(NewProduct("p1", "shoes", 2021, [1, 0, 0])));
+        Assert.Equal("vectorstore", error.VectorStoreSystemName);
+        Assert.Equal(collection.Name, error.CollectionName);
+        Assert.Equal("Upsert", error.OperationName);
+        Assert.Equal(VectorStoreErrorCode.NotFound, Assert.IsType<VectorStoreClientException>(error.InnerException).Code);
+
+        await collection.EnsureCollectionExistsAsync();
+        var wrongDimension = await Assert.ThrowsAsync<VectorStoreException>(() => collection.SearchAsync(new float[] { 1, 0 }, 1).CollectAsync());
+        Assert.Equal(VectorStoreErrorCode.InvalidArgument, Assert.IsType<VectorStoreClientException>(wrongDimension.InnerException).Code);
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _client?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using VectorStore.Engine;
+
+namespace VectorStore.Tests;
+
+public sealed class DocumentListingTests : IDisposable
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "vectorstore-listing", Guid.NewGuid().ToString("N"));
+    private readonly VectorStoreEngine _engine;
+
+    public DocumentListingTests() => _engine = VectorStoreEngine.Open(_path);
+
+    public void Dispose()
+    {
+        _engine.Dispose();
+        Directory.Delete(_path, recursive: true);
+    }
+
+    private async Task<string> CollectionAsync(int documents, int shards)
+    {
+        string name = $"c{Guid.NewGuid():N}";
+        await _engine.CreateCollectionAsync(new CreateCollectionRequest { Name = name, Dimension = 2, Shards = shards, Index = "exact" });
+        // Ids inserted out of order, and spread over the shards by hash.
+        var ids = Enumerable.Range(0, documents).Select(i => $"d{(i * 37) % documents:D3}").ToArray();
+        await _engine.UpsertAsync(name, [.. ids.Select((id, i) => new DocumentInput { Id = id, Text = $"text {id}", Vector = [i, 1] })]);
+        return name;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task Pages_cover_every_document_once_in_ordinal_id_order(int shards)
+    {
+        string name = await CollectionAsync(101, shards);
+        var seen = new List<string>();
+        for (int offset = 0; ; offset += 10)
+        {
+            var page = _engine.ListDocuments(name, offset, 10);
+            Assert.Equal(101, page.Total);
+            Assert.Equal(offset, page.Offset);
+            if (page.Documents.Count == 0)
+            {
+                break;
+            }
+            Assert.True(page.Documents.Count <= 10);
+            Assert.All(page.Documents, d => Assert.Null(d.Vector));
+            Assert.All(page.Documents, d => Assert.Equal($"text {d.Id}", d.Text));
+            seen.AddRange(page.Documents.Select(d => d.Id));
+        }
+        Assert.Equal(Enumerable.Range(0, 101).Select(i => $"d{i:D3}"), seen);
+    }
+
+    [Fact]
+    public async Task Deleted_documents_disappear_and_an_offset_past_the_end_is_empty()
+    {
+        string name = await CollectionAsync(5, 2);
+        await _engine.DeleteDocumentAsync(name, "d002");
+        var page = _engine.ListDocuments(name, 0, 50);
+        Assert.Equal(["d000", "d001", "d003", "d004"], page.Documents.Select(d => d.Id));
+        Assert.Equal(4, page.Total);
+        var past = _engine.ListDocuments(name, 10, 50);
+        Assert.Empty(past.Documents);
+        Assert.Equal(4, past.Total);
+    }
+
+    [Theory]
+    [InlineData(-1, 10, "offset")]
+    [InlineData(0, 0, "limit")]
+    [InlineData(0, 1001, "limit")]
+    public async Task Bad_paging_is_refused_with_the_field(int offset, int limit, string field)
+    {
+        string name = await CollectionAsync(3, 1);
+        var e = Assert.Throws<VectorStoreException>(() => _engine.ListDocuments(name, offset, limit));
+        Assert.Equal(ErrorCode.InvalidArgument, e.Code);
+        Assert.Equal(field, e.Field);
+    }
+
+    [Fact]
+    public void Unknown_collection_is_not_found()
+    {
+        var e = Assert.Throws<VectorStoreException>(() => _engine.ListDocuments("missing", 0, 10));
+        Assert.Equal(ErrorCode.NotFound, e.Code);
+    }
+}
