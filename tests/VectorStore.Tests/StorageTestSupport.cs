@@ -57,8 +57,8 @@ internal static class StorageTestSupport
         });
     }
 
-    public static Task CreateRaw(VectorStoreEngine engine, string name, int dimension = 16, int shards = 1) =>
-        engine.CreateCollectionAsync(new CreateCollectionRequest { Name = name, Encoder = "none", Metric = "l2", Dimension = dimension, Shards = shards });
+    public static Task CreateRaw(VectorStoreEngine engine, string name, int dimension = 16, int shards = 1, string? index = null) =>
+        engine.CreateCollectionAsync(new CreateCollectionRequest { Name = name, Encoder = "none", Metric = "l2", Dimension = dimension, Shards = shards, Index = index });
 
     public static DocumentInput Doc(int i, int dimension = 16, string prefix = "doc") => new()
     {
