@@ -79,8 +79,68 @@ internal static class ProtoMapping
         request.Explain = query.Explain;
     }
 
+    /// <summary>A create request carrying every option that is set; unset options take the server's defaults.</summary>
+    public static Proto.CreateCollectionRequest ToProto(string name, CollectionOptions? options)
+    {
+        var request = new Proto.CreateCollectionRequest { Name = name };
+        if (options is null)
+        {
+            return request;
+        }
+        if (options.Metric is { } metric)
+        {
+            request.Metric = ToWire(metric);
+        }
+        if (options.Encoder is not null)
+        {
+            request.Encoder = options.Encoder;
+        }
+        if (options.Dimension is { } dimension)
+        {
+            request.Dimension = dimension;
+        }
+        if (options.Index is not null)
+        {
+            request.Index = options.Index;
+        }
+        if (options.M is { } m)
+        {
+            request.M = m;
+        }
+        if (options.EfConstruction is { } ef)
+        {
+            request.EfConstruction = ef;
+        }
+        if (options.Shards is { } shards)
+        {
+            request.Shards = shards;
+        }
+        AddText(request, options);
+        if (options.Projection is not null)
+        {
+            request.Projection = options.Projection;
+        }
+        if (options.IndexDimension is { } indexDimension)
+        {
+            request.IndexDimension = indexDimension;
+        }
+        if (options.Rescore is { } rescore)
+        {
+            request.Rescore = rescore;
+        }
+        if (options.PcaSampleSize is { } pcaSampleSize)
+        {
+            request.PcaSampleSize = pcaSampleSize;
+        }
+        if (options.ProjectionSeed is { } seed)
+        {
+            request.ProjectionSeed = seed;
+        }
+        return request;
+    }
+
     /// <summary>Copies the full-text members of collection options onto the wire request.</summary>
-    public static void AddText(Proto.CreateCollectionRequest request, CollectionOptions options)
+    private static void AddText(Proto.CreateCollectionRequest request, CollectionOptions options)
     {
         if (options.Text is { } text)
         {

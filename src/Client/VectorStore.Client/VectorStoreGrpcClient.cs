@@ -67,59 +67,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     public Task<CollectionDescription> CreateCollectionAsync(string name, CollectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var request = new Proto.CreateCollectionRequest { Name = name };
-        if (options is not null)
-        {
-            if (options.Metric is { } metric)
-            {
-                request.Metric = ProtoMapping.ToWire(metric);
-            }
-            if (options.Encoder is not null)
-            {
-                request.Encoder = options.Encoder;
-            }
-            if (options.Dimension is { } dimension)
-            {
-                request.Dimension = dimension;
-            }
-            if (options.Index is not null)
-            {
-                request.Index = options.Index;
-            }
-            if (options.M is { } m)
-            {
-                request.M = m;
-            }
-            if (options.EfConstruction is { } ef)
-            {
-                request.EfConstruction = ef;
-            }
-            if (options.Shards is { } shards)
-            {
-                request.Shards = shards;
-            }
-            ProtoMapping.AddText(request, options);
-            if (options.Projection is not null)
-            {
-                request.Projection = options.Projection;
-            }
-            if (options.IndexDimension is { } indexDimension)
-            {
-                request.IndexDimension = indexDimension;
-            }
-            if (options.Rescore is { } rescore)
-            {
-                request.Rescore = rescore;
-            }
-            if (options.PcaSampleSize is { } pcaSampleSize)
-            {
-                request.PcaSampleSize = pcaSampleSize;
-            }
-            if (options.ProjectionSeed is { } seed)
-            {
-                request.ProjectionSeed = seed;
-            }
-        }
+        var request = ProtoMapping.ToProto(name, options);
         return Call(async o => ProtoMapping.FromProto(await _collections.CreateAsync(request, o)), cancellationToken);
     }
 
