@@ -65,9 +65,11 @@ internal sealed partial class Shard
     {
         var projected = new ProjectedIndex(projection, new ExactIndex(projection.OutputDimension, ProjectedMetric(_settings.Metric)));
         var buffer = new float[_index.Dimension];
-        foreach (var label in _labels.Values)
+        // Every label, chunks included: each chunk is searched like a document of its own.
+        var documents = _documents;
+        for (int label = 0; label < Math.Min(_nextLabel, documents.Length); label++)
         {
-            if (_index.TryGetVector(label, buffer))
+            if (documents[label] is not null && _index.TryGetVector(label, buffer))
             {
                 projected.Upsert(label, buffer);
             }
