@@ -209,7 +209,7 @@ public sealed partial class VectorStoreEngine : IDisposable
         return await VectorStoreTelemetry.EmbedAsync(found, texts, null, cancellationToken);
     }
 
-    private Collection Find(string name)
+    internal Collection Find(string name)
     {
         lock (_catalogLock)
         {
