@@ -299,3 +299,46 @@ public sealed class ChunkedDocumentTests
         Assert.Null(RecordCodec.TryDecodeBatch(bad));
     }
 }
+
+/// <summary>Chunking with the real ONNX encoder (128-token window): text past the window is searchable only when chunked.</summary>
+public sealed class OnnxChunkingTests
+{
+    [ModelFact(TestModels.Small)]
+    public async Task Text_past_the_encoders_window_is_found_through_its_chunk()
+    {
+        var registry = Embedding.EncoderRegistry.CreateDefault();
+        var loaded = Embedding.Onnx.EncoderLoader.LoadInto(registry, new Dictionary<string, Embedding.Onnx.EncoderOptions>
+        {
+            ["small"] = new() { Path = TestModels.Folder(TestModels.Small), IntraOpThreads = 1 },
+        });
+        try
+        {
+            using var folder = new TestData.TempFolder();
+            using var engine = VectorStoreEngine.Open(folder.Path, encoders: registry, configure: o => o.Durability.CheckpointIntervalSeconds = 0);
+            string editor = "A text editor for programmers with syntax highlighting, macros, split windows, spell checking and a scripting language. ";
+            string firewall = "The firewall filters network packets with stateful rules for incoming and outgoing connections.";
+            // About 25 tokens per sentence: the firewall sentence starts near token 250, twice the window.
+            string text = string.Concat(Enumerable.Repeat(editor, 10)) + firewall;
+            foreach (var (name, chunking) in new[] { ("chunked", true), ("truncated", false) })
+            {
+                await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = name, Encoder = "small", Chunking = chunking });
+                await engine.UpsertAsync(name, [new DocumentInput { Id = "long", Text = text }]);
+            }
+            Assert.True(engine.Find("chunked").VectorCount >= 3);
+
+            string question = "packet filtering firewall rules for network connections";
+            var chunked = Assert.Single(await engine.QueryAsync("chunked", new QueryRequest { Text = question }));
+            var truncated = Assert.Single(await engine.QueryAsync("truncated", new QueryRequest { Text = question }));
+            Assert.Contains("firewall", chunked.Highlight!.Text, StringComparison.Ordinal);
+            Assert.True(chunked.Highlight.Chunk >= 2);
+            Assert.True(chunked.Score > truncated.Score + 0.1f, $"chunked {chunked.Score:F3} vs truncated {truncated.Score:F3}");
+        }
+        finally
+        {
+            foreach (var encoder in loaded)
+            {
+                encoder.Dispose();
+            }
+        }
+    }
+}
