@@ -28,11 +28,11 @@ internal sealed partial class Collection : IDisposable
         _shards = new Shard[settings.Shards];
         try
         {
+            var projection = LoadProjection();
             for (int i = 0; i < _shards.Length; i++)
             {
-                _shards[i] = new Shard(settings, storage.OpenShard(settings.Name, i));
+                _shards[i] = new Shard(settings, storage.OpenShard(settings.Name, i), projection);
             }
-            InitialiseProjection();
         }
         catch
         {

@@ -31,12 +31,14 @@ internal sealed partial class Shard : IDisposable
     private int _nextLabel;
     private bool _disposed;
 
-    public Shard(CollectionSettings settings, IShardStore store)
+    public Shard(CollectionSettings settings, IShardStore store, Embedding.Projection.IProjection? projection = null)
     {
         _settings = settings;
         _store = store;
         _index = IndexFactory.Create(settings);
         _text = CreateTextIndex(settings);
+        // Before recovery, so replayed writes and a loaded checkpoint fill the projected index too.
+        _projected = projection is null ? null : EmptyProjected(projection);
         try
         {
             Recovery = store.Recover(LoadState, Apply, Reset);
@@ -52,6 +54,7 @@ internal sealed partial class Shard : IDisposable
             store.Dispose();
             _index.Dispose();
             _text?.Dispose();
+            _projected?.Index.Dispose();
             throw;
         }
     }
@@ -208,22 +211,23 @@ internal sealed partial class Shard : IDisposable
 
     public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter)
     {
-        if (_projected is { } projected && !parameters.Exact)
-        {
-            return SearchProjected(projected, query, destination, parameters, filter);
-        }
+        var projected = _projected;
         var index = _index;
-        if (filter is null)
-        {
-            return index.Search(query, destination, parameters);
-        }
-        // Planner: a very selective filter is answered by the exact filtered scan (distances for matches only).
-        if (!parameters.Exact && index.Kind != IndexKinds.Exact
+        // Planner: a very selective filter is answered by the exact filtered scan (distances for matches only)
+        // over the full vectors, which also makes rescoring unnecessary.
+        string searchedKind = projected is not null && !parameters.Exact ? projected.Index.Kind : index.Kind;
+        if (filter is not null && !parameters.Exact && searchedKind != IndexKinds.Exact
             && QueryPlanner.PreferExactScan(this, filter, QueryPlanner.EffectiveEf(parameters.Ef, destination.Length), out _))
         {
             parameters = parameters with { Exact = true };
         }
-        return index.Search(query, destination, parameters, new DocumentFilter(this, filter));
+        if (projected is not null && !parameters.Exact)
+        {
+            return SearchProjected(projected, query, destination, parameters, filter);
+        }
+        return filter is null
+            ? index.Search(query, destination, parameters)
+            : index.Search(query, destination, parameters, new DocumentFilter(this, filter));
     }
 
     /// <summary>Fraction of documents passing <paramref name="filter"/>, measured on up to <paramref name="sampleSize"/> evenly spaced labels.</summary>
@@ -323,11 +327,14 @@ internal sealed partial class Shard : IDisposable
         var documents = (StoredDocument?[])_documents.Clone();
         var index = new ChunkedBuffer();
         _index.Save(index);
-        return new StateImage(documents, _nextLabel, _labels.Count, _index.Kind, index);
+        return new StateImage(documents, _nextLabel, _labels.Count, _index.Kind, index, CaptureProjected());
     }
 
-    /// <summary>Documents (label, id, text, metadata), then the index as the index itself saved it.</summary>
-    private sealed record StateImage(StoredDocument?[] Documents, int NextLabel, int Count, string IndexKind, ChunkedBuffer Index)
+    /// <summary>
+    /// Documents (label, id, text, metadata), their chunks, the index as the index itself saved it, then the
+    /// projected index when the shard has one.
+    /// </summary>
+    private sealed record StateImage(StoredDocument?[] Documents, int NextLabel, int Count, string IndexKind, ChunkedBuffer Index, SavedProjectedIndex? Projected)
     {
         public void WriteTo(Stream destination)
         {
@@ -371,6 +378,8 @@ internal sealed partial class Shard : IDisposable
             writer.Write(IndexKind);
             writer.Flush();
             Index.WriteTo(destination);
+            writer.Write(SectionMarker);
+            WriteProjected(writer, destination, Projected);
             writer.Write(SectionMarker);
             writer.Flush();
         }
@@ -421,11 +430,20 @@ internal sealed partial class Shard : IDisposable
         }
         string kind = reader.ReadString();
         var index = IndexFactory.Load(kind, source, _settings);
+        IVectorIndex? projected = null;
         try
         {
             if (reader.ReadInt32() != SectionMarker)
             {
                 throw new InvalidDataException("The index section does not end where expected.");
+            }
+            if (version >= 2)
+            {
+                projected = ReadProjected(reader, source, index.Count);
+                if (reader.ReadInt32() != SectionMarker)
+                {
+                    throw new InvalidDataException("The projected index section does not end where expected.");
+                }
             }
             foreach (var (id, label) in labels)
             {
@@ -445,6 +463,7 @@ internal sealed partial class Shard : IDisposable
         catch
         {
             index.Dispose();
+            projected?.Dispose();
             throw;
         }
         var free = new Stack<int>();
@@ -464,7 +483,7 @@ internal sealed partial class Shard : IDisposable
         _documents = documents;
         // The checkpoint holds every document's text, so the text index is derived from it, never stored.
         RebuildText(documents);
-        RebuildProjected();
+        UseLoadedProjected(projected);
     }
 
     private void EnsureCapacity(int label)
