@@ -140,6 +140,31 @@ public abstract class ClientContractTests : IDisposable
         await AssertRefused(VectorStoreErrorCode.InvalidArgument, "projection", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Projection = "svd" }));
     }
 
+    [Fact]
+    public async Task Long_documents_are_chunked_and_hits_carry_the_matching_chunk()
+    {
+        string name = NewName();
+        var created = await Client.CreateCollectionAsync(name, new CollectionOptions { ChunkTokens = 12, ChunkOverlap = 3 });
+        Assert.Equal(new ChunkingDescription(12, 3), created.Chunking);
+        Assert.Null((await Client.CreateCollectionAsync(NewName(), new CollectionOptions { Chunking = false })).Chunking);
+        string text = string.Join(' ', Enumerable.Repeat("alpha beta gamma delta", 12)) + " the orchid greenhouse smelled of rain " + string.Join(' ', Enumerable.Repeat("epsilon zeta", 10));
+        await Client.UpsertAsync(name, [new DocumentWrite { Id = "long", Text = text }, new DocumentWrite { Id = "short", Text = "orchid" }]);
+        Assert.Equal(2, await Client.CountAsync(name));
+        Assert.Equal(text, (await Client.GetDocumentAsync(name, "long")).Text);
+
+        var hits = await Client.QueryAsync(name, new SearchQuery { Text = "orchid greenhouse rain", K = 2 });
+        var hit = Assert.Single(hits, h => h.Id == "long");
+        var highlight = Assert.IsType<TextHighlight>(hit.Highlight);
+        Assert.Equal(text[highlight.Start..highlight.End], highlight.Text);
+        Assert.Contains("greenhouse", highlight.Text, StringComparison.Ordinal);
+        Assert.Null(Assert.Single(hits, h => h.Id == "short").Highlight);
+
+        var chunks = await Client.QueryAsync(name, new SearchQuery { Text = "orchid greenhouse rain", K = 20, Chunks = true });
+        Assert.True(chunks.Count(h => h.Id == "long") > 3);
+        Assert.All(chunks, h => Assert.NotNull(h.Highlight));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "chunkOverlap", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { ChunkTokens = 12, ChunkOverlap = 12 }));
+    }
+
     // ---------------------------------------------------------------- documents
 
     [Fact]
