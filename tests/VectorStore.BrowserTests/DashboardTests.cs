@@ -131,6 +131,28 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
     }
 
     [Fact]
+    public async Task Search_shows_the_matching_chunk_of_a_long_document()
+    {
+        string name = ServerFixture.UniqueName("dash");
+        (await Http.PutAsJsonAsync($"/collections/{name}", new { chunkTokens = 12, chunkOverlap = 2 })).EnsureSuccessStatusCode();
+        string text = string.Join(' ', Enumerable.Repeat("meadow copper lantern orchard", 15)) + " the violin maker varnished seven cellos " + string.Join(' ', Enumerable.Repeat("pebble thunder", 15));
+        (await Http.PostAsJsonAsync($"/collections/{name}/documents", new { documents = new[] { new { id = "long", text } } })).EnsureSuccessStatusCode();
+        await _page.GotoAsync($"/dashboard/#search/{name}");
+        await _page.GetByLabel("Query", new() { Exact = true }).FillAsync("violin maker cellos");
+        await _page.GetByLabel("Results (k)").FillAsync("1");
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+
+        var result = _page.Locator("#search-results > li").First;
+        await Expect(result.GetByRole(AriaRole.Link)).ToHaveTextAsync("long");
+        // The chunk that matched is shown (with its number and range), not the start of the document.
+        await Expect(result.Locator(".chunk-label")).ToContainTextAsync("chunk ");
+        await Expect(result.Locator(".result-text")).ToContainTextAsync("violin");
+        await Expect(result.Locator(".result-text")).Not.ToContainTextAsync("meadow copper lantern orchard meadow");
+        await Expect(result.Locator("mark").First).ToHaveTextAsync("violin");
+        AssertNoScriptErrors();
+    }
+
+    [Fact]
     public async Task Search_shows_the_expected_top_result_with_highlights_and_filter_errors()
     {
         string name = await CreateCollectionWithDocumentsAsync(Pets);

@@ -77,7 +77,12 @@ function render(collection, results, text) {
         h('span', { class: 'score', title: metric === 'l2' ? 'Euclidean distance (lower is closer)' : `${metric} similarity` },
           h('span', { class: 'bar', 'aria-hidden': 'true' }, bar),
           h('span', {}, `${metric === 'l2' ? 'distance' : 'score'} ${r.score.toFixed(4)}`))),
-      h('p', { class: 'result-text' }, r.text ? highlight(r.text, terms) : h('span', { class: 'muted' }, '(no text)')),
+      // A long document matched through one of its chunks: show that chunk, not the start of the text.
+      r.highlight
+        ? h('p', { class: 'result-text' },
+            h('span', { class: 'muted chunk-label' }, `chunk ${r.highlight.chunk} · characters ${r.highlight.start}–${r.highlight.end}: `),
+            r.highlight.start > 0 ? '… ' : '', ...highlight(r.highlight.text, terms), r.highlight.end < (r.text?.length ?? 0) ? ' …' : '')
+        : h('p', { class: 'result-text' }, r.text ? highlight(r.text, terms) : h('span', { class: 'muted' }, '(no text)')),
       Object.keys(r.metadata ?? {}).length
         ? h('ul', { class: 'chips', 'aria-label': 'Metadata' }, Object.entries(r.metadata).map(([k, v]) => h('li', {}, `${k}: ${JSON.stringify(v)}`)))
         : null);
