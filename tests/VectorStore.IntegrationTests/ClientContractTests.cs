@@ -577,7 +577,7 @@ public abstract class ClientContractTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 23).Select(i => $"d{i:D2}"), scanned.Select(d => d.Id));
         var d07 = scanned.Single(d => d.Id == "d07");
         Assert.Equal(Array.IndexOf(ids, "d07"), Convert.ToInt32(d07.Metadata["n"], System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal([Array.IndexOf(ids, "d07"), 1f], d07.Vector);
+        Assert.Equal([Array.IndexOf(ids, "d07"), 1f], d07.Vector!);
     }
 
     [Fact]

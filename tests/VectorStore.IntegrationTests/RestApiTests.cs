@@ -257,26 +257,6 @@ public class RestApiTests(ServerFixture server) : IClassFixture<ServerFixture>
         Assert.True(paths.TryGetProperty("/collections/{name}/documents", out _));
         Assert.True(paths.TryGetProperty("/embed", out _));
     }
-}
-
-public class RequestLimitTests(SmallLimitServerFixture server) : IClassFixture<SmallLimitServerFixture>
-{
-    [Fact]
-    public async Task Body_over_the_limit_is_413_and_nothing_is_written()
-    {
-        string name = ServerFixture.UniqueName();
-        await server.CreateDemoCollectionAsync(name);
-        string big = $$"""{"documents":[{"text":"{{new string('a', 2 * 1024 * 1024)}}"}]}""";
-        // Expect: 100-continue lets the server refuse before the client sends the body; without it the early 413
-        // races the upload and the client may only see a broken pipe.
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/collections/{name}/documents") { Content = new StringContent(big, Encoding.UTF8, "application/json") };
-        request.Headers.ExpectContinue = true;
-        var response = await server.Http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var count = JsonDocument.Parse(await server.Http.GetStringAsync($"/collections/{name}/count")).RootElement.GetProperty("count").GetInt64();
-        Assert.Equal(0, count);
-    }
 
     [Fact]
     public async Task Documents_page_by_cursor_with_vectors_on_request_and_bad_paging_is_a_problem()
@@ -314,5 +294,25 @@ public class RequestLimitTests(SmallLimitServerFixture server) : IClassFixture<S
         await AssertProblem(await Http.GetAsync($"/collections/{name}/documents?limit=0"), HttpStatusCode.BadRequest, "limit");
         await AssertProblem(await Http.GetAsync($"/collections/{name}/documents?limit=1001"), HttpStatusCode.BadRequest, "limit");
         await AssertProblem(await Http.GetAsync($"/collections/{ServerFixture.UniqueName()}/documents?after=x"), HttpStatusCode.NotFound, "name");
+    }
+}
+
+public class RequestLimitTests(SmallLimitServerFixture server) : IClassFixture<SmallLimitServerFixture>
+{
+    [Fact]
+    public async Task Body_over_the_limit_is_413_and_nothing_is_written()
+    {
+        string name = ServerFixture.UniqueName();
+        await server.CreateDemoCollectionAsync(name);
+        string big = $$"""{"documents":[{"text":"{{new string('a', 2 * 1024 * 1024)}}"}]}""";
+        // Expect: 100-continue lets the server refuse before the client sends the body; without it the early 413
+        // races the upload and the client may only see a broken pipe.
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/collections/{name}/documents") { Content = new StringContent(big, Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+        var response = await server.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var count = JsonDocument.Parse(await server.Http.GetStringAsync($"/collections/{name}/count")).RootElement.GetProperty("count").GetInt64();
+        Assert.Equal(0, count);
     }
 }
