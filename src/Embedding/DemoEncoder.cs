@@ -10,7 +10,7 @@ namespace VectorStore.Embedding;
 /// the weights come from a fixed-seed SplitMix64 generator, the token hash is FNV-1a over UTF-8, and the
 /// arithmetic is scalar in a fixed order (SIMD width would change float rounding between CPUs).
 /// </summary>
-public sealed class DemoEncoder : ITextEncoder, ITokenCounter
+public sealed class DemoEncoder : ITextEncoder, ITextChunker, ITokenCounter
 {
     public const string DefaultName = "demo";
     public const int DefaultDimension = 256;
@@ -132,14 +132,22 @@ public sealed class DemoEncoder : ITextEncoder, ITokenCounter
     /// Lower-cased words, each as a whole-word piece, and words longer than five characters also as their
     /// five-letter prefix, so "databases" and "database" share a piece. Yields FNV-1a hashes.
     /// </summary>
-    internal static IEnumerable<ulong> Tokenize(string text)
+    internal static IEnumerable<ulong> Tokenize(string text) => TokenizeWithSpans(text).Select(t => t.Hash);
+
+    /// <summary>The pieces of <see cref="Tokenize"/> with the character range of the word each came from.</summary>
+    internal static IEnumerable<(ulong Hash, int Start, int End)> TokenizeWithSpans(string text)
     {
         var word = new StringBuilder();
+        int start = 0;
         for (int i = 0; i <= text.Length; i++)
         {
             char c = i < text.Length ? text[i] : ' ';
             if (char.IsLetterOrDigit(c))
             {
+                if (word.Length == 0)
+                {
+                    start = i;
+                }
                 word.Append(char.ToLowerInvariant(c));
                 continue;
             }
@@ -149,12 +157,23 @@ public sealed class DemoEncoder : ITextEncoder, ITokenCounter
             }
             string w = word.ToString();
             word.Clear();
-            yield return Fnv1a(w, 0);
+            yield return (Fnv1a(w, 0), start, i);
             if (w.Length > PieceLength)
             {
-                yield return Fnv1a(w.AsSpan(0, PieceLength), 1);
+                yield return (Fnv1a(w.AsSpan(0, PieceLength), 1), start, i);
             }
         }
+    }
+
+    /// <inheritdoc />
+    public int WindowTokens => MaxTokens;
+
+    /// <inheritdoc />
+    public IReadOnlyList<TextChunk> Chunk(string text, int overlapTokens = 32, int? windowTokens = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var tokens = TokenizeWithSpans(text).Select(t => new TokenSpan(0, t.Start, t.End)).ToList();
+        return TextChunker.Chunk(tokens, text, windowTokens ?? MaxTokens, overlapTokens);
     }
 
     private static ulong Fnv1a(ReadOnlySpan<char> text, byte kind)

@@ -13,7 +13,8 @@ internal sealed partial class Collection
     /// <summary>The projection its index holds, or null while searches run over full vectors (none, or PCA not fitted yet).</summary>
     public IProjection? Projection => _shards[0].Projection;
 
-    private void InitialiseProjection()
+    /// <summary>The projection the shards start with: random at once, a fitted PCA when one was saved, else none.</summary>
+    private IProjection? LoadProjection()
     {
         IProjection? projection = null;
         if (Settings.Projection == ProjectionKinds.Random)
@@ -29,13 +30,7 @@ internal sealed partial class Collection
                 throw new InvalidDataException($"Saved projection of collection '{Settings.Name}' maps {projection.InputDimension} -> {projection.OutputDimension}; the collection needs {Settings.Dimension} -> {Settings.IndexDimension}.");
             }
         }
-        if (projection is not null)
-        {
-            foreach (var shard in _shards)
-            {
-                shard.SetProjection(projection);
-            }
-        }
+        return projection;
     }
 
     /// <summary>PCA fits itself the first time the collection reaches its sample size.</summary>

@@ -28,11 +28,11 @@ internal sealed partial class Collection : IDisposable
         _shards = new Shard[settings.Shards];
         try
         {
+            var projection = LoadProjection();
             for (int i = 0; i < _shards.Length; i++)
             {
-                _shards[i] = new Shard(settings, storage.OpenShard(settings.Name, i));
+                _shards[i] = new Shard(settings, storage.OpenShard(settings.Name, i), projection);
             }
-            InitialiseProjection();
         }
         catch
         {
@@ -119,20 +119,17 @@ internal sealed partial class Collection : IDisposable
                 toEmbed.Add(i);
             }
         }
+        var chunks = new IReadOnlyList<ChunkRecord>?[documents.Count];
         if (toEmbed.Count > 0)
         {
-            var embeddings = await VectorStoreTelemetry.EmbedAsync(Encoder!, [.. toEmbed.Select(i => documents[i].Text!)], Settings.Name, cancellationToken);
-            for (int j = 0; j < toEmbed.Count; j++)
-            {
-                vectors[toEmbed[j]] = PrepareVector(embeddings[j], $"documents[{toEmbed[j]}].text");
-            }
+            await EmbedAsync(documents, toEmbed, vectors, chunks, cancellationToken);
         }
 
         var perShard = new List<StorageRecord>?[_shards.Length];
         for (int i = 0; i < documents.Count; i++)
         {
             int shard = ShardOf(ids[i]);
-            (perShard[shard] ??= []).Add(new StorageRecord(RecordKind.Upsert, ids[i], documents[i].Text, vectors[i], documents[i].Metadata ?? Metadata.Empty));
+            (perShard[shard] ??= []).Add(new StorageRecord(RecordKind.Upsert, ids[i], documents[i].Text, vectors[i], documents[i].Metadata ?? Metadata.Empty) { Chunks = chunks[i] });
         }
         await Task.WhenAll(perShard.Select((records, shard) => records is null ? Task.CompletedTask : _shards[shard].WriteAsync(records, cancellationToken)));
         await AfterWriteAsync(cancellationToken);
@@ -206,12 +203,39 @@ internal sealed partial class Collection : IDisposable
     private QueryHit[] Search(float[] query, QueryRequest request, CancellationToken cancellationToken)
     {
         int k = request.K;
-        var parameters = new SearchParameters(request.Ef ?? 0, request.Exact);
-        var scratch = ArrayPool<Neighbor>.Shared.Rent(k);
+        long extraChunks = _shards.Sum(s => (long)s.ExtraChunkLabels);
+        if (extraChunks == 0 || request.Chunks)
+        {
+            // One label per hit: documents as they are, or chunks when asked for.
+            var candidates = SearchLabels(query, k, request, cancellationToken, out _);
+            return [.. Hits(candidates, k, request, perDocument: false)];
+        }
+        // Several labels may belong to one document: fetch more than k labels, keep each document's best chunk, and
+        // widen the search until k documents are found or the index has no more labels to give.
+        long labels = _shards.Sum(s => (long)s.Index.Count);
+        int fetch = (int)Math.Min(labels, Math.Max(2L * k, k + (extraChunks * k / Math.Max(1, labels - extraChunks))));
+        while (true)
+        {
+            var candidates = SearchLabels(query, Math.Max(fetch, k), request, cancellationToken, out bool exhausted);
+            var hits = Hits(candidates, k, request, perDocument: true);
+            if (hits.Count == k || exhausted || fetch >= labels)
+            {
+                return [.. hits];
+            }
+            fetch = (int)Math.Min(labels, 4L * fetch);
+        }
+    }
+
+    /// <summary>The <paramref name="fetch"/> best labels of every shard, best first; <paramref name="exhausted"/> when no shard had more.</summary>
+    private List<(Shard Shard, Neighbor Hit)> SearchLabels(float[] query, int fetch, QueryRequest request, CancellationToken cancellationToken, out bool exhausted)
+    {
+        var parameters = new SearchParameters(request.Ef is { } ef ? Math.Max(ef, fetch) : 0, request.Exact);
+        var scratch = ArrayPool<Neighbor>.Shared.Rent(fetch);
         try
         {
-            // Each shard returns its own k best; labels are per shard, so keep the shard beside each hit.
-            var candidates = new List<(Shard Shard, Neighbor Hit)>(k * _shards.Length);
+            // Each shard returns its own best; labels are per shard, so keep the shard beside each hit.
+            var candidates = new List<(Shard Shard, Neighbor Hit)>(fetch * _shards.Length);
+            exhausted = true;
             for (int s = 0; s < _shards.Length; s++)
             {
                 // Between shards, so an abandoned request stops spending CPU on the remaining ones.
@@ -221,8 +245,9 @@ internal sealed partial class Collection : IDisposable
                 using (var shardActivity = _shards.Length > 1 ? VectorStoreTelemetry.Source.StartActivity(VectorStoreTelemetry.Spans.ShardSearch) : null)
                 {
                     shardActivity?.SetTag(VectorStoreTelemetry.Tags.Shard, s);
-                    found = shard.Search(query, scratch.AsSpan(0, k), parameters, request.Filter);
+                    found = shard.Search(query, scratch.AsSpan(0, fetch), parameters, request.Filter);
                 }
+                exhausted &= found < fetch;
                 foreach (var hit in scratch.AsSpan(0, found))
                 {
                     candidates.Add((shard, hit));
@@ -232,24 +257,95 @@ internal sealed partial class Collection : IDisposable
             {
                 candidates.Sort(static (a, b) => a.Hit.Distance.CompareTo(b.Hit.Distance));
             }
-            var hits = new List<QueryHit>(Math.Min(k, candidates.Count));
-            foreach (var (shard, hit) in candidates)
-            {
-                if (hits.Count == k)
-                {
-                    break;
-                }
-                if (shard.GetByLabel(hit.Label) is { } document)
-                {
-                    hits.Add(new QueryHit(document.Id, Settings.Metric.ToScore(hit.Distance), document.Text, document.Metadata,
-                        request.IncludeVectors ? shard.ReadVector(hit.Label) : null));
-                }
-            }
-            return [.. hits];
+            return candidates;
         }
         finally
         {
             ArrayPool<Neighbor>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="k"/> hits from labels sorted best first. Per document, the first (best) chunk wins and
+    /// becomes the highlight; per label, each hit is a chunk and always carries its range.
+    /// </summary>
+    private List<QueryHit> Hits(List<(Shard Shard, Neighbor Hit)> candidates, int k, QueryRequest request, bool perDocument)
+    {
+        var hits = new List<QueryHit>(Math.Min(k, candidates.Count));
+        var seen = perDocument ? new HashSet<StoredDocument>(ReferenceEqualityComparer.Instance) : null;
+        foreach (var (shard, hit) in candidates)
+        {
+            if (hits.Count == k)
+            {
+                break;
+            }
+            if (shard.GetByLabel(hit.Label) is not { } document || (seen is not null && !seen.Add(document)))
+            {
+                continue;
+            }
+            ChunkHighlight? highlight = null;
+            if (document.Text is { } text && (document.Chunks is not null || request.Chunks))
+            {
+                var chunk = Shard.ChunkAt(document, hit.Label, out int number);
+                highlight = new ChunkHighlight(number, chunk.Start, chunk.End, text[chunk.Start..chunk.End]);
+            }
+            hits.Add(new QueryHit(document.Id, Settings.Metric.ToScore(hit.Distance), document.Text, document.Metadata,
+                request.IncludeVectors ? shard.ReadVector(hit.Label) : null) { Highlight = highlight });
+        }
+        return hits;
+    }
+
+    /// <summary>
+    /// Embeds the texts of <paramref name="toEmbed"/> in one encoder call: a text longer than the chunk window
+    /// becomes several chunks (chunk 0's vector is the document's vector), the others one vector each.
+    /// </summary>
+    private async Task EmbedAsync(IReadOnlyList<DocumentInput> documents, List<int> toEmbed, float[][] vectors, IReadOnlyList<ChunkRecord>?[] chunks, CancellationToken cancellationToken)
+    {
+        var chunker = Settings.Chunking ? Encoder as ITextChunker : null;
+        var texts = new List<string>(toEmbed.Count);
+        var split = new IReadOnlyList<TextChunk>?[toEmbed.Count];
+        for (int j = 0; j < toEmbed.Count; j++)
+        {
+            string text = documents[toEmbed[j]].Text!;
+            // A token covers at least one character, so a text no longer than the window cannot need a second chunk.
+            int window = Settings.ChunkTokens == 0 ? chunker?.WindowTokens ?? 0 : Settings.ChunkTokens;
+            if (chunker is not null && text.Length > window
+                && chunker.Chunk(text, Settings.ChunkOverlap, Settings.ChunkTokens == 0 ? null : Settings.ChunkTokens) is { Count: > 1 } parts)
+            {
+                if (parts.Count > _limits.MaxChunksPerDocument)
+                {
+                    string field = $"documents[{toEmbed[j]}].text";
+                    throw new VectorStoreException(ErrorCode.LimitExceeded,
+                        $"{field}: splits into {parts.Count} chunks; the limit is {_limits.MaxChunksPerDocument} per document.", field);
+                }
+                split[j] = parts;
+                texts.AddRange(parts.Select(p => p.Text));
+            }
+            else
+            {
+                texts.Add(text);
+            }
+        }
+        var embeddings = await VectorStoreTelemetry.EmbedAsync(Encoder!, texts, Settings.Name, cancellationToken);
+        int next = 0;
+        for (int j = 0; j < toEmbed.Count; j++)
+        {
+            int i = toEmbed[j];
+            string field = $"documents[{i}].text";
+            if (split[j] is { } parts)
+            {
+                var records = new ChunkRecord[parts.Count];
+                for (int c = 0; c < parts.Count; c++)
+                {
+                    records[c] = new ChunkRecord(parts[c].Start, parts[c].End, PrepareVector(embeddings[next++], field));
+                }
+                chunks[i] = records;
+                vectors[i] = records[0].Vector;
+            }
+            else
+            {
+                vectors[i] = PrepareVector(embeddings[next++], field);
+            }
         }
     }
 

@@ -22,28 +22,48 @@ internal static class IndexFactory
     /// <summary>The kind a collection gets when its request names none.</summary>
     public const string DefaultKind = IndexKinds.Hnsw;
 
-    public static IVectorIndex Create(CollectionSettings settings) => settings.Index switch
+    /// <summary>
+    /// The index of a shard's full vectors. With a projection the graph is built over the projected vectors
+    /// (<see cref="CreateProjected"/>), so the full vectors only need a flat store for rescoring and exact scans.
+    /// </summary>
+    public static IVectorIndex Create(CollectionSettings settings) =>
+        settings.Projection is ProjectionKinds.Random or ProjectionKinds.Pca
+            ? new ExactIndex(settings.Dimension, settings.Metric)
+            : Create(settings.Index, settings.Dimension, settings.Metric, settings);
+
+    /// <summary>The index over projected vectors: the collection's own kind, at the projection's dimension.</summary>
+    public static IVectorIndex CreateProjected(CollectionSettings settings, int dimension, Metric metric) =>
+        Create(settings.Index, dimension, metric, settings);
+
+    private static IVectorIndex Create(string kind, int dimension, Metric metric, CollectionSettings settings) => kind switch
     {
-        IndexKinds.Exact => new ExactIndex(settings.Dimension, settings.Metric),
-        IndexKinds.Hnsw => new HnswIndex(settings.Dimension, settings.Metric, settings.M, settings.EfConstruction),
-        _ => throw new VectorStoreException(ErrorCode.InvalidArgument, $"index: unknown index kind '{settings.Index}'; use one of {string.Join(", ", SupportedKinds)}.", "index"),
+        IndexKinds.Exact => new ExactIndex(dimension, metric),
+        IndexKinds.Hnsw => new HnswIndex(dimension, metric, settings.M, settings.EfConstruction),
+        _ => throw new VectorStoreException(ErrorCode.InvalidArgument, $"index: unknown index kind '{kind}'; use one of {string.Join(", ", SupportedKinds)}.", "index"),
     };
 
     /// <summary>Registers (or replaces) the loader of an index kind.</summary>
     public static void RegisterLoader(string kind, Func<Stream, IVectorIndex> loader) => Loaders[kind] = loader;
 
     /// <summary>Loads a saved index and checks it matches the collection's settings.</summary>
-    public static IVectorIndex Load(string kind, Stream stream, CollectionSettings settings)
+    public static IVectorIndex Load(string kind, Stream stream, CollectionSettings settings) => Load(kind, stream, settings.Dimension, settings.Metric);
+
+    /// <summary>Loads a saved index of any dimension and metric (the caller checks them).</summary>
+    public static IVectorIndex Load(string kind, Stream stream) =>
+        Loaders.TryGetValue(kind, out var loader) ? loader(stream) : throw new InvalidDataException($"Saved index of kind '{kind}' has no loader.");
+
+    /// <summary>Loads a saved index and checks its dimension and metric.</summary>
+    public static IVectorIndex Load(string kind, Stream stream, int dimension, Metric metric)
     {
         if (!Loaders.TryGetValue(kind, out var loader))
         {
             throw new InvalidDataException($"Saved index of kind '{kind}' has no loader.");
         }
         var index = loader(stream);
-        if (index.Dimension != settings.Dimension || index.Metric != settings.Metric)
+        if (index.Dimension != dimension || index.Metric != metric)
         {
             index.Dispose();
-            throw new InvalidDataException($"Saved {kind} index has dimension {index.Dimension} and metric {index.Metric}; the collection has {settings.Dimension} and {settings.Metric}.");
+            throw new InvalidDataException($"Saved {kind} index has dimension {index.Dimension} and metric {index.Metric}; expected {dimension} and {metric}.");
         }
         return index;
     }

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.IO.Hashing;
+using VectorStore.Engine.Storage;
 using VectorStore.Embedding.Projection;
 using VectorStore.Engine.Filtering;
 using VectorStore.Index;
@@ -6,9 +8,10 @@ using VectorStore.Index;
 namespace VectorStore.Engine;
 
 /// <summary>
-/// Projection support: beside the full-vector index (which stays the durable copy, saved in checkpoints) a
-/// projected shard keeps a second index over the projected vectors. It is derived state, rebuilt from the
-/// full vectors whenever the shard loads, so checkpoints and snapshots keep their format.
+/// Projection support: beside the full vectors (the durable copy, in a flat store used for rescoring and exact
+/// scans) a projected shard keeps an index of the collection's kind over the projected vectors. Checkpoints save
+/// that index with the fingerprint of its projection, so a restart loads the graph instead of rebuilding it;
+/// a checkpoint whose projection differs (or has none) is rebuilt from the full vectors.
 /// </summary>
 internal sealed partial class Shard
 {
@@ -16,6 +19,12 @@ internal sealed partial class Shard
 
     /// <summary>The projection the index holds, or null when searches run over the full vectors.</summary>
     public IProjection? Projection => _projected?.Projection;
+
+    /// <summary>The index over projected vectors, or null (for the metrics and tests).</summary>
+    internal IVectorIndex? ProjectedIndexOrNull => _projected?.Index;
+
+    /// <summary>True when the projected index came whole from the last loaded checkpoint instead of being rebuilt.</summary>
+    internal bool ProjectedIndexLoaded { get; private set; }
 
     /// <summary>Switches the shard to <paramref name="projection"/> (null: back to full vectors), rebuilding the projected index.</summary>
     public void SetProjection(IProjection? projection)
@@ -61,18 +70,84 @@ internal sealed partial class Shard
         }
     }
 
+    private ProjectedIndex EmptyProjected(IProjection projection) =>
+        new(projection, IndexFactory.CreateProjected(_settings, projection.OutputDimension, ProjectedMetric(_settings.Metric)));
+
     private ProjectedIndex Build(IProjection projection)
     {
-        var projected = new ProjectedIndex(projection, new ExactIndex(projection.OutputDimension, ProjectedMetric(_settings.Metric)));
+        var projected = EmptyProjected(projection);
         var buffer = new float[_index.Dimension];
-        foreach (var label in _labels.Values)
+        // Every label, chunks included: each chunk is searched like a document of its own.
+        var documents = _documents;
+        for (int label = 0; label < Math.Min(_nextLabel, documents.Length); label++)
         {
-            if (_index.TryGetVector(label, buffer))
+            if (documents[label] is not null && _index.TryGetVector(label, buffer))
             {
                 projected.Upsert(label, buffer);
             }
         }
         return projected;
+    }
+
+    /// <summary>The projected index as a checkpoint saves it, or null without a projection.</summary>
+    private SavedProjectedIndex? CaptureProjected()
+    {
+        if (_projected is not { } projected)
+        {
+            return null;
+        }
+        var data = new ChunkedBuffer();
+        projected.Index.Save(data);
+        return new SavedProjectedIndex(projected.Fingerprint, projected.Index.Kind, data);
+    }
+
+    private static void WriteProjected(BinaryWriter writer, Stream destination, SavedProjectedIndex? saved)
+    {
+        writer.Write(saved is not null);
+        if (saved is not null)
+        {
+            writer.Write(saved.Fingerprint);
+            writer.Write(saved.Kind);
+            writer.Flush();
+            saved.Data.WriteTo(destination);
+        }
+    }
+
+    /// <summary>Reads a saved projected index; returns it only when it was built with the projection this shard uses now.</summary>
+    private IVectorIndex? ReadProjected(BinaryReader reader, Stream source, int liveLabels)
+    {
+        if (!reader.ReadBoolean())
+        {
+            return null;
+        }
+        ulong fingerprint = reader.ReadUInt64();
+        string kind = reader.ReadString();
+        var index = IndexFactory.Load(kind, source);
+        if (_projected is { } current && current.Fingerprint == fingerprint && index.Dimension == current.Projection.OutputDimension
+            && index.Metric == ProjectedMetric(_settings.Metric) && index.Kind == current.Index.Kind && index.Count == liveLabels)
+        {
+            return index;
+        }
+        index.Dispose();
+        return null;
+    }
+
+    /// <summary>Swaps in a loaded projected index, or rebuilds one from the full vectors when none matched.</summary>
+    private void UseLoadedProjected(IVectorIndex? loaded)
+    {
+        if (_projected is not { } current)
+        {
+            loaded?.Dispose();
+            return;
+        }
+        if (loaded is null)
+        {
+            RebuildProjected();
+            return;
+        }
+        _projected = new ProjectedIndex(current.Projection, loaded);
+        current.Index.Dispose();
+        ProjectedIndexLoaded = true;
     }
 
     /// <summary>
@@ -122,6 +197,8 @@ internal sealed partial class Shard
         }
     }
 
+    private sealed record SavedProjectedIndex(ulong Fingerprint, string Kind, ChunkedBuffer Data);
+
     private sealed class ProjectedIndex(IProjection projection, IVectorIndex index)
     {
         private readonly float[] _buffer = new float[projection.OutputDimension];
@@ -129,6 +206,18 @@ internal sealed partial class Shard
         public IProjection Projection { get; } = projection;
 
         public IVectorIndex Index { get; } = index;
+
+        /// <summary>Hash of the projection's serialised form: a saved index is reused only under the same projection.</summary>
+        public ulong Fingerprint { get; } = FingerprintOf(projection);
+
+        private static ulong FingerprintOf(IProjection projection)
+        {
+            var hash = new XxHash64();
+            using var stream = new MemoryStream();
+            projection.Write(stream);
+            hash.Append(stream.GetBuffer().AsSpan(0, (int)stream.Length));
+            return hash.GetCurrentHashAsUInt64();
+        }
 
         /// <summary>Called under the shard's write lock only, so the one buffer is never shared.</summary>
         public void Upsert(int label, ReadOnlySpan<float> vector)

@@ -16,7 +16,8 @@ namespace VectorStore.Engine;
 internal sealed partial class Shard : IDisposable
 {
     private const int StateMagic = 0x48535356; // "VSSH"
-    private const int StateVersion = 1;
+    // Version 2 adds the chunk section; version 1 states (no chunks) still load.
+    private const int StateVersion = 2;
     private const int SectionMarker = 0x5E5E5E5E;
 
     private readonly CollectionSettings _settings;
@@ -30,12 +31,14 @@ internal sealed partial class Shard : IDisposable
     private int _nextLabel;
     private bool _disposed;
 
-    public Shard(CollectionSettings settings, IShardStore store)
+    public Shard(CollectionSettings settings, IShardStore store, Embedding.Projection.IProjection? projection = null)
     {
         _settings = settings;
         _store = store;
         _index = IndexFactory.Create(settings);
         _text = CreateTextIndex(settings);
+        // Before recovery, so replayed writes and a loaded checkpoint fill the projected index too.
+        _projected = projection is null ? null : EmptyProjected(projection);
         try
         {
             Recovery = store.Recover(LoadState, Apply, Reset);
@@ -51,6 +54,7 @@ internal sealed partial class Shard : IDisposable
             store.Dispose();
             _index.Dispose();
             _text?.Dispose();
+            _projected?.Index.Dispose();
             throw;
         }
     }
@@ -207,22 +211,23 @@ internal sealed partial class Shard : IDisposable
 
     public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter)
     {
-        if (_projected is { } projected && !parameters.Exact)
-        {
-            return SearchProjected(projected, query, destination, parameters, filter);
-        }
+        var projected = _projected;
         var index = _index;
-        if (filter is null)
-        {
-            return index.Search(query, destination, parameters);
-        }
-        // Planner: a very selective filter is answered by the exact filtered scan (distances for matches only).
-        if (!parameters.Exact && index.Kind != IndexKinds.Exact
+        // Planner: a very selective filter is answered by the exact filtered scan (distances for matches only)
+        // over the full vectors, which also makes rescoring unnecessary.
+        string searchedKind = projected is not null && !parameters.Exact ? projected.Index.Kind : index.Kind;
+        if (filter is not null && !parameters.Exact && searchedKind != IndexKinds.Exact
             && QueryPlanner.PreferExactScan(this, filter, QueryPlanner.EffectiveEf(parameters.Ef, destination.Length), out _))
         {
             parameters = parameters with { Exact = true };
         }
-        return index.Search(query, destination, parameters, new DocumentFilter(this, filter));
+        if (projected is not null && !parameters.Exact)
+        {
+            return SearchProjected(projected, query, destination, parameters, filter);
+        }
+        return filter is null
+            ? index.Search(query, destination, parameters)
+            : index.Search(query, destination, parameters, new DocumentFilter(this, filter));
     }
 
     /// <summary>Fraction of documents passing <paramref name="filter"/>, measured on up to <paramref name="sampleSize"/> evenly spaced labels.</summary>
@@ -250,25 +255,54 @@ internal sealed partial class Shard : IDisposable
         {
             if (_labels.TryRemove(record.Id, out int removed))
             {
-                _index.Remove(removed);
-                _text?.Remove(removed);
-                _projected?.Index.Remove(removed);
-                _documents[removed] = null;
-                _freeLabels.Push(removed);
+                ReleaseExtraChunks(_documents[removed]);
+                ReleaseLabel(removed);
             }
             return;
         }
-        if (!_labels.TryGetValue(record.Id, out int label))
+        if (_labels.TryGetValue(record.Id, out int label))
         {
-            label = _freeLabels.Count > 0 ? _freeLabels.Pop() : _nextLabel++;
+            // A replaced document's extra chunks go first, so the new chunks can reuse their labels.
+            ReleaseExtraChunks(_documents[label]);
         }
-        EnsureCapacity(label);
-        // Vector first, then document, then id: a reader that finds the id always finds both.
-        _index.Upsert(label, record.Vector ?? throw new InvalidDataException($"Upsert record for {record.Id} has no vector."));
-        _projected?.Upsert(label, record.Vector);
-        _documents[label] = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty);
+        else
+        {
+            label = AllocateLabel();
+        }
+        var vector = record.Vector ?? throw new InvalidDataException($"Upsert record for {record.Id} has no vector.");
+        var chunks = AllocateChunks(label, record.Chunks);
+        // Vectors first, then the document, then the id: a reader that finds the id (or a chunk's label) always finds both.
+        _index.Upsert(label, vector);
+        _projected?.Upsert(label, vector);
+        for (int i = 1; i < (chunks?.Length ?? 0); i++)
+        {
+            _index.Upsert(chunks![i].Label, record.Chunks![i].Vector);
+            _projected?.Upsert(chunks[i].Label, record.Chunks[i].Vector);
+        }
+        var document = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty) { Chunks = chunks };
+        for (int i = 1; i < (chunks?.Length ?? 0); i++)
+        {
+            _documents[chunks![i].Label] = document;
+        }
+        _documents[label] = document;
         _text?.Upsert(label, record.Text);
         _labels[record.Id] = label;
+    }
+
+    private int AllocateLabel()
+    {
+        int label = _freeLabels.Count > 0 ? _freeLabels.Pop() : _nextLabel++;
+        EnsureCapacity(label);
+        return label;
+    }
+
+    private void ReleaseLabel(int label)
+    {
+        _index.Remove(label);
+        _text?.Remove(label);
+        _projected?.Index.Remove(label);
+        _documents[label] = null;
+        _freeLabels.Push(label);
     }
 
     private void Reset()
@@ -280,6 +314,7 @@ internal sealed partial class Shard : IDisposable
         _freeLabels = new Stack<int>();
         _documents = new StoredDocument?[1024];
         _nextLabel = 0;
+        _chunkLabels = 0;
         ResetText();
     }
 
@@ -292,11 +327,14 @@ internal sealed partial class Shard : IDisposable
         var documents = (StoredDocument?[])_documents.Clone();
         var index = new ChunkedBuffer();
         _index.Save(index);
-        return new StateImage(documents, _nextLabel, _labels.Count, _index.Kind, index);
+        return new StateImage(documents, _nextLabel, _labels.Count, _index.Kind, index, CaptureProjected());
     }
 
-    /// <summary>Documents (label, id, text, metadata), then the index as the index itself saved it.</summary>
-    private sealed record StateImage(StoredDocument?[] Documents, int NextLabel, int Count, string IndexKind, ChunkedBuffer Index)
+    /// <summary>
+    /// Documents (label, id, text, metadata), their chunks, the index as the index itself saved it, then the
+    /// projected index when the shard has one.
+    /// </summary>
+    private sealed record StateImage(StoredDocument?[] Documents, int NextLabel, int Count, string IndexKind, ChunkedBuffer Index, SavedProjectedIndex? Projected)
     {
         public void WriteTo(Stream destination)
         {
@@ -306,11 +344,16 @@ internal sealed partial class Shard : IDisposable
             writer.Write(NextLabel);
             writer.Write(Count);
             int written = 0;
+            var chunked = new List<StoredDocument>();
             for (int label = 0; label < NextLabel && label < Documents.Length; label++)
             {
-                if (Documents[label] is not { } document)
+                if (Documents[label] is not { } document || !IsPrimaryLabel(document, label))
                 {
                     continue;
+                }
+                if (document.Chunks is not null)
+                {
+                    chunked.Add(document);
                 }
                 writer.Write(label);
                 writer.Write(document.Id);
@@ -330,9 +373,13 @@ internal sealed partial class Shard : IDisposable
                 throw new InvalidOperationException($"Shard state copy holds {written} documents but counted {Count}.");
             }
             writer.Write(SectionMarker);
+            WriteChunks(writer, chunked);
+            writer.Write(SectionMarker);
             writer.Write(IndexKind);
             writer.Flush();
             Index.WriteTo(destination);
+            writer.Write(SectionMarker);
+            WriteProjected(writer, destination, Projected);
             writer.Write(SectionMarker);
             writer.Flush();
         }
@@ -342,7 +389,8 @@ internal sealed partial class Shard : IDisposable
     private void LoadState(Stream source)
     {
         using var reader = new BinaryReader(source, Encoding.UTF8, leaveOpen: true);
-        if (reader.ReadInt32() != StateMagic || reader.ReadInt32() != StateVersion)
+        int version = reader.ReadInt32() == StateMagic ? reader.ReadInt32() : -1;
+        if (version is not (1 or StateVersion))
         {
             throw new InvalidDataException("Not a shard state of a supported version.");
         }
@@ -371,13 +419,31 @@ internal sealed partial class Shard : IDisposable
         {
             throw new InvalidDataException("The document section does not end where expected.");
         }
+        int chunkLabels = 0;
+        if (version >= 2)
+        {
+            chunkLabels = ReadChunks(reader, documents, nextLabel);
+            if (reader.ReadInt32() != SectionMarker)
+            {
+                throw new InvalidDataException("The chunk section does not end where expected.");
+            }
+        }
         string kind = reader.ReadString();
         var index = IndexFactory.Load(kind, source, _settings);
+        IVectorIndex? projected = null;
         try
         {
             if (reader.ReadInt32() != SectionMarker)
             {
                 throw new InvalidDataException("The index section does not end where expected.");
+            }
+            if (version >= 2)
+            {
+                projected = ReadProjected(reader, source, index.Count);
+                if (reader.ReadInt32() != SectionMarker)
+                {
+                    throw new InvalidDataException("The projected index section does not end where expected.");
+                }
             }
             foreach (var (id, label) in labels)
             {
@@ -385,11 +451,19 @@ internal sealed partial class Shard : IDisposable
                 {
                     throw new InvalidDataException($"Document '{id}' (label {label}) has no vector in the index.");
                 }
+                foreach (var chunk in documents[label]!.Chunks ?? [])
+                {
+                    if (!index.Contains(chunk.Label))
+                    {
+                        throw new InvalidDataException($"Chunk at label {chunk.Label} of document '{id}' has no vector in the index.");
+                    }
+                }
             }
         }
         catch
         {
             index.Dispose();
+            projected?.Dispose();
             throw;
         }
         var free = new Stack<int>();
@@ -405,10 +479,11 @@ internal sealed partial class Shard : IDisposable
         _labels = labels;
         _freeLabels = free;
         _nextLabel = nextLabel;
+        _chunkLabels = chunkLabels;
         _documents = documents;
         // The checkpoint holds every document's text, so the text index is derived from it, never stored.
         RebuildText(documents);
-        RebuildProjected();
+        UseLoadedProjected(projected);
     }
 
     private void EnsureCapacity(int label)
@@ -454,4 +529,14 @@ internal sealed partial class Shard : IDisposable
 }
 
 /// <summary>A document's non-vector parts as held in memory.</summary>
-internal sealed record StoredDocument(string Id, string? Text, IReadOnlyDictionary<string, MetadataValue> Metadata);
+internal sealed record StoredDocument(string Id, string? Text, IReadOnlyDictionary<string, MetadataValue> Metadata)
+{
+    /// <summary>
+    /// The chunks of a text split into several, in order (chunk 0's label is the document's own label); null for a
+    /// document indexed as one vector. Every chunk's label maps to this same document.
+    /// </summary>
+    public StoredChunk[]? Chunks { get; init; }
+}
+
+/// <summary>Where one chunk of a document lives: its index label and its character range in the text.</summary>
+internal readonly record struct StoredChunk(int Label, int Start, int End);

@@ -21,7 +21,8 @@ public sealed record RecoveryReport(int Collections, int UnavailableCollections,
 public sealed partial class VectorStoreEngine
 {
     private const int SnapshotMagic = 0x4E535356; // "VSSN"
-    private const int SnapshotVersion = 1;
+    // Version 2 adds the fitted projection (a PCA's matrix) after the shard count; version 1 snapshots still restore.
+    private const int SnapshotVersion = 2;
     private const int SnapshotEnd = 0x444E4553;
     private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
 
@@ -74,6 +75,10 @@ public sealed partial class VectorStoreEngine
                 writer.Write(SnapshotVersion);
                 writer.Write(JsonSerializer.Serialize(found.Settings, SnapshotJson));
                 writer.Write(found.Shards.Count);
+                // Shard states carry their projected index; without the same projection a restore would rebuild it.
+                var projection = _storage.ReadCollectionFile(collection, Collection.ProjectionFile) ?? [];
+                writer.Write(projection.Length);
+                writer.Write(projection);
             }
             foreach (var shard in found.Shards)
             {
@@ -131,16 +136,31 @@ public sealed partial class VectorStoreEngine
         var reader = new ChecksummedReader(snapshot, "snapshot");
         CollectionSettings settings;
         int shards;
+        byte[] projection = [];
         using (var binary = new BinaryReader(reader, Encoding.UTF8, leaveOpen: true))
         {
             try
             {
-                if (binary.ReadInt32() != SnapshotMagic || binary.ReadInt32() != SnapshotVersion)
+                int version = binary.ReadInt32() == SnapshotMagic ? binary.ReadInt32() : -1;
+                if (version is not (1 or SnapshotVersion))
                 {
                     throw new InvalidDataException("not a snapshot file of a supported version.");
                 }
                 settings = JsonSerializer.Deserialize<CollectionSettings>(binary.ReadString(), SnapshotJson) ?? throw new InvalidDataException("the settings are empty.");
                 shards = binary.ReadInt32();
+                if (version >= 2)
+                {
+                    int length = binary.ReadInt32();
+                    if (length < 0 || length > 1 << 30)
+                    {
+                        throw new InvalidDataException($"bad projection length {length}.");
+                    }
+                    projection = binary.ReadBytes(length);
+                    if (projection.Length != length)
+                    {
+                        throw new EndOfStreamException("the projection is cut short.");
+                    }
+                }
             }
             catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or JsonException)
             {
@@ -163,6 +183,10 @@ public sealed partial class VectorStoreEngine
             _storage.CreateCollection(settings);
             try
             {
+                if (projection.Length > 0)
+                {
+                    _storage.WriteCollectionFile(settings.Name, Collection.ProjectionFile, projection);
+                }
                 collection = new Collection(settings, ResolveEncoder(settings), _storage, Limits);
             }
             catch

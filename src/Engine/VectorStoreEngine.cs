@@ -209,7 +209,7 @@ public sealed partial class VectorStoreEngine : IDisposable
         return await VectorStoreTelemetry.EmbedAsync(found, texts, null, cancellationToken);
     }
 
-    private Collection Find(string name)
+    internal Collection Find(string name)
     {
         lock (_catalogLock)
         {
@@ -303,8 +303,12 @@ public sealed partial class VectorStoreEngine : IDisposable
         {
             throw VectorStoreException.Invalid("pcaSampleSize", $"must be between 2 and 100000, was {pcaSampleSize}.");
         }
+        var (chunking, chunkTokens, chunkOverlap) = ResolveChunking(request, encoderName is not null && Encoders.TryGet(encoderName, out var chunkingEncoder) ? chunkingEncoder : null);
         return ResolveTextSettings(request, new CollectionSettings
         {
+            Chunking = chunking,
+            ChunkTokens = chunkTokens,
+            ChunkOverlap = chunkOverlap,
             Projection = projection,
             IndexDimension = indexDimension,
             Rescore = rescore,
@@ -319,6 +323,45 @@ public sealed partial class VectorStoreEngine : IDisposable
             EfConstruction = efConstruction,
             Shards = shards,
         });
+    }
+
+    private const int DefaultChunkOverlap = 32;
+
+    /// <summary>Chunking is on by default whenever the encoder can chunk; asking for it where it cannot is an error, not a silent truncation.</summary>
+    private static (bool Chunking, int Tokens, int Overlap) ResolveChunking(CreateCollectionRequest request, ITextEncoder? encoder)
+    {
+        bool asked = request.Chunking == true || request.ChunkTokens is not null || request.ChunkOverlap is not null;
+        if (request.Chunking == false)
+        {
+            if (request.ChunkTokens is not null || request.ChunkOverlap is not null)
+            {
+                throw VectorStoreException.Invalid("chunking", "chunkTokens and chunkOverlap need chunking on.");
+            }
+            return (false, 0, 0);
+        }
+        if (encoder is not ITextChunker chunker)
+        {
+            if (asked)
+            {
+                throw VectorStoreException.Invalid("chunking", encoder is null
+                    ? "a collection without an encoder stores given vectors; there is no text to chunk."
+                    : $"encoder '{encoder.Name}' cannot split texts into chunks.");
+            }
+            return (false, 0, 0);
+        }
+        int window = chunker.WindowTokens;
+        int tokens = request.ChunkTokens ?? 0;
+        if (request.ChunkTokens is { } given && (given < 8 || given > window))
+        {
+            throw VectorStoreException.Invalid("chunkTokens", $"must be between 8 and {window} (the window of encoder '{encoder.Name}'), was {given}.");
+        }
+        int effective = tokens == 0 ? window : tokens;
+        int overlap = request.ChunkOverlap ?? Math.Min(DefaultChunkOverlap, effective / 4);
+        if (overlap < 0 || overlap >= effective)
+        {
+            throw VectorStoreException.Invalid("chunkOverlap", $"must be between 0 and {effective - 1} (less than the chunk's {effective} tokens), was {overlap}.");
+        }
+        return (true, tokens, overlap);
     }
 
     private static (string Kind, int IndexDimension, bool Rescore, ulong Seed) ResolveProjection(CreateCollectionRequest request, int dimension)

@@ -99,6 +99,10 @@ public sealed class LimitsOptions
     [Range(1, 1_000_000)]
     public int MaxCollections { get; set; } = 1_000;
 
+    /// <summary>Chunks one document may be split into; a longer text is refused (raise ChunkTokens or this).</summary>
+    [Range(1, 100_000)]
+    public int MaxChunksPerDocument { get; set; } = 1_024;
+
     /// <summary>Bytes of one HTTP request body or gRPC message (enforced by the server).</summary>
     [Range(1024, 2L * 1024 * 1024 * 1024)]
     public long MaxRequestBytes { get; set; } = 32 * 1024 * 1024;

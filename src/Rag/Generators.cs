@@ -3,7 +3,11 @@ using System.Runtime.CompilerServices;
 namespace VectorStore.Rag;
 
 /// <summary>A retrieved passage as the generator sees it (best first).</summary>
-public sealed record Passage(string DocumentId, string Text, float Score);
+public sealed record Passage(string DocumentId, string Text, float Score)
+{
+    /// <summary>The chunk of the document the text is (0 for a document indexed whole).</summary>
+    public int Chunk { get; init; }
+}
 
 /// <summary>Everything a generator needs for one answer.</summary>
 public sealed record GeneratorInput

@@ -140,8 +140,12 @@ public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry gener
 
         using var lease = await generator.Limiter.AcquireAsync(cancellationToken).ConfigureAwait(false);
         long admitted = Stopwatch.GetTimestamp();
-        var hits = await engine.QueryAsync(collection, new QueryRequest { Text = question, K = k, Filter = request.Filter }, cancellationToken).ConfigureAwait(false);
-        var passages = hits.Where(h => !string.IsNullOrWhiteSpace(h.Text)).Select(h => new Passage(h.Id, h.Text!, h.Score)).ToList();
+        // Passages are chunks, not documents: a long document contributes its matching windows, never its whole text
+        // (dense mode returns chunk hits; text and hybrid modes rank documents, whose best dense chunk is the highlight).
+        bool chunkHits = info.Settings.DefaultMode == QueryModes.Dense;
+        var hits = await engine.QueryAsync(collection, new QueryRequest { Text = question, K = k, Filter = request.Filter, Chunks = chunkHits }, cancellationToken).ConfigureAwait(false);
+        var passages = hits.Where(h => !string.IsNullOrWhiteSpace(h.Highlight?.Text ?? h.Text))
+            .Select(h => new Passage(h.Id, h.Highlight?.Text ?? h.Text!, h.Score) { Chunk = h.Highlight?.Chunk ?? 0 }).ToList();
         long retrieved = Stopwatch.GetTimestamp();
         var input = new GeneratorInput
         {
@@ -168,7 +172,7 @@ public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry gener
                     prompt = ready.Prompt;
                     promptTokens = ready.PromptTokens;
                     yield return new RagCitationsEvent(
-                        [.. passages.Take(ready.PassagesUsed).Select((p, i) => new Citation(i + 1, p.DocumentId, 0, p.Score, p.Text))], generator.Name);
+                        [.. passages.Take(ready.PassagesUsed).Select((p, i) => new Citation(i + 1, p.DocumentId, p.Chunk, p.Score, p.Text))], generator.Name);
                     break;
                 case TokenDelta delta:
                     if (firstToken == 0)

@@ -1,3 +1,4 @@
+using VectorStore.Embedding;
 using VectorStore.Embedding.Onnx;
 
 namespace VectorStore.Tests;

@@ -1,3 +1,4 @@
+using VectorStore.Embedding;
 using VectorStore.Embedding.Onnx;
 
 namespace VectorStore.Tests;
@@ -6,10 +7,17 @@ public class ChunkingTests
 {
     private static BertTextTokenizer Tokenizer() => BertTextTokenizer.FromFolder(TestModels.Folder(TestModels.MiniLmTokenizer));
 
+    private static IReadOnlyList<TextChunk> ChunkWith(BertTextTokenizer tokenizer, string text, int window, int overlap)
+    {
+        var pieces = new List<TokenSpan>();
+        tokenizer.Tokenize(text, pieces);
+        return TextChunker.Chunk(pieces, text, window, overlap);
+    }
+
     [ModelFact(TestModels.MiniLmTokenizer, "vocab.txt")]
     public void Short_text_is_one_chunk_covering_it()
     {
-        var chunks = TextChunker.Chunk(Tokenizer(), "A short text.", 126, 16);
+        var chunks = ChunkWith(Tokenizer(), "A short text.", 126, 16);
         var chunk = Assert.Single(chunks);
         Assert.Equal(new TextChunk(0, 0, 13, "A short text."), chunk);
     }
@@ -23,7 +31,7 @@ public class ChunkingTests
         var pieces = new List<TokenSpan>();
         tokenizer.Tokenize(text, pieces);
         const int window = 30, overlap = 8;
-        var chunks = TextChunker.Chunk(tokenizer, text, window, overlap);
+        var chunks = ChunkWith(tokenizer, text, window, overlap);
 
         Assert.True(chunks.Count > 3);
         int step = window - overlap;
@@ -55,7 +63,7 @@ public class ChunkingTests
     [ModelFact(TestModels.MiniLmTokenizer, "vocab.txt")]
     public void Overlap_must_be_smaller_than_the_window()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => TextChunker.Chunk(Tokenizer(), "text", 10, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ChunkWith(Tokenizer(), "text", 10, 10));
     }
 
     [ModelFact(TestModels.Small)]

@@ -98,12 +98,19 @@ public sealed class EngineProjectionTests(ITestOutputHelper output)
             // Full vectors stay retrievable at full dimension.
             Assert.Equal(Dimension, engine.GetDocument("rp", "d3", includeVector: true).Vector!.Length);
             before = await Answers(engine, "rp", queries);
+            // The graph is built over the projected vectors; the full vectors sit in a flat store for rescoring.
+            var shard = engine.Find("rp").Shards[0];
+            Assert.Equal(IndexKinds.Hnsw, shard.ProjectedIndexOrNull!.Kind);
+            Assert.Equal(IndexKinds.Exact, shard.Index.Kind);
+            Assert.Equal(Dimension / 2, shard.ProjectedIndexOrNull.Dimension);
             await engine.CheckpointAsync(force: true);
             await Upsert(engine, "rp", vectors, 0, 10); // a log tail after the checkpoint
         }
         using (var engine = Open(folder.Path))
         {
             Assert.Equal(2000, engine.GetCollection("rp").DocumentCount);
+            // The checkpoint's graph is loaded, not rebuilt, and the log tail is applied on top of it.
+            Assert.All(engine.Find("rp").Shards, s => Assert.True(s.ProjectedIndexLoaded));
             Assert.Equal(before, await Answers(engine, "rp", queries));
         }
     }
@@ -134,6 +141,27 @@ public sealed class EngineProjectionTests(ITestOutputHelper output)
         {
             Assert.Equal(before, await Answers(engine, "pca", queries));
         }
+    }
+
+    [Fact]
+    public async Task SnapshotCarriesTheFittedPcaAndItsGraph()
+    {
+        using var folder = new TestData.TempFolder();
+        var all = Clustered(640, 11);
+        var queries = all[600..];
+        using var engine = Open(folder.Path);
+        await Create(engine, "pca", "pca", indexDimension: 32, pcaSampleSize: 300);
+        await Upsert(engine, "pca", all, 0, 600);
+        Assert.True(engine.GetCollection("pca").ProjectionReady);
+        var before = await Answers(engine, "pca", queries);
+        var snapshot = await engine.CreateSnapshotAsync("pca");
+
+        var restored = await engine.RestoreSnapshotAsync("pca", snapshot.Name, "copy");
+        // Fitted at once with the same matrix, and the projected graph comes from the snapshot, not a rebuild.
+        Assert.True(restored.ProjectionReady);
+        Assert.True(File.Exists(Path.Combine(folder.Path, "collections", "copy", "projection.bin")));
+        Assert.All(engine.Find("copy").Shards, s => Assert.True(s.ProjectedIndexLoaded));
+        Assert.Equal(before, await Answers(engine, "copy", queries));
     }
 
     [Fact]

@@ -64,6 +64,9 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             Rescore = options?.Rescore,
             PcaSampleSize = options?.PcaSampleSize,
             ProjectionSeed = options?.ProjectionSeed,
+            Chunking = options?.Chunking,
+            ChunkTokens = options?.ChunkTokens,
+            ChunkOverlap = options?.ChunkOverlap,
         };
         return Run(async () => ToDescription(await Engine.CreateCollectionAsync(request, cancellationToken)), cancellationToken);
     }
@@ -222,11 +225,13 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
                 DenseWeight = query.DenseWeight,
                 TextWeight = query.TextWeight,
                 Explain = query.Explain,
+                Chunks = query.Chunks,
             };
             var hits = await Engine.QueryAsync(collection, request, cancellationToken);
             return [.. hits.Select(h => new SearchHit(h.Id, h.Score, h.Text, Metadata.ToObjects(h.Metadata), query.IncludeVectors ? h.Vector : null)
             {
                 Explanation = h.Explanation is { } e ? new SearchHitExplanation(e.DenseRank, e.DenseScore, e.TextRank, e.TextScore) : null,
+                Highlight = h.Highlight is { } c ? new TextHighlight(c.Chunk, c.Start, c.End, c.Text) : null,
             })];
         }, cancellationToken);
     }
@@ -339,6 +344,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
 
             TextIndex = s.TextIndex is { } text ? new TextIndexDescription(text.Language, text.K1, text.B) : null,
             DefaultMode = HybridWireNames.ModeFromWire(s.DefaultMode),
+            Chunking = s.Chunking ? new ChunkingDescription(s.ChunkTokens == 0 ? null : s.ChunkTokens, s.ChunkOverlap) : null,
         };
     }
 

@@ -13,7 +13,7 @@ namespace VectorStore.Client.VectorData;
 /// </summary>
 /// <typeparam name="TKey"><see cref="string"/> or <see cref="Guid"/> (<see cref="object"/> for dynamic collections).</typeparam>
 /// <typeparam name="TRecord">The record type.</typeparam>
-public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRecord>
+public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRecord>, IKeywordHybridSearchable<TRecord>
     where TKey : notnull
     where TRecord : class
 {
@@ -150,6 +150,9 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
             M = _options.M,
             EfConstruction = _options.EfConstruction,
             Shards = _options.Shards,
+            // The store's BM25 index covers the document text, i.e. the text property; build it when that property
+            // asks for full-text search so HybridSearchAsync works on collections created here.
+            Text = _textProperty is { IsFullTextIndexed: true } ? true : null,
         };
         try
         {
@@ -392,37 +395,7 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
         bool includeVectors = CheckIncludeVectors(options.IncludeVectors);
         var vectorProperty = _vectorProperty is null ? null : _model.GetVectorPropertyOrSingle(options);
 
-        float[]? vector = null;
-        string? text = null;
-        switch (searchValue)
-        {
-            case ReadOnlyMemory<float> memory:
-                vector = memory.ToArray();
-                break;
-            case float[] array:
-                vector = array;
-                break;
-            case Embedding<float> embedding:
-                vector = embedding.Vector.ToArray();
-                break;
-            case var _ when vectorProperty?.EmbeddingGenerator is not null:
-                var generated = await vectorProperty.GenerateEmbeddingAsync(searchValue, cancellationToken).ConfigureAwait(false);
-                vector = generated is Embedding<float> f ? f.Vector.ToArray()
-                    : throw new NotSupportedException($"The embedding generator returned {generated.GetType().Name}; VectorStore searches with Embedding<float>.");
-                break;
-            case string s:
-                var description = await DescribeAsync("Search", cancellationToken).ConfigureAwait(false);
-                if (string.IsNullOrEmpty(description.Encoder) || description.Encoder == "none")
-                {
-                    throw new NotSupportedException(
-                        $"Collection '{Name}' has no server-side encoder and no embedding generator is configured, so it cannot be searched with text; pass a vector, configure an IEmbeddingGenerator, or create the collection with an Encoder.");
-                }
-                text = s;
-                break;
-            default:
-                throw new NotSupportedException(
-                    $"Search values of type {typeof(TInput).Name} are not supported; use ReadOnlyMemory<float>, float[], Embedding<float>, a string (server-side encoder), or configure an IEmbeddingGenerator for {typeof(TInput).Name}.");
-        }
+        var (vector, text) = await ToSearchVectorAsync(searchValue, vectorProperty, "Search", cancellationToken).ConfigureAwait(false);
 
         var query = new SearchQuery
         {
@@ -441,6 +414,148 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
                 continue;
             }
             yield return new VectorSearchResult<TRecord>(ToRecord(hit.Id, hit.Text, hit.Metadata, hit.Vector, includeVectors), hit.Score);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <para>
+    /// Runs the store's hybrid query: the dense side searches with <paramref name="searchValue"/> (a vector, a value the
+    /// configured <see cref="IEmbeddingGenerator"/> embeds, or a <see cref="string"/> the collection's server-side
+    /// encoder embeds), the text side is BM25 over the <paramref name="keywords"/> joined by spaces, and the two
+    /// candidate lists are fused (distribution-based score fusion, the store's default). Scores are the fused
+    /// scores: higher is better whatever the distance function, so <see cref="HybridSearchOptions{TRecord}.ScoreThreshold"/>
+    /// is a minimum.
+    /// </para>
+    /// <para>
+    /// The store keeps one full-text index per collection, over the document text, which is the text property
+    /// (<see cref="VectorStoreDbCollectionOptions.TextProperty"/>, by default the first <see cref="string"/> data property
+    /// marked <c>IsFullTextIndexed</c>). <see cref="HybridSearchOptions{TRecord}.AdditionalProperty"/> may only name that
+    /// property, and the collection must have been created with a text index (which <see cref="EnsureCollectionExistsAsync"/>
+    /// does when the text property is marked <c>IsFullTextIndexed</c>).
+    /// </para>
+    /// </remarks>
+    public async IAsyncEnumerable<VectorSearchResult<TRecord>> HybridSearchAsync<TInput>(TInput searchValue, ICollection<string> keywords, int top,
+        HybridSearchOptions<TRecord>? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        where TInput : notnull
+    {
+        ArgumentNullException.ThrowIfNull(searchValue);
+        ArgumentNullException.ThrowIfNull(keywords);
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        options ??= new HybridSearchOptions<TRecord>();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options.Skip));
+        string keywordText = string.Join(' ', keywords.Where(k => !string.IsNullOrWhiteSpace(k)).Select(k => k.Trim()));
+        if (keywordText.Length == 0)
+        {
+            throw new ArgumentException("At least one non-blank keyword is needed for a hybrid search.", nameof(keywords));
+        }
+        _ = FullTextPropertyFor(options.AdditionalProperty);
+        bool includeVectors = CheckIncludeVectors(options.IncludeVectors);
+        var vectorProperty = _vectorProperty is null ? null
+            : _model.GetVectorPropertyOrSingle(new VectorSearchOptions<TRecord> { VectorProperty = options.VectorProperty });
+
+        var (vector, text) = await ToSearchVectorAsync(searchValue, vectorProperty, "HybridSearch", cancellationToken).ConfigureAwait(false);
+        if (vector is null)
+        {
+            // The query's text field carries the keywords, so the dense side's text is embedded here, by the same
+            // server-side encoder that embedded the documents.
+            var description = await DescribeAsync("HybridSearch", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                vector = (await _client.EmbedAsync([text!], description.Encoder, cancellationToken).ConfigureAwait(false))[0];
+            }
+            catch (VectorStoreClientException e)
+            {
+                throw Wrap(e, "HybridSearch");
+            }
+        }
+
+        var query = new SearchQuery
+        {
+            Mode = SearchMode.Hybrid,
+            Vector = vector,
+            Text = keywordText,
+            K = top + options.Skip,
+            Filter = options.Filter is null ? null : FilterTranslator.Translate(options.Filter, _model, TextOnlyPropertyName),
+            IncludeVectors = includeVectors,
+        };
+        var hits = await QueryAsync(query, "HybridSearch", cancellationToken).ConfigureAwait(false);
+        foreach (var hit in hits.Skip(options.Skip))
+        {
+            if (options.ScoreThreshold is { } threshold && hit.Score < threshold)
+            {
+                continue;
+            }
+            yield return new VectorSearchResult<TRecord>(ToRecord(hit.Id, hit.Text, hit.Metadata, hit.Vector, includeVectors), hit.Score);
+        }
+    }
+
+    /// <summary>
+    /// The property a hybrid search matches keywords against: <paramref name="selector"/>'s property, or the text property
+    /// when none is named. It must be full-text indexed and must be the text property, the only one the store indexes.
+    /// </summary>
+    private DataPropertyModel FullTextPropertyFor(System.Linq.Expressions.Expression<Func<TRecord, object?>>? selector)
+    {
+        if (selector is null)
+        {
+            return _textProperty switch
+            {
+                { IsFullTextIndexed: true } => _textProperty,
+                null => throw new InvalidOperationException(
+                    $"{typeof(TRecord).Name} has no full-text searchable property for hybrid search; mark the string property that holds the document text [VectorStoreData(IsFullTextIndexed = true)]."),
+                _ => throw new InvalidOperationException(
+                    $"Text property '{_textProperty.ModelName}' of {typeof(TRecord).Name} is not full-text indexed; mark it [VectorStoreData(IsFullTextIndexed = true)] for hybrid search."),
+            };
+        }
+        var property = _model.GetDataOrKeyProperty(selector);
+        if (property is not DataPropertyModel data)
+        {
+            throw new InvalidOperationException($"AdditionalProperty '{property.ModelName}' is the key; hybrid search needs a full-text indexed data property.");
+        }
+        if (!data.IsFullTextIndexed)
+        {
+            throw new InvalidOperationException(
+                $"AdditionalProperty '{data.ModelName}' is not full-text indexed; mark it [VectorStoreData(IsFullTextIndexed = true)] to search it with keywords.");
+        }
+        if (data != _textProperty)
+        {
+            throw new NotSupportedException(
+                $"AdditionalProperty '{data.ModelName}' cannot be keyword-searched: VectorStore's full-text index covers only the document text, which is property '{_textProperty?.ModelName ?? "(none)"}'; set {nameof(VectorStoreDbCollectionOptions)}.{nameof(VectorStoreDbCollectionOptions.TextProperty)} to choose it.");
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// Turns a search value into the query vector, or, when only the store's encoder can embed it, into the text
+    /// the store embeds (vector null).
+    /// </summary>
+    private async Task<(float[]? Vector, string? Text)> ToSearchVectorAsync<TInput>(TInput searchValue, VectorPropertyModel? vectorProperty,
+        string operation, CancellationToken cancellationToken)
+        where TInput : notnull
+    {
+        switch (searchValue)
+        {
+            case ReadOnlyMemory<float> memory:
+                return (memory.ToArray(), null);
+            case float[] array:
+                return (array, null);
+            case Embedding<float> embedding:
+                return (embedding.Vector.ToArray(), null);
+            case var _ when vectorProperty?.EmbeddingGenerator is not null:
+                var generated = await vectorProperty.GenerateEmbeddingAsync(searchValue, cancellationToken).ConfigureAwait(false);
+                return generated is Embedding<float> f ? (f.Vector.ToArray(), null)
+                    : throw new NotSupportedException($"The embedding generator returned {generated.GetType().Name}; VectorStore searches with Embedding<float>.");
+            case string s:
+                var description = await DescribeAsync(operation, cancellationToken).ConfigureAwait(false);
+                if (string.IsNullOrEmpty(description.Encoder) || description.Encoder == "none")
+                {
+                    throw new NotSupportedException(
+                        $"Collection '{Name}' has no server-side encoder and no embedding generator is configured, so it cannot be searched with text; pass a vector, configure an IEmbeddingGenerator, or create the collection with an Encoder.");
+                }
+                return (null, s);
+            default:
+                throw new NotSupportedException(
+                    $"Search values of type {typeof(TInput).Name} are not supported; use ReadOnlyMemory<float>, float[], Embedding<float>, a string (server-side encoder), or configure an IEmbeddingGenerator for {typeof(TInput).Name}.");
         }
     }
 

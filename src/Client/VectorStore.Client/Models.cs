@@ -61,6 +61,15 @@ public sealed record CollectionOptions
 
     /// <summary><c>random</c>: seed of the Gaussian matrix.</summary>
     public ulong? ProjectionSeed { get; init; }
+
+    /// <summary>Split texts longer than the encoder's window into overlapping chunks (default true when the encoder can); false truncates them.</summary>
+    public bool? Chunking { get; init; }
+
+    /// <summary>Tokens per chunk (default: the encoder's window).</summary>
+    public int? ChunkTokens { get; init; }
+
+    /// <summary>Tokens consecutive chunks share (default 32, or a quarter of a smaller window).</summary>
+    public int? ChunkOverlap { get; init; }
 }
 
 /// <summary>A collection's settings and size.</summary>
@@ -86,7 +95,13 @@ public sealed record CollectionDescription(
 
     /// <summary>Mode for queries that set none.</summary>
     public SearchMode DefaultMode { get; init; }
+
+    /// <summary>How long texts are split, or null when they are truncated to the encoder's window.</summary>
+    public ChunkingDescription? Chunking { get; init; }
 }
+
+/// <summary>A collection's chunking: tokens per chunk (null: the encoder's window) and tokens shared by consecutive chunks.</summary>
+public sealed record ChunkingDescription(int? Tokens, int Overlap);
 
 /// <summary>
 /// A document to write. Text is embedded by the collection's encoder unless a vector is given. Metadata
@@ -155,6 +170,9 @@ public sealed record SearchQuery
 
     /// <summary>Fill <see cref="SearchHit.Explanation"/>: each result's rank and score in each retriever.</summary>
     public bool Explain { get; init; }
+
+    /// <summary>Dense mode: one hit per matching chunk instead of per document, each with its <see cref="SearchHit.Highlight"/>.</summary>
+    public bool Chunks { get; init; }
 }
 
 /// <summary>
@@ -165,7 +183,13 @@ public sealed record SearchHit(string Id, float Score, string? Text, IReadOnlyDi
 {
     /// <summary>Set when the query asked to <see cref="SearchQuery.Explain"/>.</summary>
     public SearchHitExplanation? Explanation { get; init; }
+
+    /// <summary>The chunk that matched: set for documents split into chunks, and for every hit of a <see cref="SearchQuery.Chunks"/> query.</summary>
+    public TextHighlight? Highlight { get; init; }
 }
+
+/// <summary>A chunk of a document's text: its number (0-based) and its character range <c>[Start, End)</c> in the text.</summary>
+public sealed record TextHighlight(int Chunk, int Start, int End, string Text);
 
 /// <summary>An encoder the store can embed text with.</summary>
 public sealed record ModelDescription(string Name, int Dimension, int MaxTokens, string Kind);

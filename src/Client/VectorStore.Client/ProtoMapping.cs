@@ -47,6 +47,7 @@ internal static class ProtoMapping
     {
         TextIndex = info.Text ? new TextIndexDescription(info.TextLanguage, info.Bm25K1, info.Bm25B) : null,
         DefaultMode = HybridWireNames.ModeFromWire(info.DefaultMode),
+        Chunking = info.Chunking ? new ChunkingDescription(info.ChunkTokens == 0 ? null : info.ChunkTokens, info.ChunkOverlap) : null,
     };
 
     /// <summary>Copies the hybrid-search members of a query onto the wire request.</summary>
@@ -77,6 +78,7 @@ internal static class ProtoMapping
             request.TextWeight = textWeight;
         }
         request.Explain = query.Explain;
+        request.Chunks = query.Chunks;
     }
 
     /// <summary>A create request carrying every option that is set; unset options take the server's defaults.</summary>
@@ -136,6 +138,18 @@ internal static class ProtoMapping
         {
             request.ProjectionSeed = seed;
         }
+        if (options.Chunking is { } chunking)
+        {
+            request.Chunking = chunking;
+        }
+        if (options.ChunkTokens is { } chunkTokens)
+        {
+            request.ChunkTokens = chunkTokens;
+        }
+        if (options.ChunkOverlap is { } chunkOverlap)
+        {
+            request.ChunkOverlap = chunkOverlap;
+        }
         return request;
     }
 
@@ -163,6 +177,9 @@ internal static class ProtoMapping
             request.DefaultMode = HybridWireNames.ToWire(mode);
         }
     }
+
+    public static TextHighlight? Highlight(Proto.QueryResult result) =>
+        result.Highlight is { } h ? new TextHighlight(h.Chunk, h.Start, h.End, h.Text) : null;
 
     public static SearchHitExplanation? Explanation(Proto.QueryResult result) =>
         result.HasDenseRank || result.HasTextRank

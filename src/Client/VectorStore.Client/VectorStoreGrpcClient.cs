@@ -178,7 +178,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         {
             var response = await _search.QueryAsync(request, o);
             return [.. response.Results.Select(r => new SearchHit(r.Id, r.Score, r.HasText ? r.Text : null, ProtoMapping.FromStruct(r.Metadata),
-                query.IncludeVectors ? [.. r.Vector] : null) { Explanation = ProtoMapping.Explanation(r) })];
+                query.IncludeVectors ? [.. r.Vector] : null) { Explanation = ProtoMapping.Explanation(r), Highlight = ProtoMapping.Highlight(r) })];
         }, cancellationToken);
     }
 

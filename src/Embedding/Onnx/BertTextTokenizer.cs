@@ -361,6 +361,3 @@ public sealed class BertTextTokenizer
         }
     }
 }
-
-/// <summary>A word piece: its vocabulary id and the character range <c>[Start, End)</c> of the original text it came from.</summary>
-public readonly record struct TokenSpan(int Id, int Start, int End);

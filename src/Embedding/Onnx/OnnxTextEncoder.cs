@@ -319,8 +319,16 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
     public int CountTokens(string text) => Math.Min(CountAllTokens(text), MaxTokens);
 
     /// <inheritdoc />
-    public IReadOnlyList<TextChunk> Chunk(string text, int overlapTokens = 32, int? windowTokens = null) =>
-        TextChunker.Chunk(Tokenizer, text, windowTokens ?? MaxTokens - 2, overlapTokens);
+    public int WindowTokens => MaxTokens - 2;
+
+    /// <inheritdoc />
+    public IReadOnlyList<TextChunk> Chunk(string text, int overlapTokens = 32, int? windowTokens = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var pieces = new List<TokenSpan>();
+        Tokenizer.Tokenize(text, pieces);
+        return TextChunker.Chunk(pieces, text, windowTokens ?? WindowTokens, overlapTokens);
+    }
 
     public void Dispose()
     {

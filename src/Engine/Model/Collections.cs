@@ -53,6 +53,19 @@ public sealed record CollectionSettings
 
     /// <summary>Mode a query that names none runs in: <c>dense</c> (default), <c>text</c> or <c>hybrid</c>.</summary>
     public string DefaultMode { get; init; } = QueryModes.Dense;
+
+    /// <summary>
+    /// Texts longer than the encoder's window are split into overlapping token windows, each embedded and indexed,
+    /// instead of being truncated. On for new collections whose encoder can chunk; absent (off) in settings saved
+    /// before chunking existed, so those collections keep behaving as they did.
+    /// </summary>
+    public bool Chunking { get; init; }
+
+    /// <summary>Tokens per chunk (special tokens excluded); 0 means as many as the encoder reads.</summary>
+    public int ChunkTokens { get; init; }
+
+    /// <summary>Tokens consecutive chunks share, so a sentence cut by one window is whole in the next.</summary>
+    public int ChunkOverlap { get; init; }
 }
 
 /// <summary>Projections a collection may use.</summary>
@@ -120,6 +133,15 @@ public sealed record CreateCollectionRequest
 
     /// <summary>Documents a PCA projection waits for (and fits on); default 1000.</summary>
     public int? PcaSampleSize { get; init; }
+
+    /// <summary>Split long texts into overlapping chunks (default true when the encoder can); false truncates them.</summary>
+    public bool? Chunking { get; init; }
+
+    /// <summary>Tokens per chunk; default the encoder's window.</summary>
+    public int? ChunkTokens { get; init; }
+
+    /// <summary>Tokens shared by consecutive chunks; default 32 (or a quarter of a smaller window).</summary>
+    public int? ChunkOverlap { get; init; }
 }
 
 /// <summary>A collection as listings show it.</summary>
@@ -183,6 +205,12 @@ public sealed record QueryRequest
 
     /// <summary>Say for each result which retriever found it, at what rank and score.</summary>
     public bool Explain { get; init; }
+
+    /// <summary>
+    /// Return chunks instead of documents (dense mode): every hit is one chunk, so a long document may appear more
+    /// than once, each time with its chunk as <see cref="QueryHit.Highlight"/>.
+    /// </summary>
+    public bool Chunks { get; init; }
 }
 
 /// <summary>One query result: in dense mode the metric's natural score (similarity for cosine/dot, distance for l2), in text mode the BM25 score, in hybrid mode the fused score.</summary>
@@ -190,4 +218,13 @@ public sealed record QueryHit(string Id, float Score, string? Text, IReadOnlyDic
 {
     /// <summary>Set when the query asked to explain: which retriever found the hit, at what rank and score.</summary>
     public HitExplanation? Explanation { get; init; }
+
+    /// <summary>
+    /// The chunk that matched: set for documents that were split into chunks (the best chunk's score is the hit's
+    /// score), and for every hit of a query that asked for chunks.
+    /// </summary>
+    public ChunkHighlight? Highlight { get; init; }
 }
+
+/// <summary>A chunk of a document's text: its number (0-based) and its character range <c>[Start, End)</c> in the text.</summary>
+public sealed record ChunkHighlight(int Chunk, int Start, int End, string Text);

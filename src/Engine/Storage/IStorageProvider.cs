@@ -8,7 +8,17 @@ public enum RecordKind : byte
 }
 
 /// <summary>One durable write. <see cref="Vector"/> is the vector as stored in the index (normalised for cosine).</summary>
-public sealed record StorageRecord(RecordKind Kind, string Id, string? Text = null, float[]? Vector = null, IReadOnlyDictionary<string, MetadataValue>? Metadata = null);
+public sealed record StorageRecord(RecordKind Kind, string Id, string? Text = null, float[]? Vector = null, IReadOnlyDictionary<string, MetadataValue>? Metadata = null)
+{
+    /// <summary>
+    /// The chunks of a text split into several (null otherwise): chunk 0's vector is <see cref="Vector"/>, so a
+    /// reader that ignores chunks still sees the document's first window.
+    /// </summary>
+    public IReadOnlyList<ChunkRecord>? Chunks { get; init; }
+}
+
+/// <summary>One chunk of a document: its character range <c>[Start, End)</c> in the text and its vector.</summary>
+public sealed record ChunkRecord(int Start, int End, float[] Vector);
 
 /// <summary>A snapshot file as listings show it.</summary>
 public sealed record SnapshotInfo(string Collection, string Name, long SizeBytes, DateTimeOffset CreatedAt);

@@ -61,14 +61,16 @@ internal static class RecordCodec
 
     /// <summary>Rough encoded size, used to split large batches into log entries that fit a log page.</summary>
     public static long EstimateSize(StorageRecord record) =>
-        16 + (record.Id.Length * 3L) + (record.Text?.Length * 3L ?? 0) + (record.Vector?.Length * 4L ?? 0) + (record.Metadata is null ? 0 : Metadata.ToUtf8Json(record.Metadata).Length);
+        16 + (record.Id.Length * 3L) + (record.Text?.Length * 3L ?? 0) + (record.Vector?.Length * 4L ?? 0) + (record.Metadata is null ? 0 : Metadata.ToUtf8Json(record.Metadata).Length)
+        + (record.Chunks?.Sum(c => 12L + (c.Vector.Length * 4L)) ?? 0);
 
     public static void Write(BinaryWriter writer, StorageRecord record)
     {
         writer.Write((byte)record.Kind);
         writer.Write(record.Id);
         var metadata = record.Metadata is { Count: > 0 } ? record.Metadata : null; // empty is what absent means
-        byte flags = (byte)((record.Text is null ? 0 : 1) | (record.Vector is null ? 0 : 2) | (metadata is null ? 0 : 4));
+        var chunks = record.Chunks is { Count: > 1 } ? record.Chunks : null;
+        byte flags = (byte)((record.Text is null ? 0 : 1) | (record.Vector is null ? 0 : 2) | (metadata is null ? 0 : 4) | (chunks is null ? 0 : 8));
         writer.Write(flags);
         if (record.Text is not null)
         {
@@ -85,6 +87,21 @@ internal static class RecordCodec
             writer.Write(json.Length);
             writer.Write(json);
         }
+        if (chunks is not null)
+        {
+            // Chunk 0's vector is the record's vector; only the others are written again.
+            writer.Write(chunks.Count);
+            for (int i = 0; i < chunks.Count; i++)
+            {
+                writer.Write(chunks[i].Start);
+                writer.Write(chunks[i].End);
+                if (i > 0)
+                {
+                    writer.Write(chunks[i].Vector.Length);
+                    writer.Write(MemoryMarshal.AsBytes(chunks[i].Vector.AsSpan()));
+                }
+            }
+        }
     }
 
     public static StorageRecord Read(BinaryReader reader)
@@ -97,17 +114,7 @@ internal static class RecordCodec
         string id = reader.ReadString();
         byte flags = reader.ReadByte();
         string? text = (flags & 1) != 0 ? reader.ReadString() : null;
-        float[]? vector = null;
-        if ((flags & 2) != 0)
-        {
-            int length = reader.ReadInt32();
-            if (length is < 0 or > 1 << 20)
-            {
-                throw new InvalidDataException($"Bad vector length {length}.");
-            }
-            vector = new float[length];
-            reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
-        }
+        float[]? vector = (flags & 2) != 0 ? ReadVector(reader) : null;
         IReadOnlyDictionary<string, MetadataValue>? metadata = null;
         if ((flags & 4) != 0)
         {
@@ -118,6 +125,38 @@ internal static class RecordCodec
             }
             metadata = Metadata.FromUtf8Json(reader.ReadBytes(length));
         }
-        return new StorageRecord(kind, id, text, vector, metadata);
+        List<ChunkRecord>? chunks = null;
+        if ((flags & 8) != 0)
+        {
+            int count = reader.ReadInt32();
+            if (count is < 2 or > 1 << 20 || vector is null || text is null)
+            {
+                throw new InvalidDataException($"Bad chunk count {count} for '{id}'.");
+            }
+            chunks = new List<ChunkRecord>(count);
+            for (int i = 0; i < count; i++)
+            {
+                int start = reader.ReadInt32();
+                int end = reader.ReadInt32();
+                if (start < 0 || end < start || end > text.Length)
+                {
+                    throw new InvalidDataException($"Bad chunk range [{start}, {end}) for '{id}'.");
+                }
+                chunks.Add(new ChunkRecord(start, end, i == 0 ? vector : ReadVector(reader)));
+            }
+        }
+        return new StorageRecord(kind, id, text, vector, metadata) { Chunks = chunks };
+    }
+
+    private static float[] ReadVector(BinaryReader reader)
+    {
+        int length = reader.ReadInt32();
+        if (length is < 0 or > 1 << 20)
+        {
+            throw new InvalidDataException($"Bad vector length {length}.");
+        }
+        var vector = new float[length];
+        reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
+        return vector;
     }
 }

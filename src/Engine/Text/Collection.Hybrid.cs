@@ -45,6 +45,10 @@ internal sealed partial class Collection
         }
         if (mode != QueryModes.Dense)
         {
+            if (request.Chunks)
+            {
+                throw VectorStoreException.Invalid("chunks", $"chunk hits are a dense-mode result; {mode} mode ranks whole documents.");
+            }
             if (Settings.TextIndex is null)
             {
                 throw VectorStoreException.Invalid("mode", $"collection '{Settings.Name}' has no text index; create it with \"text\": true to query in {mode} mode.");

@@ -36,7 +36,7 @@ internal sealed partial class Shard
         ResetText();
         for (int label = 0; label < documents.Length; label++)
         {
-            if (documents[label] is { } document)
+            if (documents[label] is { } document && IsPrimaryLabel(document, label))
             {
                 _text!.Upsert(label, document.Text);
             }

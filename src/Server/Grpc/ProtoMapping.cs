@@ -34,6 +34,9 @@ internal static class ProtoMapping
         Rescore = info.Settings.Projection != ProjectionKinds.None && info.Settings.Rescore,
         PcaSampleSize = info.Settings.PcaSampleSize,
         ProjectionReady = info.ProjectionReady,
+        Chunking = info.Settings.Chunking,
+        ChunkTokens = info.Settings.ChunkTokens,
+        ChunkOverlap = info.Settings.ChunkOverlap,
     };
 
     public static CreateCollectionRequest ToEngine(this V1.CreateCollectionRequest request) => new()
@@ -56,6 +59,9 @@ internal static class ProtoMapping
         Rescore = request.HasRescore ? request.Rescore : null,
         PcaSampleSize = request.HasPcaSampleSize ? request.PcaSampleSize : null,
         ProjectionSeed = request.HasProjectionSeed ? request.ProjectionSeed : null,
+        Chunking = request.HasChunking ? request.Chunking : null,
+        ChunkTokens = request.HasChunkTokens ? request.ChunkTokens : null,
+        ChunkOverlap = request.HasChunkOverlap ? request.ChunkOverlap : null,
     };
 
     public static DocumentInput ToEngine(this V1.DocumentInput document, int index) => new()
@@ -82,6 +88,7 @@ internal static class ProtoMapping
         DenseWeight = request.HasDenseWeight ? request.DenseWeight : null,
         TextWeight = request.HasTextWeight ? request.TextWeight : null,
         Explain = request.Explain,
+        Chunks = request.Chunks,
     };
 
     public static V1.Document ToProto(this Document document)
@@ -121,6 +128,10 @@ internal static class ProtoMapping
                 message.TextRank = textRank;
                 message.TextScore = explanation.TextScore ?? 0f;
             }
+        }
+        if (hit.Highlight is { } highlight)
+        {
+            message.Highlight = new V1.Highlight { Chunk = highlight.Chunk, Start = highlight.Start, End = highlight.End, Text = highlight.Text };
         }
         return message;
     }

@@ -25,7 +25,10 @@ public sealed record CreateCollectionBody(
     int? IndexDimension = null,
     bool? Rescore = null,
     int? PcaSampleSize = null,
-    ulong? ProjectionSeed = null)
+    ulong? ProjectionSeed = null,
+    bool? Chunking = null,
+    int? ChunkTokens = null,
+    int? ChunkOverlap = null)
 {
     internal CreateCollectionRequest ToRequest(string name) => new()
     {
@@ -47,6 +50,9 @@ public sealed record CreateCollectionBody(
         Rescore = Rescore,
         PcaSampleSize = PcaSampleSize,
         ProjectionSeed = ProjectionSeed,
+        Chunking = Chunking,
+        ChunkTokens = ChunkTokens,
+        ChunkOverlap = ChunkOverlap,
     };
 }
 
@@ -67,7 +73,8 @@ public sealed record CollectionDto(
     int IndexDimension = 0,
     bool Rescore = false,
     int PcaSampleSize = 0,
-    bool ProjectionReady = false)
+    bool ProjectionReady = false,
+    ChunkingDto? Chunking = null)
 {
     internal static CollectionDto From(CollectionInfo info) => new(
         info.Settings.Name,
@@ -86,12 +93,16 @@ public sealed record CollectionDto(
         EffectiveIndexDimension(info.Settings),
         info.Settings.Projection != ProjectionKinds.None && info.Settings.Rescore,
         info.Settings.PcaSampleSize,
-        info.ProjectionReady);
+        info.ProjectionReady,
+        info.Settings.Chunking ? new ChunkingDto(info.Settings.ChunkTokens == 0 ? null : info.Settings.ChunkTokens, info.Settings.ChunkOverlap) : null);
 
     // Collections created before projections existed have no index dimension stored.
     internal static int EffectiveIndexDimension(CollectionSettings settings) =>
         settings.IndexDimension > 0 ? settings.IndexDimension : settings.Dimension;
 }
+
+/// <summary>How a collection splits long texts (absent when it truncates them): tokens per chunk (absent = the encoder's window) and overlap.</summary>
+public sealed record ChunkingDto(int? Tokens, int Overlap);
 
 /// <summary>A collection's full-text index settings (absent when it has none).</summary>
 public sealed record TextIndexDto(string Language, float Bm25K1, float Bm25B);
@@ -147,7 +158,8 @@ public sealed record QueryBody(
     string? Fusion = null,
     int? RrfK = null,
     FusionWeightsBody? Weights = null,
-    bool Explain = false)
+    bool Explain = false,
+    bool Chunks = false)
 {
     internal QueryRequest ToRequest() => new()
     {
@@ -165,6 +177,7 @@ public sealed record QueryBody(
         DenseWeight = Weights?.Dense,
         TextWeight = Weights?.Text,
         Explain = Explain,
+        Chunks = Chunks,
     };
 }
 
@@ -173,13 +186,17 @@ public sealed record FusionWeightsBody(float? Dense = null, float? Text = null);
 
 /// <summary>One result. With <c>explain</c>, the 1-based rank and score in each retriever's list (absent = not found there).</summary>
 public sealed record QueryResultDto(string Id, float Score, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector,
-    int? DenseRank = null, float? DenseScore = null, int? TextRank = null, float? TextScore = null);
+    int? DenseRank = null, float? DenseScore = null, int? TextRank = null, float? TextScore = null, HighlightDto? Highlight = null);
+
+/// <summary>The chunk of the text that matched: its number and character range <c>[start, end)</c> in the document's text.</summary>
+public sealed record HighlightDto(int Chunk, int Start, int End, string Text);
 
 public sealed record QueryResponseDto(IReadOnlyList<QueryResultDto> Results)
 {
     internal static QueryResponseDto From(IReadOnlyList<QueryHit> hits) =>
         new([.. hits.Select(h => new QueryResultDto(h.Id, h.Score, h.Text, Engine.Metadata.ToObjects(h.Metadata), h.Vector,
-            h.Explanation?.DenseRank, h.Explanation?.DenseScore, h.Explanation?.TextRank, h.Explanation?.TextScore))]);
+            h.Explanation?.DenseRank, h.Explanation?.DenseScore, h.Explanation?.TextRank, h.Explanation?.TextScore,
+            h.Highlight is { } c ? new HighlightDto(c.Chunk, c.Start, c.End, c.Text) : null))]);
 }
 
 /// <summary>Body of <c>POST /embed</c>.</summary>

@@ -541,6 +541,235 @@ public abstract class VectorDataConformanceTests : IDisposable
         await Assert.ThrowsAsync<NotSupportedException>(() => collection.SearchAsync(42, 3).CollectAsync());
     }
 
+    // ---------------------------------------------------------------- hybrid search
+
+    public sealed class Doc
+    {
+        [VectorStoreKey]
+        public string Id { get; set; } = "";
+
+        [VectorStoreData(IsFullTextIndexed = true)]
+        public string Body { get; set; } = "";
+
+        /// <summary>Full-text indexed too, but only the text property (Body) is the document text the store indexes.</summary>
+        [VectorStoreData(IsFullTextIndexed = true)]
+        public string Title { get; set; } = "";
+
+        [VectorStoreData(IsIndexed = true)]
+        public string Topic { get; set; } = "";
+
+        [VectorStoreVector(3, DistanceFunction = DistanceFunction.CosineSimilarity, IndexKind = IndexKind.Flat)]
+        public ReadOnlyMemory<float> Vector { get; set; }
+    }
+
+    private static readonly float[] HybridQuery = [1, 0, 0];
+
+    private static readonly string[] HybridKeywords = ["waterproof", "boots"];
+
+    /// <summary>
+    /// Five documents close to <see cref="HybridQuery"/> that never mention the keywords, one far from it that has both
+    /// keywords ("target"), and one far from it with one keyword ("winter").
+    /// </summary>
+    private static Doc[] HybridDocs() =>
+    [
+        new() { Id = "d1", Body = "red leather shoes for the office", Title = "office", Topic = "city", Vector = new float[] { 1, 0, 0 } },
+        new() { Id = "d2", Body = "blue canvas sneakers with white laces", Title = "sneakers", Topic = "city", Vector = new float[] { 1, 0.1f, 0 } },
+        new() { Id = "d3", Body = "light running shoes for the track", Title = "running", Topic = "sport", Vector = new float[] { 1, 0.2f, 0 } },
+        new() { Id = "d4", Body = "soft slippers to wear at home", Title = "home", Topic = "city", Vector = new float[] { 1, 0.3f, 0.1f } },
+        new() { Id = "d5", Body = "elegant sandals for summer evenings", Title = "sandals", Topic = "city", Vector = new float[] { 1, 0.4f, 0.2f } },
+        new() { Id = "target", Body = "waterproof hiking boots for wet mountain trails", Title = "hiking", Topic = "outdoor", Vector = new float[] { 0.1f, 1, 0 } },
+        new() { Id = "winter", Body = "warm boots lined with wool", Title = "winter", Topic = "city", Vector = new float[] { 0, 0.2f, 1 } },
+    ];
+
+    private async Task<VectorStoreCollection<string, Doc>> DocsAsync()
+    {
+        var collection = Store.GetCollection<string, Doc>(NewName());
+        await collection.EnsureCollectionExistsAsync();
+        await collection.UpsertAsync(HybridDocs());
+        return collection;
+    }
+
+    private static IKeywordHybridSearchable<TRecord> Hybrid<TRecord>(VectorStoreCollection<string, TRecord> collection)
+        where TRecord : class =>
+        Assert.IsAssignableFrom<IKeywordHybridSearchable<TRecord>>(collection.GetService(typeof(IKeywordHybridSearchable<TRecord>)));
+
+    [Fact]
+    public async Task Hybrid_search_ranks_up_a_keyword_match_the_vector_alone_misses()
+    {
+        var collection = await DocsAsync();
+        Assert.NotNull((await Client.GetCollectionAsync(collection.Name)).TextIndex);
+        var hybrid = Hybrid(collection);
+        Assert.Same(collection, hybrid);
+
+        var dense = await collection.SearchAsync(HybridQuery, 3).CollectAsync();
+        Assert.DoesNotContain("target", dense.Select(r => r.Record.Id));
+
+        var results = await hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 3).CollectAsync();
+
+        Assert.Equal(3, results.Count);
+        Assert.Equal("target", results[0].Record.Id);
+        Assert.Equal("waterproof hiking boots for wet mountain trails", results[0].Record.Body);
+        Assert.Equal("hiking", results[0].Record.Title);
+        Assert.True(results[0].Record.Vector.IsEmpty);
+        var scores = results.Select(r => r.Score!.Value).ToList();
+        Assert.Equal(scores.OrderDescending(), scores);
+        Assert.True(scores[0] > scores[1]);
+
+        // The dense side still counts: the closest vector outranks the one-keyword document that is far away.
+        Assert.Equal("d1", results[1].Record.Id);
+    }
+
+    [Fact]
+    public async Task Hybrid_search_applies_filter_top_skip_threshold_and_vectors()
+    {
+        var collection = await DocsAsync();
+        var hybrid = Hybrid(collection);
+
+        var city = await hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 10, new HybridSearchOptions<Doc> { Filter = d => d.Topic == "city" }).CollectAsync();
+        Assert.Equal(["d1", "d2", "d4", "d5", "winter"], city.Select(r => r.Record.Id).Order());
+        Assert.All(city, r => Assert.Equal("city", r.Record.Topic));
+
+        var all = await hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 10).CollectAsync();
+        Assert.Equal(7, all.Count);
+        var two = await hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 2).CollectAsync();
+        Assert.Equal(all.Take(2).Select(r => r.Record.Id), two.Select(r => r.Record.Id));
+
+        var skipped = await hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 2, new HybridSearchOptions<Doc> { Skip = 2, IncludeVectors = true }).CollectAsync();
+        Assert.Equal(all.Skip(2).Take(2).Select(r => r.Record.Id), skipped.Select(r => r.Record.Id));
+        Assert.False(skipped[0].Record.Vector.IsEmpty);
+        // Cosine collections may keep vectors normalised, so compare directions.
+        var expectedVector = HybridDocs().Single(d => d.Id == skipped[0].Record.Id).Vector.ToArray();
+        var storedVector = skipped[0].Record.Vector.ToArray();
+        Assert.Equal(1.0, Dot(expectedVector, storedVector) / (Norm(expectedVector) * Norm(storedVector)), 4);
+
+        double threshold = (all[2].Score!.Value + all[3].Score!.Value) / 2;
+        var above = await hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 10, new HybridSearchOptions<Doc> { ScoreThreshold = threshold }).CollectAsync();
+        Assert.Equal(all.Take(3).Select(r => r.Record.Id), above.Select(r => r.Record.Id));
+
+        // Explicitly naming the text property and the vector property is the same search.
+        var named = await hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 3, new HybridSearchOptions<Doc>
+        {
+            AdditionalProperty = d => d.Body,
+            VectorProperty = d => d.Vector,
+        }).CollectAsync();
+        Assert.Equal(all.Take(3).Select(r => r.Record.Id), named.Select(r => r.Record.Id));
+    }
+
+    [Fact]
+    public async Task Hybrid_search_refuses_properties_the_text_index_does_not_cover()
+    {
+        var collection = await DocsAsync();
+        var hybrid = Hybrid(collection);
+
+        var notFullText = await Assert.ThrowsAsync<InvalidOperationException>(() => hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 3,
+            new HybridSearchOptions<Doc> { AdditionalProperty = d => d.Topic }).CollectAsync());
+        Assert.Contains("'Topic'", notFullText.Message);
+        Assert.Contains("IsFullTextIndexed", notFullText.Message);
+
+        var key = await Assert.ThrowsAsync<InvalidOperationException>(() => hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 3,
+            new HybridSearchOptions<Doc> { AdditionalProperty = d => d.Id }).CollectAsync());
+        Assert.Contains("'Id'", key.Message);
+
+        var notDocumentText = await Assert.ThrowsAsync<NotSupportedException>(() => hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 3,
+            new HybridSearchOptions<Doc> { AdditionalProperty = d => d.Title }).CollectAsync());
+        Assert.Contains("'Title'", notDocumentText.Message);
+        Assert.Contains("'Body'", notDocumentText.Message);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => hybrid.HybridSearchAsync(HybridQuery, ["", " "], 3).CollectAsync());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => hybrid.HybridSearchAsync(HybridQuery, HybridKeywords, 0).CollectAsync());
+    }
+
+    [Fact]
+    public async Task Hybrid_search_on_a_record_without_a_full_text_property_is_refused()
+    {
+        var collection = Store.GetCollection<Guid, Point>(NewName(), PointDefinition(DistanceFunction.CosineSimilarity, IndexKind.Flat));
+        await collection.EnsureCollectionExistsAsync();
+        Assert.Null((await Client.GetCollectionAsync(collection.Name)).TextIndex);
+        await collection.UpsertAsync(new Point { Id = Guid.NewGuid(), Label = "a", Vector = [1, 0, 0] });
+        var hybrid = (IKeywordHybridSearchable<Point>)collection;
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => hybrid.HybridSearchAsync(new float[] { 1, 0, 0 }, ["a"], 3).CollectAsync());
+        Assert.Contains(nameof(Point), error.Message);
+        Assert.Contains("IsFullTextIndexed", error.Message);
+    }
+
+    [Fact]
+    public async Task Hybrid_search_on_a_collection_created_without_a_text_index_surfaces_the_store_error()
+    {
+        string name = NewName();
+        await Client.CreateCollectionAsync(name, new CollectionOptions { Encoder = "none", Dimension = 3, Metric = DistanceMetric.Cosine });
+        var collection = Store.GetCollection<string, Doc>(name);
+        await collection.UpsertAsync(HybridDocs());
+
+        var error = await Assert.ThrowsAsync<VectorStoreException>(() => Hybrid(collection).HybridSearchAsync(HybridQuery, HybridKeywords, 3).CollectAsync());
+
+        Assert.Equal("HybridSearch", error.OperationName);
+        Assert.Equal(name, error.CollectionName);
+        Assert.Contains("text index", error.Message);
+        Assert.Equal(VectorStoreErrorCode.InvalidArgument, Assert.IsType<VectorStoreClientException>(error.InnerException).Code);
+    }
+
+    [Fact]
+    public async Task Hybrid_search_with_a_text_query_uses_the_server_side_encoder_for_the_dense_side()
+    {
+        var collection = new VectorStoreDbCollection<string, Article>(Client, NewName(), new VectorStoreDbCollectionOptions { Encoder = "demo" });
+        await collection.EnsureCollectionExistsAsync();
+        Assert.NotNull((await Client.GetCollectionAsync(collection.Name)).TextIndex);
+        await collection.UpsertAsync(
+        [
+            new Article { Key = "a1", Body = "The cat sat quietly on the warm mat", Topic = "pets" },
+            new Article { Key = "a2", Body = "Central banks raised interest rates again", Topic = "finance" },
+            new Article { Key = "a3", Body = "Puppies and kittens need regular vet visits", Topic = "pets" },
+        ]);
+
+        // The dense side embeds the search text (not the keywords): a2, whose text it is, stays in the top two.
+        const string search = "Central banks raised interest rates again";
+        var pets = new VectorSearchOptions<Article> { Filter = a => a.Topic == "pets" };
+        var densePets = await collection.SearchAsync(search, 2, pets).CollectAsync();
+        Assert.Equal(2, densePets.Count);
+        // The pet article the vector ranks second is lifted to first by a word only it contains.
+        string lifted = densePets[1].Record.Key;
+        string keyword = lifted == "a1" ? "mat" : "kittens";
+
+        var results = await collection.HybridSearchAsync(search, [keyword], 2).CollectAsync();
+        Assert.Equal(new[] { "a2", lifted }.Order(), results.Select(r => r.Record.Key).Order());
+
+        var hybridPets = await collection.HybridSearchAsync(search, [keyword], 3,
+            new HybridSearchOptions<Article> { Filter = a => a.Topic == "pets" }).CollectAsync();
+        Assert.Equal([lifted, densePets[0].Record.Key], hybridPets.Select(r => r.Record.Key));
+    }
+
+    [Fact]
+    public async Task Hybrid_search_works_on_dynamic_collections_and_with_an_embedding_generator()
+    {
+        var definition = new VectorStoreCollectionDefinition
+        {
+            Properties =
+            [
+                new VectorStoreKeyProperty("Key", typeof(string)),
+                new VectorStoreDataProperty("Text", typeof(string)) { IsFullTextIndexed = true },
+                new VectorStoreVectorProperty("Embedding", typeof(string), 32),
+            ],
+        };
+        var store = new VectorStoreDbVectorStore(Client, new VectorStoreDbVectorStoreOptions { EmbeddingGenerator = new HashingEmbeddingGenerator(32) });
+        var collection = store.GetDynamicCollection(NewName(), definition);
+        await collection.EnsureCollectionExistsAsync();
+        string[] texts = ["the cat sat on the mat", "stock markets fell sharply today", "markets rallied today", "rain is expected tomorrow"];
+        await collection.UpsertAsync(texts.Select((t, i) => new Dictionary<string, object?> { ["Key"] = $"k{i}", ["Text"] = t, ["Embedding"] = t }).ToList());
+        var hybrid = Assert.IsAssignableFrom<IKeywordHybridSearchable<Dictionary<string, object?>>>(
+            collection.GetService(typeof(IKeywordHybridSearchable<Dictionary<string, object?>>)));
+
+        // The query text is embedded by the generator, whose top two are k1 and k2 (shared words); "rain" brings up
+        // k3, which shares no word with the query, past k2.
+        var dense = await collection.SearchAsync("stock markets fell sharply today", 2).CollectAsync();
+        Assert.DoesNotContain("k3", dense.Select(r => (string)r.Record["Key"]!));
+        var results = await hybrid.HybridSearchAsync("stock markets fell sharply today", ["rain"], 2,
+            new HybridSearchOptions<Dictionary<string, object?>> { AdditionalProperty = r => r["Text"] }).CollectAsync();
+
+        Assert.Equal(["k1", "k3"], results.Select(r => (string)r.Record["Key"]!).Order());
+        Assert.Equal("rain is expected tomorrow", results.Single(r => (string)r.Record["Key"]! == "k3").Record["Text"]);
+    }
+
     // ---------------------------------------------------------------- errors
 
     [Fact]

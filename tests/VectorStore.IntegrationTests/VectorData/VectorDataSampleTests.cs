@@ -54,6 +54,47 @@ public sealed class VectorDataSampleTests(ServerFixture server) : IClassFixture<
         return titles;
     }
 
+    /// <summary>The README's hybrid search sample over the collection <see cref="RunSampleAsync"/> filled.</summary>
+    private static async Task<(List<string> Dense, List<string> Hybrid)> RunHybridSampleAsync(IVectorStoreClient client, string collectionName)
+    {
+        var store = new VectorStoreDbVectorStore(client, new VectorStoreDbVectorStoreOptions { Encoder = "demo" });
+        var movies = store.GetCollection<Guid, Movie>(collectionName);
+
+        var dense = new List<string>();
+        await foreach (var hit in movies.SearchAsync(HybridSampleQuery, top: 3))
+        {
+            dense.Add(hit.Record.Title);
+        }
+
+        var hybrid = (IKeywordHybridSearchable<Movie>)movies;
+        var titles = new List<string>();
+        await foreach (var hit in hybrid.HybridSearchAsync(HybridSampleQuery, HybridSampleKeywords, top: 3))
+        {
+            titles.Add(hit.Record.Title);
+        }
+        return (dense, titles);
+    }
+
+    private const string HybridSampleQuery = "a crew travels through space";
+
+    private static readonly string[] HybridSampleKeywords = ["moon", "astronauts"];
+
+    [Fact]
+    public async Task The_hybrid_sample_runs_in_process_and_against_a_server()
+    {
+        using var folder = new TempFolder();
+        using var embedded = EmbeddedVectorStore.Open(folder.Path);
+        using var remote = new VectorStoreGrpcClient(server.GrpcAddress);
+        foreach (var (client, name) in new (IVectorStoreClient, string)[] { (embedded, "movies"), (remote, $"movies-{Guid.NewGuid():N}") })
+        {
+            await RunSampleAsync(client, name);
+            var (dense, hybrid) = await RunHybridSampleAsync(client, name);
+            // The vector alone prefers Star Voyage; the keywords lift Moon Base, which also matches in meaning.
+            Assert.Equal("Star Voyage", dense[0]);
+            Assert.Equal(["Moon Base", "Star Voyage", "Deep Blue"], hybrid);
+        }
+    }
+
     [Fact]
     public async Task The_sample_runs_in_process()
     {
