@@ -133,6 +133,66 @@ public class RequestTimeoutTests(TimeoutServerFixture server) : IClassFixture<Ti
     }
 }
 
+public class GrpcSlowClientTests(SlowClientServerFixture server) : IClassFixture<SlowClientServerFixture>
+{
+    [Fact]
+    public async Task A_grpc_call_whose_request_message_stalls_is_dropped_in_bounded_time_while_others_are_served()
+    {
+        string name = ServerFixture.UniqueName("slow");
+        await server.CreateDemoCollectionAsync(name);
+        using var http = new HttpClient(new SocketsHttpHandler()) { BaseAddress = server.GrpcAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/vectorstore.v1.Documents/Upsert")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new StallingContent(),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        request.Headers.TE.ParseAdd("trailers");
+        var started = Stopwatch.StartNew();
+        var call = Task.Run(async () =>
+        {
+            // The server ends the stream (an error status, a reset or a closed connection): any of them frees the worker.
+            try
+            {
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                await response.Content.ReadAsByteArrayAsync();
+                return response.TrailingHeaders.TryGetValues("grpc-status", out var t) ? t.First()
+                    : response.Headers.TryGetValues("grpc-status", out var h) ? h.First() : $"http {(int)response.StatusCode}";
+            }
+            catch (HttpRequestException e)
+            {
+                return $"reset: {e.Message}";
+            }
+        });
+
+        using var client = new VectorStoreGrpcClient(server.GrpcAddress);
+        Assert.Equal(0, await client.CountAsync(name));
+
+        string outcome = await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotEqual("0", outcome); // not OK
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
+        Assert.Equal(0, await client.CountAsync(name));
+    }
+
+/// <summary>A gRPC frame header announcing 100 bytes, 3 of them, then nothing.</summary>
+    private sealed class StallingContent : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(new byte[] { 0, 0, 0, 0, 100, 10, 1, 65 });
+            await stream.FlushAsync();
+            await Task.Delay(TimeSpan.FromSeconds(30));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+}
+
 /// <summary>A server with a 1 s header timeout and a 2 s grace (Kestrel's minimum is over 1 s) before the minimum upload rate (1000 B/s) applies; no request timeout.</summary>
 public sealed class SlowClientServerFixture : ServerFixture
 {
