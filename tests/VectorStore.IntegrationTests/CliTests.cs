@@ -247,7 +247,7 @@ public sealed class CliTests : IDisposable
 public class CliRemoteTests(AuthServerFixture server) : IClassFixture<AuthServerFixture>
 {
     [Fact]
-    public async Task Import_and_query_over_grpc_with_an_api_key()
+    public async Task Import_query_and_chat_over_grpc_with_an_api_key()
     {
         using var folder = new TempFolder();
         string file = Path.Combine(folder.Path, "remote.jsonl");
@@ -268,6 +268,15 @@ public class CliRemoteTests(AuthServerFixture server) : IClassFixture<AuthServer
         var query = new StringWriter(CultureInfo.InvariantCulture);
         Assert.Equal(0, await CliApp.RunAsync(["query", "-c", name, "remote cats", "-k", "1", "--server", server.GrpcAddress.ToString(), "--api-key", AuthServerFixture.ReadKey], query, error, CancellationToken.None));
         Assert.Contains("r1", query.ToString(), StringComparison.Ordinal);
+
+        var chat = new StringWriter(CultureInfo.InvariantCulture);
+        var chatError = new StringWriter(CultureInfo.InvariantCulture);
+        Assert.Equal(1, await CliApp.RunAsync(["chat", "remote cats?", "-c", name, "--server", server.GrpcAddress.ToString()], TextReader.Null, chat, chatError, CancellationToken.None));
+        Assert.Contains("--api-key", chatError.ToString(), StringComparison.Ordinal);
+        int answered = await CliApp.RunAsync(["chat", "remote cats?", "-c", name, "-k", "1", "--server", server.GrpcAddress.ToString(), "--api-key", AuthServerFixture.ReadKey],
+            TextReader.Null, chat, chatError, CancellationToken.None);
+        Assert.True(answered == 0, chatError.ToString());
+        Assert.Contains("[1] r1", chat.ToString(), StringComparison.Ordinal);
     }
 }
 
