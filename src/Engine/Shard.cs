@@ -4,6 +4,7 @@ using System.Text;
 using VectorStore.Engine.Diagnostics;
 using VectorStore.Engine.Filtering;
 using VectorStore.Engine.Storage;
+using VectorStore.Engine.Text;
 using VectorStore.Index;
 
 namespace VectorStore.Engine;
@@ -83,14 +84,16 @@ internal sealed partial class Shard : IDisposable
         using var activity = VectorStoreTelemetry.Source.StartActivity(VectorStoreTelemetry.Spans.StorageCommit);
         activity?.SetTag(VectorStoreTelemetry.Tags.Records, records.Count);
         long started = Stopwatch.GetTimestamp();
+        // Text analysis is the costly part of indexing text and needs no lock: do it before queueing for the lock.
+        var analyzed = AnalyzeForText(records);
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             position = _store.Append(records);
-            foreach (var record in records)
+            for (int i = 0; i < records.Count; i++)
             {
-                Apply(record);
+                Apply(records[i], analyzed?[i]);
             }
         }
         finally
@@ -249,7 +252,9 @@ internal sealed partial class Shard : IDisposable
         return sampled == 0 ? 0 : (double)matched / sampled;
     }
 
-    private void Apply(StorageRecord record)
+    private void Apply(StorageRecord record) => Apply(record, null);
+
+    private void Apply(StorageRecord record, AnalyzedText? analyzed)
     {
         if (record.Kind == RecordKind.Delete)
         {
@@ -285,7 +290,10 @@ internal sealed partial class Shard : IDisposable
             _documents[chunks![i].Label] = document;
         }
         _documents[label] = document;
-        _text?.Upsert(label, record.Text);
+        if (_text is not null)
+        {
+            _text.Upsert(label, analyzed ?? _text.Analyze(record.Text));
+        }
         _labels[record.Id] = label;
     }
 

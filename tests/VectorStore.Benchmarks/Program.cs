@@ -54,6 +54,8 @@ ann.SetAction(result => AnnBenchmark.Run(new AnnOptions(
 root.Subcommands.Add(ann);
 
 root.Subcommands.Add(GenerateBenchmark.CreateCommand());
+root.Subcommands.Add(ProjectedSearchBenchmark.CreateCommand());
+root.Subcommands.Add(RestIngestBenchmark.CreateCommand());
 root.Subcommands.Add(HybridCommands.Hybrid());
 root.Subcommands.Add(HybridCommands.SciFact());
 

@@ -8,6 +8,8 @@ namespace VectorStore.Engine;
 // documents of a loaded checkpoint, so it is derived from durable state and needs no files of its own.
 internal sealed partial class Shard
 {
+    private const int ParallelAnalysisBatch = 64;
+
     private TextIndex? _text;
 
     /// <summary>The shard's BM25 index, or null when the collection has none.</summary>
@@ -15,6 +17,31 @@ internal sealed partial class Shard
 
     private static TextIndex? CreateTextIndex(CollectionSettings settings) =>
         settings.TextIndex is { } text ? new TextIndex(new TextAnalyzer(text.Language)) : null;
+
+    /// <summary>Each upsert's analysed text (null entries for deletes), or null when the shard has no text index.</summary>
+    private AnalyzedText?[]? AnalyzeForText(IReadOnlyList<Storage.StorageRecord> records)
+    {
+        if (_text is null)
+        {
+            return null;
+        }
+        var text = _text;
+        var analyzed = new AnalyzedText?[records.Count];
+        // The analyser is thread-safe (a token stream per thread): a large batch is analysed on every core.
+        if (records.Count >= ParallelAnalysisBatch)
+        {
+            Parallel.For(0, records.Count, i => analyzed[i] = records[i].Kind == Storage.RecordKind.Upsert ? text.Analyze(records[i].Text) : null);
+            return analyzed;
+        }
+        for (int i = 0; i < records.Count; i++)
+        {
+            if (records[i].Kind == Storage.RecordKind.Upsert)
+            {
+                analyzed[i] = text.Analyze(records[i].Text);
+            }
+        }
+        return analyzed;
+    }
 
     /// <summary>Drops the text index's content (recovery starts over from an empty shard).</summary>
     private void ResetText()

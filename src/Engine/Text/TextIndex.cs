@@ -29,10 +29,15 @@ internal sealed class TextIndex : IDisposable
     public TextAnalyzer Analyzer => _analyzer;
 
     /// <summary>Indexes (or re-indexes) the text under <paramref name="label"/>; a null or empty text just removes it.</summary>
-    public void Upsert(int label, string? text)
+    public void Upsert(int label, string? text) => Upsert(label, Analyze(text));
+
+    /// <summary>Analyses a text ahead of <see cref="Upsert(int, AnalyzedText)"/>, so writers can do it outside their locks.</summary>
+    public AnalyzedText Analyze(string? text) => new(_analyzer.Analyze(text, out int length), length);
+
+    /// <summary>Indexes (or re-indexes) an analysed text under <paramref name="label"/>.</summary>
+    public void Upsert(int label, AnalyzedText analyzed)
     {
-        // Analysis is the expensive part and needs no lock.
-        var terms = _analyzer.Analyze(text, out int length);
+        var (terms, length) = analyzed;
         _lock.EnterWriteLock();
         try
         {
@@ -265,3 +270,6 @@ internal sealed class Bm25Statistics
         public long DocumentFrequency { get; set; }
     }
 }
+
+/// <summary>A text's terms with their frequencies, and its length in terms.</summary>
+internal readonly record struct AnalyzedText(Dictionary<string, int> Terms, int Length);
