@@ -7,10 +7,16 @@ public sealed partial class VectorStoreEngine
 
     /// <summary>
     /// Pages through a collection's documents in ordinal id order, so pages are stable while the collection
-    /// does not change. Vectors are not included. Costs one pass over the ids with a heap of
-    /// <paramref name="offset"/> + <paramref name="limit"/> entries, not a full sort.
+    /// does not change. Two ways to page:
+    /// <list type="bullet">
+    /// <item><paramref name="after"/> (a cursor: the previous page's <see cref="DocumentPage.NextAfter"/>) returns the ids
+    /// strictly greater than it; each page costs one pass over the ids with a heap of <paramref name="limit"/> entries,
+    /// whatever the position, and pages stay correct while documents are written (each id shows up at most once).</item>
+    /// <item><paramref name="offset"/> skips that many ids (after the cursor, when both are given); the heap grows to
+    /// <paramref name="offset"/> + <paramref name="limit"/>, so deep offsets cost more: scans should follow the cursor.</item>
+    /// </list>
     /// </summary>
-    public DocumentPage ListDocuments(string collection, int offset = 0, int limit = 50)
+    public DocumentPage ListDocuments(string collection, int offset = 0, int limit = 50, string? after = null, bool includeVectors = false)
     {
         if (offset < 0)
         {
@@ -22,15 +28,21 @@ public sealed partial class VectorStoreEngine
         }
         var shards = Find(collection).Shards;
 
-        // Keep the `wanted` smallest ids: a max-heap whose top is the largest kept id.
+        // Keep the `wanted` smallest ids above the cursor: a max-heap whose top is the largest kept id.
         long wanted = (long)offset + limit;
-        var heap = new PriorityQueue<(string Id, Shard Shard), string>(Comparer<string>.Create((a, b) => string.CompareOrdinal(b, a)));
+        var heap = new PriorityQueue<(string Id, Shard Shard), string>((int)Math.Min(wanted, 1024), Comparer<string>.Create((a, b) => string.CompareOrdinal(b, a)));
         long total = 0;
+        long matching = 0;
         foreach (var shard in shards)
         {
-            foreach (string id in shard.Ids)
+            foreach (string id in shard.EnumerateIds())
             {
                 total++;
+                if (after is not null && string.CompareOrdinal(id, after) <= 0)
+                {
+                    continue;
+                }
+                matching++;
                 if (heap.Count < wanted)
                 {
                     heap.Enqueue((id, shard), id);
@@ -41,9 +53,9 @@ public sealed partial class VectorStoreEngine
                 }
             }
         }
-        if (total <= offset)
+        if (matching <= offset)
         {
-            return new DocumentPage([], total, offset, limit);
+            return new DocumentPage([], total, offset, limit, after, NextAfter: null);
         }
 
         // The heap yields largest first; the page is the first `limit` of the sorted tail after `offset`.
@@ -56,11 +68,14 @@ public sealed partial class VectorStoreEngine
         for (int i = offset; i < kept.Length; i++)
         {
             // A document deleted since the ids were read is skipped rather than returned half-gone.
-            if (kept[i].Shard.Get(kept[i].Id, includeVector: false) is { } document)
+            if (kept[i].Shard.Get(kept[i].Id, includeVectors) is { } document)
             {
                 page.Add(document);
             }
         }
-        return new DocumentPage(page, total, offset, limit);
+        // The cursor is the last id the page covered (even if that document vanished meanwhile), so the next page
+        // starts right after it; null when nothing is left beyond this page.
+        string? next = matching > wanted ? kept[^1].Id : null;
+        return new DocumentPage(page, total, offset, limit, after, next);
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VectorStore.Engine;
+using VectorStore.Engine.Diagnostics;
 using VectorStore.Engine.Filtering;
 
 namespace VectorStore.Rag;
@@ -160,6 +161,9 @@ public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry gener
         int promptTokens = 0;
         long firstToken = 0;
         GenerationStats? stats = null;
+        using var activity = VectorStoreTelemetry.Source.StartActivity(VectorStoreTelemetry.Spans.Generate);
+        activity?.SetTag(VectorStoreTelemetry.Tags.Collection, collection);
+        activity?.SetTag(VectorStoreTelemetry.Tags.Generator, generator.Name);
         await foreach (var e in generator.GenerateAsync(input, cancellationToken).ConfigureAwait(false))
         {
             switch (e)
@@ -184,6 +188,11 @@ public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry gener
         }
         stats ??= new GenerationStats();
         long end = Stopwatch.GetTimestamp();
+        activity?.SetTag("vectorstore.completion_tokens", stats.CompletionTokens);
+        // The decoder measures decode speed itself; generators that do not (extractive) get tokens over generation time.
+        double tokensPerSecond = stats.TokensPerSecond > 0 ? stats.TokensPerSecond
+            : stats.GenerationMs > 0 ? stats.CompletionTokens / (stats.GenerationMs / 1000) : 0;
+        VectorStoreTelemetry.RecordGeneration(generator.Name, collection, stats.CompletionTokens, tokensPerSecond);
         var timings = new RagTimings(
             RetrievalMs: Ms(admitted, retrieved),
             QueueMs: Ms(started, admitted),

@@ -3,6 +3,7 @@ using VectorStore.Benchmarks;
 
 var root = new RootCommand("VectorStore benchmarks: every number is printed beside a baseline measured in the same run.");
 root.Subcommands.Add(IngestBenchmark.CreateCommand());
+root.Subcommands.Add(ListingBenchmark.CreateCommand());
 
 var models = new Option<string>("--models") { Description = "Model folders (comma-separated) to benchmark.", DefaultValueFactory = _ => "../shared/models/minilm-l6-arch-random,../shared/models/vs-encoder-small" };
 var batches = new Option<string>("--batches") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,8,32" };

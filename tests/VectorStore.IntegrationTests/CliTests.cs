@@ -175,6 +175,58 @@ public sealed class CliTests : IDisposable
         Assert.Contains("5 documents", restored.Output, StringComparison.Ordinal);
     }
 
+    private const string Facts = """
+        {"id":"cats","text":"Cats sleep for about sixteen hours a day. They hunt at dawn and dusk."}
+        {"id":"tea","text":"Green tea is made from unoxidised leaves. Tea was first drunk in China."}
+        {"id":"paris","text":"Paris is the capital of France. The Seine flows through the city."}
+        """;
+
+    [Fact]
+    public async Task Chat_on_a_data_folder_streams_the_answer_then_the_citations()
+    {
+        Assert.Equal(0, (await Run("import", WriteFile("facts.jsonl", Facts), "-c", "kb", "--create", "--data", Data)).Exit);
+        var (exit, output, error) = await Run("chat", "How long do cats sleep?", "-c", "kb", "-k", "2", "--max-tokens", "64", "--temperature", "0", "--data", Data);
+        Assert.True(exit == 0, error);
+        Assert.Contains("sixteen hours", output, StringComparison.Ordinal);
+        var citations = output.Split('\n').Where(l => l.StartsWith('[')).ToArray();
+        Assert.Equal(2, citations.Length);
+        Assert.Matches(@"^\[1\] cats  chunk 0  score \d\.\d{4}", citations[0]);
+        // The answer comes first, the citations after it.
+        Assert.True(output.IndexOf("sixteen", StringComparison.Ordinal) < output.IndexOf("[1] cats", StringComparison.Ordinal));
+
+        var missing = await Run("chat", "q", "-c", "nope", "--data", Data);
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("nope", missing.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Chat_without_a_question_answers_each_line_of_stdin_until_it_ends()
+    {
+        Assert.Equal(0, (await Run("import", WriteFile("facts.jsonl", Facts), "-c", "kb", "--create", "--data", Data)).Exit);
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+        using var input = new StringReader("Where was tea first drunk?\n\nWhat is the capital of France?\n");
+        int exit = await CliApp.RunAsync(["chat", "-c", "kb", "-k", "1", "--data", Data], input, output, error, CancellationToken.None);
+        Assert.True(exit == 0, error.ToString());
+        string text = output.ToString();
+        Assert.Contains("China", text, StringComparison.Ordinal);
+        Assert.Contains("capital of France", text, StringComparison.Ordinal);
+        Assert.Equal(["[1] tea", "[1] paris"], text.Split('\n').Where(l => l.StartsWith('[')).Select(l => l[..(l.IndexOf("  ", StringComparison.Ordinal))]));
+        Assert.DoesNotContain("> ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Export_on_a_data_folder_pages_through_more_than_one_cursor_page()
+    {
+        Assert.Equal(0, (await Run("import", WriteFile("many.jsonl", JsonLines(Exporter.PageSize * 2 + 7)), "-c", "many", "--create", "--data", Data)).Exit);
+        string exported = Path.Combine(_folder.Path, "many-out.jsonl");
+        var export = await Run("export", "-c", "many", exported, "--no-vectors", "--data", Data);
+        Assert.True(export.Exit == 0, export.Error);
+        var ids = File.ReadAllLines(exported).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()!).ToArray();
+        Assert.Equal(Enumerable.Range(1, Exporter.PageSize * 2 + 7).Select(i => $"doc{i}").Order(StringComparer.Ordinal), ids);
+        Assert.DoesNotContain("\"vector\"", File.ReadAllText(exported), StringComparison.Ordinal);
+    }
+
     private sealed class CallbackWriter(Action<string> onLine) : StringWriter(CultureInfo.InvariantCulture)
     {
         public override void WriteLine(string? value)
@@ -195,7 +247,7 @@ public sealed class CliTests : IDisposable
 public class CliRemoteTests(AuthServerFixture server) : IClassFixture<AuthServerFixture>
 {
     [Fact]
-    public async Task Import_and_query_over_grpc_with_an_api_key()
+    public async Task Import_query_and_chat_over_grpc_with_an_api_key()
     {
         using var folder = new TempFolder();
         string file = Path.Combine(folder.Path, "remote.jsonl");
@@ -216,5 +268,111 @@ public class CliRemoteTests(AuthServerFixture server) : IClassFixture<AuthServer
         var query = new StringWriter(CultureInfo.InvariantCulture);
         Assert.Equal(0, await CliApp.RunAsync(["query", "-c", name, "remote cats", "-k", "1", "--server", server.GrpcAddress.ToString(), "--api-key", AuthServerFixture.ReadKey], query, error, CancellationToken.None));
         Assert.Contains("r1", query.ToString(), StringComparison.Ordinal);
+
+        var chat = new StringWriter(CultureInfo.InvariantCulture);
+        var chatError = new StringWriter(CultureInfo.InvariantCulture);
+        Assert.Equal(1, await CliApp.RunAsync(["chat", "remote cats?", "-c", name, "--server", server.GrpcAddress.ToString()], TextReader.Null, chat, chatError, CancellationToken.None));
+        Assert.Contains("--api-key", chatError.ToString(), StringComparison.Ordinal);
+        int answered = await CliApp.RunAsync(["chat", "remote cats?", "-c", name, "-k", "1", "--server", server.GrpcAddress.ToString(), "--api-key", AuthServerFixture.ReadKey],
+            TextReader.Null, chat, chatError, CancellationToken.None);
+        Assert.True(answered == 0, chatError.ToString());
+        Assert.Contains("[1] r1", chat.ToString(), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The tool against a real server without auth: export, snapshots and chat over gRPC.</summary>
+public class CliServerTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private async Task<(int Exit, string Output, string Error)> Run(params string[] args)
+    {
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+        int exit = await CliApp.RunAsync([.. args, "--server", server.GrpcAddress.ToString()], TextReader.Null, output, error, CancellationToken.None);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private async Task<string> CollectionAsync(int documents)
+    {
+        string name = ServerFixture.UniqueName("cli");
+        using var client = new VectorStoreGrpcClient(server.GrpcAddress);
+        await client.CreateCollectionAsync(name);
+        var texts = new[] { "Cats sleep for about sixteen hours a day.", "Green tea was first drunk in China.", "Paris is the capital of France." };
+        for (int start = 0; start < documents; start += 500)
+        {
+            await client.UpsertAsync(name, Enumerable.Range(start, Math.Min(500, documents - start)).Select(i => new DocumentWrite
+            {
+                Id = $"r{i:D4}",
+                Text = texts[i % texts.Length] + $" Fact {i}.",
+                Metadata = new Dictionary<string, object?> { ["n"] = i },
+            }));
+        }
+        return name;
+    }
+
+    [Fact]
+    public async Task Export_from_a_server_streams_every_document_through_the_cursor_and_round_trips()
+    {
+        int count = Exporter.PageSize * 3 + 1;
+        string name = await CollectionAsync(count);
+        using var folder = new TempFolder();
+        string file = Path.Combine(folder.Path, "remote.jsonl");
+        var export = await Run("export", "-c", name, file);
+        Assert.True(export.Exit == 0, export.Error);
+        Assert.Contains($"Exported {count:N0} documents", export.Output, StringComparison.Ordinal);
+        var lines = File.ReadAllLines(file).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"r{i:D4}"), lines.Select(l => l.GetProperty("id").GetString()));
+        Assert.All(lines, l => Assert.Equal(DemoDimension, l.GetProperty("vector").GetArrayLength()));
+        Assert.Equal(17, lines[17].GetProperty("metadata").GetProperty("n").GetInt32());
+
+        // Back into an embedded folder: the same documents and vectors.
+        string data = Path.Combine(folder.Path, "data");
+        var import = await CliApp.RunAsync(["import", file, "-c", "copy", "--create", "--data", data], TextWriter.Null, TextWriter.Null, CancellationToken.None);
+        Assert.Equal(0, import);
+        using var copy = EmbeddedVectorStore.Open(data);
+        using var remote = new VectorStoreGrpcClient(server.GrpcAddress);
+        Assert.Equal(count, await copy.CountAsync("copy"));
+        var a = await remote.GetDocumentAsync(name, "r0100", includeVector: true);
+        var b = await copy.GetDocumentAsync("copy", "r0100", includeVector: true);
+        Assert.Equal(a.Text, b.Text);
+        Assert.All(a.Vector!.Zip(b.Vector!), p => Assert.Equal(p.First, p.Second, 1e-6f));
+
+        var missing = await Run("export", "-c", ServerFixture.UniqueName("none"), file);
+        Assert.Equal(1, missing.Exit);
+    }
+
+    private static int DemoDimension => VectorStore.Embedding.DemoEncoder.DefaultDimension;
+
+    [Fact]
+    public async Task Snapshot_create_list_restore_delete_against_a_server()
+    {
+        string name = await CollectionAsync(5);
+        var created = await Run("snapshot", "create", "-c", name, "--name", "s1");
+        Assert.True(created.Exit == 0, created.Error);
+        Assert.Contains("Created snapshot s1", created.Output, StringComparison.Ordinal);
+        Assert.Contains("s1\t", (await Run("snapshot", "list", "-c", name)).Output, StringComparison.Ordinal);
+        string target = ServerFixture.UniqueName("restored");
+        var restored = await Run("snapshot", "restore", "-c", name, "s1", "--target", target);
+        Assert.True(restored.Exit == 0, restored.Error);
+        Assert.Contains("5 documents", restored.Output, StringComparison.Ordinal);
+        using var client = new VectorStoreGrpcClient(server.GrpcAddress);
+        Assert.Equal(5, await client.CountAsync(target));
+        Assert.Equal(0, (await Run("snapshot", "delete", "-c", name, "s1")).Exit);
+        Assert.DoesNotContain("s1", (await Run("snapshot", "list", "-c", name)).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Chat_against_a_server_streams_the_answer_and_cites_documents()
+    {
+        string name = await CollectionAsync(3);
+        var (exit, output, error) = await Run("chat", "How long do cats sleep?", "-c", name, "-k", "2", "--max-tokens", "64");
+        Assert.True(exit == 0, error);
+        Assert.Contains("sixteen hours", output, StringComparison.Ordinal);
+        var citations = output.Split('\n').Where(l => l.StartsWith('[')).ToArray();
+        Assert.Equal(2, citations.Length);
+        Assert.StartsWith("[1] r0000  chunk 0  score ", citations[0], StringComparison.Ordinal);
+
+        var missing = await Run("chat", "q", "-c", ServerFixture.UniqueName("none"));
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("error:", missing.Error, StringComparison.Ordinal);
     }
 }

@@ -567,6 +567,80 @@ public abstract class ClientContractTests : IDisposable
         }
     }
 
+    // ---------------------------------------------------------------- listing and snapshots
+
+    [Fact]
+    public async Task ListDocuments_pages_by_cursor_in_id_order_and_the_scan_follows_it()
+    {
+        string name = NewName();
+        await Client.CreateCollectionAsync(name, new CollectionOptions { Encoder = "none", Dimension = 2, Metric = DistanceMetric.L2, Shards = 3 });
+        var ids = Enumerable.Range(0, 23).Select(i => $"d{(i * 7) % 23:D2}").ToArray();
+        await Client.UpsertAsync(name, ids.Select((id, i) => new DocumentWrite { Id = id, Text = $"text {id}", Vector = [i, 1], Metadata = new Dictionary<string, object?> { ["n"] = i } }));
+
+        var first = await Client.ListDocumentsAsync(name, limit: 10);
+        Assert.Equal(23, first.Total);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"d{i:D2}"), first.Documents.Select(d => d.Id));
+        Assert.Equal("d09", first.NextAfter);
+        Assert.All(first.Documents, d => Assert.Null(d.Vector));
+        Assert.Equal("text d03", first.Documents[3].Text);
+
+        var second = await Client.ListDocumentsAsync(name, first.NextAfter, 10, includeVectors: true);
+        Assert.Equal(Enumerable.Range(10, 10).Select(i => $"d{i:D2}"), second.Documents.Select(d => d.Id));
+        Assert.All(second.Documents, d => Assert.Equal(2, d.Vector!.Length));
+        var last = await Client.ListDocumentsAsync(name, second.NextAfter, 10);
+        Assert.Equal(["d20", "d21", "d22"], last.Documents.Select(d => d.Id));
+        Assert.Null(last.NextAfter);
+
+        var skipped = await Client.ListDocumentsAsync(name, limit: 2, offset: 5);
+        Assert.Equal(["d05", "d06"], skipped.Documents.Select(d => d.Id));
+
+        var scanned = new List<VectorDocument>();
+        await foreach (var document in Client.ScanDocumentsAsync(name, includeVectors: true, pageSize: 4))
+        {
+            scanned.Add(document);
+        }
+        Assert.Equal(Enumerable.Range(0, 23).Select(i => $"d{i:D2}"), scanned.Select(d => d.Id));
+        var d07 = scanned.Single(d => d.Id == "d07");
+        Assert.Equal(Array.IndexOf(ids, "d07"), Convert.ToInt32(d07.Metadata["n"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal([Array.IndexOf(ids, "d07"), 1f], d07.Vector!);
+    }
+
+    [Fact]
+    public async Task ListDocuments_refuses_bad_paging_and_unknown_collections()
+    {
+        string name = NewName();
+        await Client.CreateCollectionAsync(name);
+        Assert.Empty((await Client.ListDocumentsAsync(name)).Documents);
+        Assert.Null((await Client.ListDocumentsAsync(name)).NextAfter);
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "limit", () => Client.ListDocumentsAsync(name, limit: 0));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "limit", () => Client.ListDocumentsAsync(name, limit: 1001));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "offset", () => Client.ListDocumentsAsync(name, offset: -1));
+        await AssertRefused(VectorStoreErrorCode.NotFound, "name", () => Client.ListDocumentsAsync(NewName()));
+    }
+
+    [Fact]
+    public async Task Snapshot_create_list_restore_and_delete()
+    {
+        string name = NewName();
+        await Client.CreateCollectionAsync(name);
+        await Client.UpsertAsync(name, [new DocumentWrite { Id = "a", Text = "cats" }, new DocumentWrite { Id = "b", Text = "cars" }]);
+        var snapshot = await Client.CreateSnapshotAsync(name, "s1");
+        Assert.Equal(name, snapshot.Collection);
+        Assert.Equal("s1", snapshot.Name);
+        Assert.True(snapshot.SizeBytes > 0);
+        Assert.Contains(await Client.ListSnapshotsAsync(name), s => s.Name == "s1");
+
+        string copy = NewName();
+        var restored = await Client.RestoreSnapshotAsync(name, "s1", copy);
+        Assert.Equal(copy, restored.Name);
+        Assert.Equal(2, await Client.CountAsync(copy));
+        await AssertRefused(VectorStoreErrorCode.AlreadyExists, null, () => Client.RestoreSnapshotAsync(name, "s1", copy));
+
+        await Client.DeleteSnapshotAsync(name, "s1");
+        Assert.DoesNotContain(await Client.ListSnapshotsAsync(name), s => s.Name == "s1");
+        await AssertRefused(VectorStoreErrorCode.NotFound, null, () => Client.RestoreSnapshotAsync(name, "s1", NewName()));
+    }
+
     // ---------------------------------------------------------------- cancellation
 
     [Fact]

@@ -109,6 +109,31 @@ public class MetricsTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task A_chat_moves_the_generated_tokens_counter_and_the_speed_histogram()
+    {
+        string name = ServerFixture.UniqueName("metrics");
+        await server.CreateDemoCollectionAsync(name);
+        (await server.Http.PostAsJsonAsync($"/collections/{name}/documents", new { documents = new[]
+        {
+            new { id = "cats", text = "Cats sleep for about sixteen hours a day. They hunt at dawn and dusk." },
+            new { id = "tea", text = "Green tea is made from unoxidised leaves. Tea was first drunk in China." },
+        } })).EnsureSuccessStatusCode();
+        string before = await server.Http.GetStringAsync("/metrics");
+        string collectionTag = $"vectorstore_collection=\"{name}\"";
+        Assert.Equal(0, Sum(before, "vectorstore_generation_tokens_total", collectionTag));
+
+        var chat = await server.Http.PostAsJsonAsync($"/collections/{name}/chat", new { question = "How long do cats sleep?", k = 2, generator = "extractive" });
+        chat.EnsureSuccessStatusCode();
+        int completion = JsonDocument.Parse(await chat.Content.ReadAsStringAsync()).RootElement.GetProperty("usage").GetProperty("completionTokens").GetInt32();
+        Assert.True(completion > 0);
+
+        string after = await server.Http.GetStringAsync("/metrics");
+        Assert.Equal(completion, Sum(after, "vectorstore_generation_tokens_total", collectionTag, "vectorstore_generator=\"extractive\""));
+        string speed = after.Split('\n').First(l => l.StartsWith("vectorstore_generation_speed", StringComparison.Ordinal) && l.Contains("_count{", StringComparison.Ordinal)).Split('{')[0];
+        Assert.Equal(1, Sum(after, speed, collectionTag));
+    }
+
+    [Fact]
     public async Task Grpc_calls_are_measured_per_method()
     {
         string name = ServerFixture.UniqueName("metrics");

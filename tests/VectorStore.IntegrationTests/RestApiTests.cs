@@ -257,6 +257,44 @@ public class RestApiTests(ServerFixture server) : IClassFixture<ServerFixture>
         Assert.True(paths.TryGetProperty("/collections/{name}/documents", out _));
         Assert.True(paths.TryGetProperty("/embed", out _));
     }
+
+    [Fact]
+    public async Task Documents_page_by_cursor_with_vectors_on_request_and_bad_paging_is_a_problem()
+    {
+        string name = ServerFixture.UniqueName();
+        Assert.True((await Http.PutAsJsonAsync($"/collections/{name}", new { metric = "l2", encoder = "none", dimension = 2 })).IsSuccessStatusCode);
+        var docs = Enumerable.Range(0, 7).Select(i => new { id = $"k{6 - i}", vector = new[] { i, 1f } }).ToArray();
+        Assert.True((await Http.PostAsJsonAsync($"/collections/{name}/documents", new { documents = docs })).IsSuccessStatusCode);
+
+        var seen = new List<string>();
+        string? after = null;
+        int pages = 0;
+        do
+        {
+            var page = await Json(await Http.GetAsync($"/collections/{name}/documents?limit=3&includeVectors=true{(after is null ? "" : "&after=" + Uri.EscapeDataString(after))}"));
+            Assert.Equal(7, page.GetProperty("total").GetInt64());
+            foreach (var document in page.GetProperty("documents").EnumerateArray())
+            {
+                seen.Add(document.GetProperty("id").GetString()!);
+                Assert.Equal(2, document.GetProperty("vector").GetArrayLength());
+            }
+            // Null members are left out of responses: the last page has no nextAfter.
+            after = page.TryGetProperty("nextAfter", out var next) ? next.GetString() : null;
+            pages++;
+        }
+        while (after is not null);
+        Assert.Equal(3, pages);
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => $"k{i}"), seen);
+
+        var withoutVectors = await Json(await Http.GetAsync($"/collections/{name}/documents?after=k4"));
+        Assert.Equal(["k5", "k6"], withoutVectors.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("id").GetString()));
+        Assert.All(withoutVectors.GetProperty("documents").EnumerateArray(), d => Assert.False(d.TryGetProperty("vector", out _)));
+        Assert.False(withoutVectors.TryGetProperty("nextAfter", out _));
+
+        await AssertProblem(await Http.GetAsync($"/collections/{name}/documents?limit=0"), HttpStatusCode.BadRequest, "limit");
+        await AssertProblem(await Http.GetAsync($"/collections/{name}/documents?limit=1001"), HttpStatusCode.BadRequest, "limit");
+        await AssertProblem(await Http.GetAsync($"/collections/{ServerFixture.UniqueName()}/documents?after=x"), HttpStatusCode.NotFound, "name");
+    }
 }
 
 public class RequestLimitTests(SmallLimitServerFixture server) : IClassFixture<SmallLimitServerFixture>

@@ -28,6 +28,9 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>Extra command-line settings for this fixture's server.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>Handler of <see cref="Http"/> and <see cref="Channel"/> (e.g. one that trusts a test certificate); null for the default.</summary>
+    protected virtual HttpMessageHandler? CreateHttpHandler() => null;
+
     /// <summary>Extra setup of this fixture's server (e.g. an in-memory trace exporter).</summary>
     protected virtual void ConfigureServer(WebApplicationBuilder builder)
     {
@@ -60,8 +63,10 @@ public class ServerFixture : IAsyncLifetime
         var addresses = _app.Services.GetRequiredService<ListenAddresses>();
         RestAddress = addresses.Rest;
         GrpcAddress = addresses.Grpc;
-        Http = new HttpClient { BaseAddress = RestAddress };
-        Channel = GrpcChannel.ForAddress(GrpcAddress);
+        Http = CreateHttpHandler() is { } handler ? new HttpClient(handler) { BaseAddress = RestAddress } : new HttpClient { BaseAddress = RestAddress };
+        Channel = CreateHttpHandler() is { } grpcHandler
+            ? GrpcChannel.ForAddress(GrpcAddress, new GrpcChannelOptions { HttpHandler = grpcHandler })
+            : GrpcChannel.ForAddress(GrpcAddress);
         // The store recovers in the background; /readyz says when requests will be served.
         for (var deadline = DateTime.UtcNow.AddSeconds(30); !(await Http.GetAsync("/readyz")).IsSuccessStatusCode;)
         {

@@ -63,6 +63,56 @@ public sealed class DocumentListingTests : IDisposable
     }
 
     [Theory]
+    [InlineData(1, 10)]
+    [InlineData(4, 7)]
+    [InlineData(3, 1000)]
+    public async Task Cursor_pages_cover_every_document_once_and_the_last_page_has_no_cursor(int shards, int limit)
+    {
+        string name = await CollectionAsync(101, shards);
+        var seen = new List<string>();
+        string? after = null;
+        int pages = 0;
+        do
+        {
+            var page = _engine.ListDocuments(name, 0, limit, after, includeVectors: true);
+            Assert.Equal(101, page.Total);
+            Assert.Equal(after, page.After);
+            Assert.InRange(page.Documents.Count, 1, limit);
+            Assert.All(page.Documents, d => Assert.Equal(2, d.Vector!.Length));
+            Assert.All(page.Documents, d => Assert.True(after is null || string.CompareOrdinal(d.Id, after) > 0));
+            seen.AddRange(page.Documents.Select(d => d.Id));
+            after = page.NextAfter;
+            if (after is not null)
+            {
+                Assert.Equal(page.Documents[^1].Id, after);
+            }
+            pages++;
+        }
+        while (after is not null);
+        Assert.Equal((101 + limit - 1) / limit, pages);
+        Assert.Equal(Enumerable.Range(0, 101).Select(i => $"d{i:D3}"), seen);
+    }
+
+    [Fact]
+    public async Task A_cursor_survives_writes_between_pages()
+    {
+        string name = await CollectionAsync(10, 2);
+        var first = _engine.ListDocuments(name, 0, 4);
+        Assert.Equal("d003", first.NextAfter);
+        // An id before the cursor and one after it appear; one ahead is deleted: the scan sees only what lies ahead.
+        await _engine.UpsertAsync(name, [new DocumentInput { Id = "d001a", Vector = [1, 1] }, new DocumentInput { Id = "d005a", Vector = [1, 1] }]);
+        await _engine.DeleteDocumentAsync(name, "d004");
+        var rest = _engine.ListDocuments(name, 0, 100, first.NextAfter);
+        Assert.Equal(["d005", "d005a", "d006", "d007", "d008", "d009"], rest.Documents.Select(d => d.Id));
+        Assert.Null(rest.NextAfter);
+        Assert.Null(rest.Documents[0].Vector);
+        // A cursor past the last id is an empty last page.
+        var end = _engine.ListDocuments(name, 0, 10, "zzz");
+        Assert.Empty(end.Documents);
+        Assert.Null(end.NextAfter);
+    }
+
+    [Theory]
     [InlineData(-1, 10, "offset")]
     [InlineData(0, 0, "limit")]
     [InlineData(0, 1001, "limit")]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.Extensions.AI;
 using VectorStore.Client;
 using VectorStore.Client.Embedded;
 
@@ -35,15 +36,20 @@ public static class CliApp
     private static readonly Option<string> CollectionOption = new("--collection", "-c") { Description = "Collection name.", Required = true };
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 refused or failed, 2 usage).</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken) =>
+        RunAsync(args, Console.In, output, error, cancellationToken);
+
+    /// <summary>Runs the command line with <paramref name="input"/> as standard input (read by <c>chat</c> without a question).</summary>
+    public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var root = new RootCommand("VectorStore command line: import, export, query and manage collections.");
+        var root = new RootCommand("VectorStore command line: import, export, query, chat, snapshots and collections.");
         root.Add(ServerOption);
         root.Add(ApiKeyOption);
         root.Add(DataOption);
         root.Add(ImportCommand(output, error));
         root.Add(ExportCommand(output, error));
         root.Add(QueryCommand(output, error));
+        root.Add(ChatCommand(input, output, error));
         root.Add(CollectionsCommand(output, error));
         root.Add(SnapshotCommand(output, error));
         var parse = root.Parse(args);
@@ -108,6 +114,53 @@ public static class CliApp
         return command;
     }
 
+    private static Command ChatCommand(TextReader input, TextWriter output, TextWriter error)
+    {
+        var question = new Argument<string?>("question") { Description = "The question; without one, reads questions from standard input, one a line, until it ends.", Arity = ArgumentArity.ZeroOrOne };
+        var k = new Option<int?>("-k", "--k") { Description = "Passages to retrieve (default: the server's, 4)." };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Most tokens to generate." };
+        var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature (0 = greedy)." };
+        var generator = new Option<string?>("--generator") { Description = "Generator name (default: the server's; 'extractive' needs no model)." };
+        var filter = new Option<string?>("--filter") { Description = "Metadata filter on the retrieved passages, as JSON." };
+        var command = new Command("chat", "Ask questions answered from a collection (RAG), streaming the answer, then its citations.")
+        {
+            question, CollectionOption, k, maxTokens, temperature, generator, filter,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, error, async client =>
+        {
+            string collection = parse.GetValue(CollectionOption)!;
+            var options = new ChatOptions
+            {
+                MaxOutputTokens = parse.GetValue(maxTokens),
+                Temperature = parse.GetValue(temperature),
+                ModelId = parse.GetValue(generator),
+                AdditionalProperties = [],
+            };
+            if (parse.GetValue(k) is { } passages)
+            {
+                options.AdditionalProperties["k"] = passages;
+            }
+            if (parse.GetValue(filter) is { } json)
+            {
+                options.AdditionalProperties["filter"] = json;
+            }
+            using var chat = client is EmbeddedVectorStore embedded
+                ? embedded.AsChatClient(collection)
+                : new VectorStoreChatClient(ServerAddress(parse), collection, new VectorStoreClientOptions { ApiKey = ApiKey(parse) });
+            var runner = new ChatRunner(chat, options, output);
+            if (parse.GetValue(question) is { Length: > 0 } text)
+            {
+                await runner.AskAsync(text, cancellationToken);
+            }
+            else
+            {
+                // Prompt only when a person types: piped questions give clean output.
+                await runner.LoopAsync(input, ReferenceEquals(input, Console.In) && !Console.IsInputRedirected, cancellationToken);
+            }
+        }));
+        return command;
+    }
+
     private static Command CollectionsCommand(TextWriter output, TextWriter error)
     {
         var list = new Command("list", "List collections.");
@@ -154,13 +207,13 @@ public static class CliApp
         var create = new Command("create", "Snapshot a collection (consistent point-in-time copy).") { CollectionOption, name };
         create.SetAction((parse, cancellationToken) => RunAsync(parse, error, async client =>
         {
-            var snapshot = await Embedded(client, "snapshot").Engine.CreateSnapshotAsync(parse.GetValue(CollectionOption)!, parse.GetValue(name), cancellationToken);
+            var snapshot = await client.CreateSnapshotAsync(parse.GetValue(CollectionOption)!, parse.GetValue(name), cancellationToken);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Created snapshot {snapshot.Name} of {snapshot.Collection} ({snapshot.SizeBytes:N0} bytes)"));
         }));
         var list = new Command("list", "List a collection's snapshots.") { CollectionOption };
         list.SetAction((parse, cancellationToken) => RunAsync(parse, error, async client =>
         {
-            foreach (var snapshot in Embedded(client, "snapshot").Engine.ListSnapshots(parse.GetValue(CollectionOption)!))
+            foreach (var snapshot in await client.ListSnapshotsAsync(parse.GetValue(CollectionOption)!, cancellationToken))
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{snapshot.Name}\t{snapshot.SizeBytes}\t{snapshot.CreatedAt:O}"));
             }
@@ -170,16 +223,21 @@ public static class CliApp
         var restore = new Command("restore", "Restore a snapshot into a new collection.") { CollectionOption, snapshotName, target };
         restore.SetAction((parse, cancellationToken) => RunAsync(parse, error, async client =>
         {
-            var restored = await Embedded(client, "snapshot").Engine.RestoreSnapshotAsync(parse.GetValue(CollectionOption)!, parse.GetValue(snapshotName)!, parse.GetValue(target)!, cancellationToken);
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Restored {restored.Settings.Name} ({restored.DocumentCount:N0} documents)"));
+            var restored = await client.RestoreSnapshotAsync(parse.GetValue(CollectionOption)!, parse.GetValue(snapshotName)!, parse.GetValue(target)!, cancellationToken);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Restored {restored.Name} ({restored.DocumentCount:N0} documents)"));
         }));
-        return new Command("snapshot", "Create, list and restore collection snapshots (on a data folder: --data).") { create, list, restore };
+        var deleteName = new Argument<string>("snapshot") { Description = "Snapshot name." };
+        var delete = new Command("delete", "Delete a snapshot.") { CollectionOption, deleteName };
+        delete.SetAction((parse, cancellationToken) => RunAsync(parse, error, async client =>
+        {
+            await client.DeleteSnapshotAsync(parse.GetValue(CollectionOption)!, parse.GetValue(deleteName)!, cancellationToken);
+            await output.WriteLineAsync($"Deleted snapshot {parse.GetValue(deleteName)}");
+        }));
+        return new Command("snapshot", "Create, list, restore and delete collection snapshots (kept beside the collection, on the server when remote).")
+        {
+            create, list, restore, delete,
+        };
     }
-
-    /// <summary>Commands the SDK interface does not cover yet work on a data folder, through the engine.</summary>
-    private static EmbeddedVectorStore Embedded(IVectorStoreClient client, string command) =>
-        client as EmbeddedVectorStore ?? throw new VectorStoreClientException(VectorStoreErrorCode.FailedPrecondition,
-            $"{command} is not in the client SDK yet: run it with --data <folder> (REST has it: /collections/{{name}}/snapshots).");
 
     private static async Task EnsureCollectionAsync(IVectorStoreClient client, string name, string? metric, string? encoder, int? dimension, CancellationToken cancellationToken)
     {
@@ -240,8 +298,11 @@ public static class CliApp
         {
             return EmbeddedVectorStore.Open(data);
         }
-        string server = parse.GetValue(ServerOption) ?? Environment.GetEnvironmentVariable("VECTORSTORE_SERVER") ?? DefaultServer;
-        string? apiKey = parse.GetValue(ApiKeyOption) ?? Environment.GetEnvironmentVariable("VECTORSTORE_API_KEY");
-        return new VectorStoreGrpcClient(new Uri(server), new VectorStoreClientOptions { ApiKey = apiKey });
+        return new VectorStoreGrpcClient(ServerAddress(parse), new VectorStoreClientOptions { ApiKey = ApiKey(parse) });
     }
+
+    private static Uri ServerAddress(ParseResult parse) =>
+        new(parse.GetValue(ServerOption) ?? Environment.GetEnvironmentVariable("VECTORSTORE_SERVER") ?? DefaultServer);
+
+    private static string? ApiKey(ParseResult parse) => parse.GetValue(ApiKeyOption) ?? Environment.GetEnvironmentVariable("VECTORSTORE_API_KEY");
 }

@@ -152,6 +152,57 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     }
 
     /// <inheritdoc />
+    public Task<VectorDocumentPage> ListDocumentsAsync(string collection, string? after = null, int limit = 50, bool includeVectors = false, int offset = 0,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        return Run(() =>
+        {
+            var page = Engine.ListDocuments(collection, offset, limit, after, includeVectors);
+            return Task.FromResult(new VectorDocumentPage(
+                [.. page.Documents.Select(d => new VectorDocument(d.Id, d.Text, Metadata.ToObjects(d.Metadata), includeVectors ? d.Vector : null))],
+                page.Total, page.NextAfter));
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<SnapshotDescription> CreateSnapshotAsync(string collection, string? name = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        return Run(async () => ToSnapshot(await Engine.CreateSnapshotAsync(collection, name, cancellationToken)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<SnapshotDescription>> ListSnapshotsAsync(string collection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        return Run(() => Task.FromResult<IReadOnlyList<SnapshotDescription>>([.. Engine.ListSnapshots(collection).Select(ToSnapshot)]), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<CollectionDescription> RestoreSnapshotAsync(string collection, string snapshot, string target, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(target);
+        return Run(async () => ToDescription(await Engine.RestoreSnapshotAsync(collection, snapshot, target, cancellationToken)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteSnapshotAsync(string collection, string snapshot, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return Run(() =>
+        {
+            Engine.DeleteSnapshot(collection, snapshot);
+            return Task.FromResult(true);
+        }, cancellationToken);
+    }
+
+    private static SnapshotDescription ToSnapshot(Engine.Storage.SnapshotInfo info) => new(info.Collection, info.Name, info.SizeBytes, info.CreatedAt);
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<SearchHit>> QueryAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);

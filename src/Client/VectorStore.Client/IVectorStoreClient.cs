@@ -28,6 +28,16 @@ public interface IVectorStoreClient : IDisposable
 
     Task<long> CountAsync(string collection, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A page of documents in ordinal id order. Pass the previous page's <see cref="VectorDocumentPage.NextAfter"/> as
+    /// <paramref name="after"/> to get the next one (null on the last page): each page costs the same wherever it
+    /// is. <paramref name="offset"/> skips ids (after the cursor); deep offsets cost more. <paramref name="limit"/> is
+    /// 1–1000 (else <see cref="VectorStoreErrorCode.InvalidArgument"/> with field <c>limit</c>). To read a whole
+    /// collection use <see cref="VectorStoreClientExtensions.ScanDocumentsAsync"/>.
+    /// </summary>
+    Task<VectorDocumentPage> ListDocumentsAsync(string collection, string? after = null, int limit = 50, bool includeVectors = false, int offset = 0,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Nearest neighbours, best first.</summary>
     Task<IReadOnlyList<SearchHit>> QueryAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default);
 
@@ -36,4 +46,18 @@ public interface IVectorStoreClient : IDisposable
 
     /// <summary>The encoders the store knows.</summary>
     Task<IReadOnlyList<ModelDescription>> ListModelsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes a consistent point-in-time snapshot of a collection while writes go on, stored beside the collection
+    /// (on the server, for a remote client). <paramref name="name"/> defaults to a timestamp.
+    /// </summary>
+    Task<SnapshotDescription> CreateSnapshotAsync(string collection, string? name = null, CancellationToken cancellationToken = default);
+
+    /// <summary>A collection's snapshots.</summary>
+    Task<IReadOnlyList<SnapshotDescription>> ListSnapshotsAsync(string collection, CancellationToken cancellationToken = default);
+
+    /// <summary>Restores a snapshot into a new collection <paramref name="target"/> (<see cref="VectorStoreErrorCode.AlreadyExists"/> when it exists).</summary>
+    Task<CollectionDescription> RestoreSnapshotAsync(string collection, string snapshot, string target, CancellationToken cancellationToken = default);
+
+    Task DeleteSnapshotAsync(string collection, string snapshot, CancellationToken cancellationToken = default);
 }

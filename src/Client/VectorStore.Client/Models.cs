@@ -121,6 +121,15 @@ public sealed record DocumentWrite
 /// <summary>A stored document. Metadata numbers come back as <see cref="double"/>, arrays as <c>object?[]</c>.</summary>
 public sealed record VectorDocument(string Id, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector);
 
+/// <summary>
+/// One page of <see cref="IVectorStoreClient.ListDocumentsAsync"/>: documents in ordinal id order, the collection's
+/// document count, and the cursor of the next page (<see cref="NextAfter"/>, null when this page is the last).
+/// </summary>
+public sealed record VectorDocumentPage(IReadOnlyList<VectorDocument> Documents, long Total, string? NextAfter);
+
+/// <summary>A stored snapshot of a collection.</summary>
+public sealed record SnapshotDescription(string Collection, string Name, long SizeBytes, DateTimeOffset CreatedAt);
+
 /// <summary>A k-NN query by <see cref="Text"/> or by <see cref="Vector"/>.</summary>
 public sealed record SearchQuery
 {

@@ -26,11 +26,25 @@ public sealed class VectorStoreChatClient : IChatClient
     private readonly GrpcChannel? _ownedChannel;
     private readonly string _collection;
     private readonly ChatClientMetadata _metadata;
+    private readonly Metadata? _headers;
 
     /// <summary>Chat over <paramref name="collection"/> on the server at <paramref name="address"/> (the gRPC endpoint).</summary>
     public VectorStoreChatClient(Uri address, string collection)
         : this(GrpcChannel.ForAddress(address), collection, ownsChannel: true)
     {
+    }
+
+    /// <summary>
+    /// Chat over <paramref name="collection"/> on the server at <paramref name="address"/>, sending
+    /// <see cref="VectorStoreClientOptions.ApiKey"/> (as <c>authorization: Bearer</c>) on every call.
+    /// </summary>
+    public VectorStoreChatClient(Uri address, string collection, VectorStoreClientOptions? options)
+        : this(GrpcChannel.ForAddress(address), collection, ownsChannel: true)
+    {
+        if (!string.IsNullOrEmpty(options?.ApiKey))
+        {
+            _headers = new Metadata { { "authorization", $"Bearer {options.ApiKey}" } };
+        }
     }
 
     /// <summary>Chat over <paramref name="collection"/> through an existing channel (not disposed by this client unless <paramref name="ownsChannel"/>).</summary>
@@ -108,7 +122,7 @@ public sealed class VectorStoreChatClient : IChatClient
 
     private async IAsyncEnumerable<V1.ChatEvent> StreamAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var call = _client.Chat(ToRequest(messages, options), cancellationToken: cancellationToken);
+        using var call = _client.Chat(ToRequest(messages, options), _headers, cancellationToken: cancellationToken);
         await foreach (var e in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return e;

@@ -24,6 +24,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     private readonly Proto.Documents.DocumentsClient _documents;
     private readonly Proto.Search.SearchClient _search;
     private readonly Proto.Embeddings.EmbeddingsClient _embeddings;
+    private readonly Proto.Snapshots.SnapshotsClient _snapshots;
 
     /// <summary>Connects to a server, e.g. <c>new Uri("http://127.0.0.1:6334")</c> (plain HTTP/2) or an https address.</summary>
     public VectorStoreGrpcClient(Uri address, VectorStoreClientOptions? options = null)
@@ -51,6 +52,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         _documents = new Proto.Documents.DocumentsClient(channel);
         _search = new Proto.Search.SearchClient(channel);
         _embeddings = new Proto.Embeddings.EmbeddingsClient(channel);
+        _snapshots = new Proto.Snapshots.SnapshotsClient(channel);
     }
 
     private static GrpcChannel CreateChannel(Uri address, VectorStoreClientOptions? options)
@@ -110,13 +112,29 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(id);
         var request = new Proto.GetDocumentRequest { Collection = collection, Id = id, IncludeVector = includeVector };
+        return Call(async o => ToDocument(await _documents.GetAsync(request, o), includeVector), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<VectorDocumentPage> ListDocumentsAsync(string collection, string? after = null, int limit = 50, bool includeVectors = false, int offset = 0,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        var request = new Proto.ListDocumentsRequest { Collection = collection, Limit = limit, Offset = offset, IncludeVectors = includeVectors };
+        if (after is not null)
+        {
+            request.After = after;
+        }
         return Call(async o =>
         {
-            var document = await _documents.GetAsync(request, o);
-            return new VectorDocument(document.Id, document.HasText ? document.Text : null, ProtoMapping.FromStruct(document.Metadata),
-                includeVector ? [.. document.Vector] : null);
+            var response = await _documents.ListAsync(request, o);
+            return new VectorDocumentPage([.. response.Documents.Select(d => ToDocument(d, includeVectors))], response.Total,
+                response.HasNextAfter ? response.NextAfter : null);
         }, cancellationToken);
     }
+
+    private static VectorDocument ToDocument(Proto.Document document, bool includeVector) =>
+        new(document.Id, document.HasText ? document.Text : null, ProtoMapping.FromStruct(document.Metadata), includeVector ? [.. document.Vector] : null);
 
     /// <inheritdoc />
     public Task DeleteDocumentAsync(string collection, string id, CancellationToken cancellationToken = default)
@@ -186,6 +204,47 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         Call<IReadOnlyList<ModelDescription>>(async o =>
             [.. (await _embeddings.ListModelsAsync(new Proto.ListModelsRequest(), o)).Models.Select(m => new ModelDescription(m.Name, m.Dimension, m.MaxTokens, m.Kind))],
             cancellationToken);
+
+    /// <inheritdoc />
+    public Task<SnapshotDescription> CreateSnapshotAsync(string collection, string? name = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        var request = new Proto.CreateSnapshotRequest { Collection = collection };
+        if (name is not null)
+        {
+            request.Name = name;
+        }
+        return Call(async o => ToSnapshot(await _snapshots.CreateAsync(request, o)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<SnapshotDescription>> ListSnapshotsAsync(string collection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        return Call<IReadOnlyList<SnapshotDescription>>(async o =>
+            [.. (await _snapshots.ListAsync(new Proto.ListSnapshotsRequest { Collection = collection }, o)).Snapshots.Select(ToSnapshot)], cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<CollectionDescription> RestoreSnapshotAsync(string collection, string snapshot, string target, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(target);
+        var request = new Proto.RestoreSnapshotRequest { Collection = collection, Name = snapshot, Target = target };
+        return Call(async o => ProtoMapping.FromProto(await _snapshots.RestoreAsync(request, o)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteSnapshotAsync(string collection, string snapshot, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return Call(async o => await _snapshots.DeleteAsync(new Proto.DeleteSnapshotRequest { Collection = collection, Name = snapshot }, o), cancellationToken);
+    }
+
+    private static SnapshotDescription ToSnapshot(Proto.SnapshotInfo info) =>
+        new(info.Collection, info.Name, info.SizeBytes, DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedAtUnixMs));
 
     private async Task<T> Call<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
     {

@@ -48,6 +48,18 @@ internal sealed class DocumentsGrpcService(VectorStoreEngine engine) : V1.Docume
         return new V1.DeleteDocumentResponse();
     }
 
+    public override Task<V1.ListDocumentsResponse> List(V1.ListDocumentsRequest request, ServerCallContext context)
+    {
+        var page = engine.ListDocuments(request.Collection, request.Offset, request.HasLimit ? request.Limit : 50, request.HasAfter ? request.After : null, request.IncludeVectors);
+        var response = new V1.ListDocumentsResponse { Total = page.Total };
+        response.Documents.Add(page.Documents.Select(d => d.ToProto()));
+        if (page.NextAfter is { } next)
+        {
+            response.NextAfter = next;
+        }
+        return Task.FromResult(response);
+    }
+
     public override Task<V1.CountResponse> Count(V1.CountRequest request, ServerCallContext context) =>
         Task.FromResult(new V1.CountResponse { Count = engine.Count(request.Collection) });
 }

@@ -85,6 +85,10 @@ public static class OperationsExtensions
                 {
                     Timeout = TimeSpan.FromSeconds(server.RequestTimeoutSeconds),
                     TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
+                    // Problem details over REST and DEADLINE_EXCEEDED over gRPC, like every other refusal (a bare 504
+                    // would reach a gRPC client as an HTTP error, not as a status it can act on).
+                    WriteTimeoutResponse = context => Refusal.WriteAsync(context, StatusCodes.Status504GatewayTimeout, StatusCode.DeadlineExceeded,
+                        "Request timeout", $"The request took longer than {server.RequestTimeoutSeconds.ToString(CultureInfo.InvariantCulture)} s (VectorStore:Server:RequestTimeoutSeconds)."),
                 };
             }
         });

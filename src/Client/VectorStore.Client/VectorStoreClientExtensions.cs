@@ -1,0 +1,30 @@
+using System.Runtime.CompilerServices;
+
+namespace VectorStore.Client;
+
+/// <summary>Helpers over <see cref="IVectorStoreClient"/> that work the same for remote and embedded stores.</summary>
+public static class VectorStoreClientExtensions
+{
+    /// <summary>
+    /// Every document of a collection in ordinal id order, fetched <paramref name="pageSize"/> at a time by following
+    /// the <see cref="VectorDocumentPage.NextAfter"/> cursor, so memory holds one page whatever the collection's size.
+    /// Documents written during the scan show up when their id lies ahead of the cursor; none is returned twice.
+    /// </summary>
+    public static async IAsyncEnumerable<VectorDocument> ScanDocumentsAsync(this IVectorStoreClient client, string collection, bool includeVectors = false,
+        int pageSize = 256, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(collection);
+        string? after = null;
+        do
+        {
+            var page = await client.ListDocumentsAsync(collection, after, pageSize, includeVectors, 0, cancellationToken).ConfigureAwait(false);
+            foreach (var document in page.Documents)
+            {
+                yield return document;
+            }
+            after = page.NextAfter;
+        }
+        while (after is not null);
+    }
+}
