@@ -64,6 +64,25 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Query_prints_the_matching_chunk_of_a_long_document()
+    {
+        using (var store = EmbeddedVectorStore.Open(Data))
+        {
+            await store.CreateCollectionAsync("long", new CollectionOptions { ChunkTokens = 10, ChunkOverlap = 2 });
+            string text = string.Join(' ', Enumerable.Repeat("granite quarry basalt", 20)) + " the saxophone quartet rehearsed " + string.Join(' ', Enumerable.Repeat("marble", 20));
+            await store.UpsertAsync("long", [new DocumentWrite { Id = "essay", Text = text }]);
+        }
+        var query = await Run("query", "-c", "long", "saxophone quartet", "-k", "1", "--data", Data);
+        Assert.True(query.Exit == 0, query.Error);
+        var line = Assert.Single(query.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"essay #\d+ ", line);
+        Assert.Contains("saxophone", line, StringComparison.Ordinal);
+
+        var chunks = await Run("query", "-c", "long", "saxophone quartet", "-k", "4", "--chunks", "--data", Data);
+        Assert.Equal(4, chunks.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
     public async Task Import_csv_maps_extra_columns_to_typed_metadata_and_handles_quotes()
     {
         string file = WriteFile("items.csv", "id,text,year,kind,active\r\n" +

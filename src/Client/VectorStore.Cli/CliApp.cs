@@ -100,15 +100,18 @@ public static class CliApp
         var text = new Argument<string>("text") { Description = "Query text." };
         var k = new Option<int>("-k", "--k") { Description = "Number of results.", DefaultValueFactory = _ => 10 };
         var filter = new Option<string?>("--filter") { Description = "Metadata filter as JSON, e.g. {\"kind\":\"pet\"}." };
-        var command = new Command("query", "Nearest neighbours of a text.") { text, CollectionOption, k, filter };
+        var chunks = new Option<bool>("--chunks") { Description = "One line per matching chunk of long documents instead of per document." };
+        var command = new Command("query", "Nearest neighbours of a text.") { text, CollectionOption, k, filter, chunks };
         command.SetAction((parse, cancellationToken) => RunAsync(parse, error, async client =>
         {
             var hits = await client.QueryAsync(parse.GetValue(CollectionOption)!,
-                new SearchQuery { Text = parse.GetValue(text), K = parse.GetValue(k), Filter = parse.GetValue(filter) }, cancellationToken);
+                new SearchQuery { Text = parse.GetValue(text), K = parse.GetValue(k), Filter = parse.GetValue(filter), Chunks = parse.GetValue(chunks) }, cancellationToken);
             foreach (var hit in hits)
             {
-                string snippet = (hit.Text ?? "").ReplaceLineEndings(" ");
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{hit.Score,9:F4}  {hit.Id}  {(snippet.Length > 80 ? snippet[..77] + "..." : snippet)}"));
+                // A long document matched through one chunk: show that chunk, which is what matched.
+                string snippet = (hit.Highlight?.Text ?? hit.Text ?? "").ReplaceLineEndings(" ");
+                string where = hit.Highlight is { } h ? $" #{h.Chunk}" : "";
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{hit.Score,9:F4}  {hit.Id}{where}  {(snippet.Length > 80 ? snippet[..77] + "..." : snippet)}"));
             }
         }));
         return command;
