@@ -262,6 +262,7 @@ internal sealed partial class Shard : IDisposable
             {
                 ReleaseExtraChunks(_documents[removed]);
                 ReleaseLabel(removed);
+                TrackOrderedId(record.Id, added: false);
             }
             return;
         }
@@ -294,7 +295,10 @@ internal sealed partial class Shard : IDisposable
         {
             _text.Upsert(label, analyzed ?? _text.Analyze(record.Text));
         }
-        _labels[record.Id] = label;
+        if (_labels.TryAdd(record.Id, label))
+        {
+            TrackOrderedId(record.Id, added: true);
+        }
     }
 
     private int AllocateLabel()
@@ -324,6 +328,7 @@ internal sealed partial class Shard : IDisposable
         _nextLabel = 0;
         _chunkLabels = 0;
         ResetText();
+        ResetOrderedIds();
     }
 
     /// <summary>
@@ -489,6 +494,7 @@ internal sealed partial class Shard : IDisposable
         _nextLabel = nextLabel;
         _chunkLabels = chunkLabels;
         _documents = documents;
+        ResetOrderedIds();
         // The checkpoint holds every document's text, so the text index is derived from it, never stored.
         RebuildText(documents);
         UseLoadedProjected(projected);

@@ -10,11 +10,12 @@ public sealed partial class VectorStoreEngine
     /// does not change. Two ways to page:
     /// <list type="bullet">
     /// <item><paramref name="after"/> (a cursor: the previous page's <see cref="DocumentPage.NextAfter"/>) returns the ids
-    /// strictly greater than it; each page costs one pass over the ids with a heap of <paramref name="limit"/> entries,
-    /// whatever the position, and pages stay correct while documents are written (each id shows up at most once).</item>
-    /// <item><paramref name="offset"/> skips that many ids (after the cursor, when both are given); the heap grows to
-    /// <paramref name="offset"/> + <paramref name="limit"/>, so deep offsets cost more: scans should follow the cursor.</item>
+    /// strictly greater than it; pages stay correct while documents are written (each id shows up at most once).</item>
+    /// <item><paramref name="offset"/> skips that many ids (after the cursor, when both are given), so deep offsets
+    /// cost more: scans should follow the cursor.</item>
     /// </list>
+    /// Each shard keeps its ids sorted once listed, so a page costs O(shards × (offset + limit) + log n), not a pass
+    /// over the collection.
     /// </summary>
     public DocumentPage ListDocuments(string collection, int offset = 0, int limit = 50, string? after = null, bool includeVectors = false)
     {
@@ -26,56 +27,41 @@ public sealed partial class VectorStoreEngine
         {
             throw VectorStoreException.Invalid("limit", $"must be between 1 and {MaxListLimit}.");
         }
-        var shards = Find(collection).Shards;
+        var found = Find(collection);
+        var shards = found.Shards;
+        long total = found.Count;
 
-        // Keep the `wanted` smallest ids above the cursor: a max-heap whose top is the largest kept id.
-        long wanted = (long)offset + limit;
-        var heap = new PriorityQueue<(string Id, Shard Shard), string>((int)Math.Min(wanted, 1024), Comparer<string>.Create((a, b) => string.CompareOrdinal(b, a)));
-        long total = 0;
-        long matching = 0;
+        // One more than the page needs from every shard tells whether anything lies beyond the page.
+        int wanted = (int)Math.Min(int.MaxValue - 1L, (long)offset + limit);
+        var candidates = new List<(string Id, Shard Shard)>();
+        var ids = new List<string>(Math.Min(wanted + 1, 4096));
         foreach (var shard in shards)
         {
-            foreach (string id in shard.EnumerateIds())
-            {
-                total++;
-                if (after is not null && string.CompareOrdinal(id, after) <= 0)
-                {
-                    continue;
-                }
-                matching++;
-                if (heap.Count < wanted)
-                {
-                    heap.Enqueue((id, shard), id);
-                }
-                else if (string.CompareOrdinal(id, heap.Peek().Id) < 0)
-                {
-                    heap.EnqueueDequeue((id, shard), id);
-                }
-            }
+            ids.Clear();
+            shard.CollectIdsAfter(after, wanted + 1, ids);
+            candidates.AddRange(ids.Select(id => (id, shard)));
         }
-        if (matching <= offset)
+        if (shards.Count > 1)
+        {
+            candidates.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));
+        }
+        if (candidates.Count <= offset)
         {
             return new DocumentPage([], total, offset, limit, after, NextAfter: null);
         }
-
-        // The heap yields largest first; the page is the first `limit` of the sorted tail after `offset`.
-        var kept = new (string Id, Shard Shard)[heap.Count];
-        for (int i = kept.Length - 1; i >= 0; i--)
-        {
-            kept[i] = heap.Dequeue();
-        }
-        var page = new List<Document>(Math.Min(limit, kept.Length - offset));
-        for (int i = offset; i < kept.Length; i++)
+        int end = Math.Min(candidates.Count, wanted);
+        var page = new List<Document>(end - offset);
+        for (int i = offset; i < end; i++)
         {
             // A document deleted since the ids were read is skipped rather than returned half-gone.
-            if (kept[i].Shard.Get(kept[i].Id, includeVectors) is { } document)
+            if (candidates[i].Shard.Get(candidates[i].Id, includeVectors) is { } document)
             {
                 page.Add(document);
             }
         }
         // The cursor is the last id the page covered (even if that document vanished meanwhile), so the next page
         // starts right after it; null when nothing is left beyond this page.
-        string? next = matching > wanted ? kept[^1].Id : null;
+        string? next = candidates.Count > wanted ? candidates[end - 1].Id : null;
         return new DocumentPage(page, total, offset, limit, after, next);
     }
 }

@@ -50,6 +50,43 @@ public sealed class DocumentListingTests : IDisposable
     }
 
     [Fact]
+    public async Task The_sorted_ids_follow_writes_after_the_first_listing_and_a_reopen()
+    {
+        string name = await CollectionAsync(50, 3);
+        Assert.Equal(50, AllIds(name).Count); // builds each shard's sorted ids
+        // Writes after the build: new ids, a replaced id (the set does not change), deletes, a deleted id added back.
+        await _engine.UpsertAsync(name, [.. Enumerable.Range(0, 20).Select(i => new DocumentInput { Id = $"e{i:D2}", Vector = [i, 2] })]);
+        await _engine.UpsertAsync(name, [new DocumentInput { Id = "d010", Vector = [9, 9] }]);
+        for (int i = 0; i < 50; i += 5)
+        {
+            await _engine.DeleteDocumentAsync(name, $"d{i:D3}");
+        }
+        await _engine.UpsertAsync(name, [new DocumentInput { Id = "d005", Vector = [5, 5] }]);
+        var expected = Enumerable.Range(0, 50).Where(i => i % 5 != 0 || i == 5).Select(i => $"d{i:D3}")
+            .Concat(Enumerable.Range(0, 20).Select(i => $"e{i:D2}")).ToList();
+        Assert.Equal(expected, AllIds(name));
+
+        _engine.Dispose();
+        using var reopened = VectorStoreEngine.Open(_path);
+        Assert.Equal(expected, AllIds(name, reopened));
+    }
+
+    /// <summary>Every id, following the cursor in pages of 7.</summary>
+    private List<string> AllIds(string name, VectorStoreEngine? engine = null)
+    {
+        var ids = new List<string>();
+        for (string? after = null; ;)
+        {
+            var page = (engine ?? _engine).ListDocuments(name, limit: 7, after: after);
+            ids.AddRange(page.Documents.Select(d => d.Id));
+            if ((after = page.NextAfter) is null)
+            {
+                return ids;
+            }
+        }
+    }
+
+    [Fact]
     public async Task Deleted_documents_disappear_and_an_offset_past_the_end_is_empty()
     {
         string name = await CollectionAsync(5, 2);
