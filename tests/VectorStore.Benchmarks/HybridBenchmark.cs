@@ -32,8 +32,8 @@ internal static class HybridBenchmark
         try
         {
             using var engine = VectorStoreEngine.Open(folder);
-            await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "plain", Encoder = "none", Dimension = Dimension }, cancellationToken);
-            await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "text", Encoder = "none", Dimension = Dimension, Text = true }, cancellationToken);
+            await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "plain", Encoder = "none", Dimension = Dimension, Index = "exact" }, cancellationToken);
+            await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "text", Encoder = "none", Dimension = Dimension, Text = true, Index = "exact" }, cancellationToken);
             double plainRate = await IngestAsync(engine, "plain", documents, cancellationToken);
             double textRate = await IngestAsync(engine, "text", documents, cancellationToken);
             Console.WriteLine();
