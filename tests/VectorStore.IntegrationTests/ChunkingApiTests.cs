@@ -101,14 +101,7 @@ public class ChunkingApiTests(ServerFixture server) : IClassFixture<ServerFixtur
     [InlineData("""{"chunkTokens":16,"chunkOverlap":16}""", "chunkOverlap")]
     [InlineData("""{"encoder":"none","dimension":4,"chunking":true}""", "chunking")]
     [InlineData("""{"chunking":false,"chunkTokens":16}""", "chunking")]
-    public async Task Bad_chunking_options_are_400_naming_the_field(string json, string field)
-    {
-        string name = ServerFixture.UniqueName();
-        var response = await server.Http.PutAsync($"/collections/{name}", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(field, (await Json(response)).GetProperty("field").GetString());
-        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync($"/collections/{name}")).StatusCode);
-    }
+    public Task Bad_chunking_options_are_400_naming_the_field(string json, string field) => server.AssertCreateRefusedAsync(json, field);
 
     [Fact]
     public async Task Deleting_a_chunked_document_removes_every_chunk_from_search()

@@ -40,14 +40,7 @@ public class ProjectionApiTests(ServerFixture server) : IClassFixture<ServerFixt
     [InlineData("""{"encoder":"none","dimension":16,"projection":"random","indexDimension":17}""", "indexDimension")]
     [InlineData("""{"encoder":"none","dimension":16,"projection":"hash"}""", "projection")]
     [InlineData("""{"encoder":"none","dimension":16,"projection":"pca","pcaSampleSize":1}""", "pcaSampleSize")]
-    public async Task Bad_projection_options_are_400_naming_the_field(string json, string field)
-    {
-        string name = ServerFixture.UniqueName();
-        var response = await server.Http.PutAsync($"/collections/{name}", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(field, (await Json(response)).GetProperty("field").GetString());
-        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync($"/collections/{name}")).StatusCode);
-    }
+    public Task Bad_projection_options_are_400_naming_the_field(string json, string field) => server.AssertCreateRefusedAsync(json, field);
 
     [Fact]
     public async Task Refit_of_a_collection_without_pca_is_400()

@@ -102,6 +102,16 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>A collection name no other test uses.</summary>
     public static string UniqueName(string prefix = "c") => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(64, prefix.Length + 33)];
 
+    /// <summary>Creating a collection with <paramref name="json"/> is a 400 naming <paramref name="field"/>, and creates nothing.</summary>
+    public async Task AssertCreateRefusedAsync(string json, string field)
+    {
+        string name = UniqueName();
+        var response = await Http.PutAsync($"/collections/{name}", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("field").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await Http.GetAsync($"/collections/{name}")).StatusCode);
+    }
+
     public async Task CreateDemoCollectionAsync(string name, string metric = "cosine")
     {
         var response = await Http.PutAsJsonAsync($"/collections/{name}", new { metric, encoder = "demo" });
