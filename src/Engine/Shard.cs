@@ -191,6 +191,10 @@ internal sealed partial class Shard : IDisposable
         }
     }
 
+    /// <summary>The stored document (with its chunks) under <paramref name="id"/>, or null.</summary>
+    public StoredDocument? GetStored(string id) =>
+        _labels.TryGetValue(id, out int label) ? GetByLabel(label) : null;
+
     public Document? Get(string id, bool includeVector)
     {
         if (!_labels.TryGetValue(id, out int label) || _documents[label] is not { } stored)

@@ -96,6 +96,19 @@ public class ChunkingApiTests(ServerFixture server) : IClassFixture<ServerFixtur
         Assert.True(text.Length < LongText().Length / 3, "a citation quotes a chunk");
     }
 
+    [Fact]
+    public async Task Chat_on_a_text_mode_collection_cites_the_chunk_with_the_question_terms()
+    {
+        string name = ServerFixture.UniqueName();
+        (await server.Http.PutAsJsonAsync($"/collections/{name}", new { chunkTokens = 16, chunkOverlap = 4, text = true, defaultMode = "text" })).EnsureSuccessStatusCode();
+        (await server.Http.PostAsJsonAsync($"/collections/{name}/documents", new { documents = new[] { new { id = "long", text = LongText() } } })).EnsureSuccessStatusCode();
+        var response = await server.Http.PostAsJsonAsync($"/collections/{name}/chat", new { question = "lighthouse keeper ships", k = 1 });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var citation = (await Json(response)).GetProperty("citations")[0];
+        Assert.True(citation.GetProperty("chunk").GetInt32() > 0);
+        Assert.Contains("lighthouse keeper", citation.GetProperty("text").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"chunkTokens":2}""", "chunkTokens")]
     [InlineData("""{"chunkTokens":16,"chunkOverlap":16}""", "chunkOverlap")]

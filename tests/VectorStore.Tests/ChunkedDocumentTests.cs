@@ -273,8 +273,10 @@ public sealed class ChunkedDocumentTests
         // Hybrid documents still carry the dense side's best chunk.
         var hit = Assert.Single(await engine.QueryAsync("docs", new QueryRequest { Text = "tidal energy", Mode = "hybrid" }));
         Assert.Contains("tidal", hit.Highlight!.Text, StringComparison.Ordinal);
-        // The text index holds the document once, whole.
-        Assert.Single(await engine.QueryAsync("docs", new QueryRequest { Text = "tidal energy", Mode = "text", K = 10 }));
+        // The text index holds the document once, whole; its highlight is the chunk with the query's terms.
+        var textHit = Assert.Single(await engine.QueryAsync("docs", new QueryRequest { Text = "tidal energy", Mode = "text", K = 10 }));
+        Assert.Contains("tidal energy", textHit.Highlight!.Text, StringComparison.Ordinal);
+        Assert.True(textHit.Highlight.Chunk > 0);
     }
 
     [Fact]

@@ -80,7 +80,7 @@ internal sealed partial class Collection
         {
             cancellationToken.ThrowIfCancellationRequested();
             var textHits = SearchText(text, request.K, request);
-            return [.. textHits.Select((h, i) => request.Explain ? h.Hit with { Explanation = new HitExplanation(null, null, i + 1, h.Hit.Score) } : h.Hit)];
+            return [.. textHits.Select((h, i) => WithTextHighlight(request.Explain ? h.Hit with { Explanation = new HitExplanation(null, null, i + 1, h.Hit.Score) } : h.Hit, text))];
         }
 
         float[] query;
@@ -125,7 +125,8 @@ internal sealed partial class Collection
         var results = new List<QueryHit>(Math.Min(request.K, fused.Count));
         foreach (var item in fused.Take(request.K))
         {
-            var document = documents[item.Id];
+            // A long document only the text retriever found has no dense chunk: pick its best chunk by the query's terms.
+            var document = WithTextHighlight(documents[item.Id], text);
             results.Add(document with
             {
                 Score = item.Score,
@@ -188,6 +189,38 @@ internal sealed partial class Collection
         {
             ArrayPool<Neighbor>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>
+    /// For a chunked document without a highlight, the chunk holding the most of the query's terms (each distinct
+    /// term counts log(1 + frequency), so covering more terms beats repeating one); earliest chunk on a tie. Only
+    /// final results get one, so the chunk texts are analysed for at most k documents.
+    /// </summary>
+    private QueryHit WithTextHighlight(QueryHit hit, string query)
+    {
+        if (hit.Highlight is not null || _shards[ShardOf(hit.Id)].GetStored(hit.Id) is not { Chunks: { } chunks, Text: { } text })
+        {
+            return hit;
+        }
+        var analyzer = _shards[0].TextIndex!.Analyzer;
+        var terms = analyzer.Analyze(query, out _);
+        int best = 0;
+        double bestScore = 0;
+        for (int c = 0; c < chunks.Length; c++)
+        {
+            var found = analyzer.Analyze(text[chunks[c].Start..chunks[c].End], out _);
+            double score = 0;
+            foreach (string term in terms.Keys)
+            {
+                score += found.TryGetValue(term, out int frequency) ? Math.Log(1 + frequency) : 0;
+            }
+            if (score > bestScore)
+            {
+                (best, bestScore) = (c, score);
+            }
+        }
+        var chunk = chunks[best];
+        return hit with { Highlight = new ChunkHighlight(best, chunk.Start, chunk.End, text[chunk.Start..chunk.End]) };
     }
 
     private static QueryHit[] ExplainDense(QueryHit[] hits)
