@@ -110,6 +110,86 @@ public sealed class DurableStorageTests
         }
     }
 
+    /// <summary>A text that, chunked 8 tokens at a time, takes several MiB of chunk vectors: more than one log entry holds.</summary>
+    private static string HugeText(string needle) =>
+        string.Join(' ', Enumerable.Range(0, 10_000).Select(i => $"w{i % 997}x")) + $" {needle} " + string.Join(' ', Enumerable.Range(0, 500).Select(i => $"v{i}"));
+
+    private static Task CreateFineChunked(VectorStoreEngine engine) =>
+        engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "big", ChunkTokens = 8, ChunkOverlap = 0, Index = "exact" });
+
+    [Fact]
+    public async Task A_document_larger_than_a_log_entry_is_written_in_fragments_and_recovered_whole()
+    {
+        using var folder = new TestData.TempFolder();
+        long vectors;
+        using (var engine = Open(folder.Path, configure: o => o.Limits.MaxChunksPerDocument = 10_000))
+        {
+            await CreateFineChunked(engine);
+            await engine.UpsertAsync("big", [new DocumentInput { Id = "small", Text = "a small one" }]);
+            long before = engine.ShardsOf("big")[0].LogPosition;
+            await engine.UpsertAsync("big", [new DocumentInput { Id = "huge", Text = HugeText("kingfisher") }]);
+            Assert.True(engine.ShardsOf("big")[0].LogPosition - before > 1 << 20, "the record should need several log entries");
+            await engine.UpsertAsync("big", [new DocumentInput { Id = "after", Text = "written after it" }]);
+            vectors = engine.Find("big").VectorCount;
+        }
+        using (var engine = Open(folder.Path, configure: o => o.Limits.MaxChunksPerDocument = 10_000))
+        {
+            Assert.Equal(0, engine.LastRecovery!.TornLogTails);
+            Assert.Equal(3, engine.Count("big"));
+            Assert.Equal(vectors, engine.Find("big").VectorCount);
+            Assert.Equal(HugeText("kingfisher"), engine.GetDocument("big", "huge").Text);
+            var hit = (await engine.QueryAsync("big", new QueryRequest { Text = "kingfisher", K = 1 }))[0];
+            Assert.Equal("huge", hit.Id);
+            Assert.Contains("kingfisher", hit.Highlight!.Text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_large_record_cut_short_by_a_crash_is_discarded_and_later_writes_survive()
+    {
+        using var folder = new TestData.TempFolder();
+        long before;
+        long after;
+        using (var engine = Open(folder.Path, configure: o => o.Limits.MaxChunksPerDocument = 10_000))
+        {
+            await CreateFineChunked(engine);
+            await engine.UpsertAsync("big", [new DocumentInput { Id = "small", Text = "a small one" }]);
+            before = engine.ShardsOf("big")[0].LogPosition;
+            await engine.UpsertAsync("big", [new DocumentInput { Id = "huge", Text = HugeText("kingfisher") }]);
+            after = engine.ShardsOf("big")[0].LogPosition;
+        }
+        // Keep the log up to the middle of the large record's fragments (1 MiB segments: address = segment * 1 MiB + offset).
+        long cut = before + ((after - before) / 2);
+        string wal = Path.Combine(ShardFolder(folder.Path, "big"), "wal");
+        foreach (string segment in Directory.GetFiles(wal, "log.*"))
+        {
+            long number = long.Parse(Path.GetExtension(segment)[1..], System.Globalization.CultureInfo.InvariantCulture);
+            if (number > cut >> 20)
+            {
+                File.Delete(segment);
+            }
+            else if (number == cut >> 20)
+            {
+                using var file = new FileStream(segment, FileMode.Open, FileAccess.Write);
+                file.SetLength(cut & ((1 << 20) - 1));
+            }
+        }
+        var logs = new ListLoggerProvider();
+        using (var engine = Open(folder.Path, logs, o => o.Limits.MaxChunksPerDocument = 10_000))
+        {
+            Assert.Equal(1, engine.LastRecovery!.TornLogTails);
+            Assert.Equal(1, engine.Count("big"));
+            Assert.Throws<VectorStoreException>(() => engine.GetDocument("big", "huge"));
+            Assert.True(logs.Has(LogLevel.Warning, "write-ahead log"), string.Join("\n", logs.Entries));
+            await engine.UpsertAsync("big", [new DocumentInput { Id = "huge", Text = HugeText("heron") }, new DocumentInput { Id = "later", Text = "later" }]);
+        }
+        using (var engine = Open(folder.Path, configure: o => o.Limits.MaxChunksPerDocument = 10_000))
+        {
+            Assert.Equal(3, engine.Count("big"));
+            Assert.Equal("huge", (await engine.QueryAsync("big", new QueryRequest { Text = "heron", K = 1 }))[0].Id);
+        }
+    }
+
     [Fact]
     public async Task CorruptCheckpointFallsBackToThePreviousOneAndTheLog()
     {

@@ -17,6 +17,8 @@ internal sealed class FasterShardStore : IShardStore
     private const int CheckpointsKept = 2;
     private const int PageSizeBits = 20;
     private const long MaxEntryBytes = (1L << PageSizeBits) / 2;
+    /// <summary>Largest record written (as fragments); far above what the request limits let through.</summary>
+    private const long MaxRecordBytes = 256L << 20;
     /// <summary>FasterLog's first address: a log that starts later has been truncated.</summary>
     private const long FirstLogAddress = 64;
 
@@ -112,6 +114,8 @@ internal sealed class FasterShardStore : IShardStore
         long replayed = 0;
         long end = _log.CommittedUntilAddress;
         long reached = from;
+        List<byte[]>? fragments = null;
+        int fragmentCount = 0;
         using (var iterator = _log.Scan(from, end))
         {
             while (true)
@@ -133,7 +137,29 @@ internal sealed class FasterShardStore : IShardStore
                     _logger.LogWarning("Write-ahead log {Folder} ends in a damaged entry after address {Address} ({Reason}); recovering up to the last whole entry", _folder, reached, ex.Message);
                     break;
                 }
-                var records = RecordCodec.TryDecodeBatch(entry.AsSpan(0, length));
+                List<StorageRecord>? records;
+                if (RecordCodec.TryReadFragment(entry.AsSpan(0, length), out int index, out int count, out var bytes))
+                {
+                    // A fragment out of sequence is the tail of a set a crash cut short: that record was never acknowledged.
+                    if (index != (fragments?.Count ?? 0) || (fragments is not null && count != fragmentCount))
+                    {
+                        _tornTail = true;
+                        _logger.LogWarning("Write-ahead log {Folder} holds an incomplete large record before address {Address}; recovering up to the last whole entry", _folder, address);
+                        break;
+                    }
+                    (fragments ??= []).Add(bytes.ToArray());
+                    fragmentCount = count;
+                    if (index < count - 1)
+                    {
+                        continue;
+                    }
+                    records = RecordCodec.TryDecodeBatch(fragments.SelectMany(f => f).ToArray());
+                    fragments = null;
+                }
+                else
+                {
+                    records = fragments is null ? RecordCodec.TryDecodeBatch(entry.AsSpan(0, length)) : null;
+                }
                 if (records is null)
                 {
                     _tornTail = true;
@@ -148,6 +174,11 @@ internal sealed class FasterShardStore : IShardStore
                 reached = next;
             }
         }
+        if (fragments is not null && !_tornTail)
+        {
+            _tornTail = true;
+            _logger.LogWarning("Write-ahead log {Folder} ends in an incomplete large record after address {Address}; it was never acknowledged and is discarded", _folder, reached);
+        }
         return new ShardRecoveryInfo(fromCheckpoint, replayed, _tornTail);
     }
 
@@ -160,9 +191,25 @@ internal sealed class FasterShardStore : IShardStore
         for (int i = 0; i < records.Count; i++)
         {
             long recordSize = RecordCodec.EstimateSize(records[i]);
+            if (recordSize > MaxRecordBytes)
+            {
+                throw new VectorStoreException(ErrorCode.LimitExceeded, $"documents: the document '{records[i].Id}' takes about {recordSize} bytes; one document may take at most {MaxRecordBytes}.", "documents");
+            }
             if (recordSize > MaxEntryBytes)
             {
-                throw new VectorStoreException(ErrorCode.LimitExceeded, $"documents: the document '{records[i].Id}' takes about {recordSize} bytes; one document may take at most {MaxEntryBytes}.", "documents");
+                // Too big for one log entry: it goes alone, as consecutive fragments (appended under the shard's
+                // write lock, so no other entry falls between them); recovery applies it only when all arrived.
+                if (i > start)
+                {
+                    _log.Enqueue(RecordCodec.EncodeBatch(records, start, i - start));
+                }
+                foreach (var fragment in RecordCodec.Fragment(RecordCodec.EncodeBatch(records, i, 1), MaxEntryBytes))
+                {
+                    _log.Enqueue(fragment);
+                }
+                start = i + 1;
+                size = 0;
+                continue;
             }
             if (size + recordSize > MaxEntryBytes && i > start)
             {
@@ -172,7 +219,10 @@ internal sealed class FasterShardStore : IShardStore
             }
             size += recordSize;
         }
-        _log.Enqueue(RecordCodec.EncodeBatch(records, start, records.Count - start));
+        if (start < records.Count)
+        {
+            _log.Enqueue(RecordCodec.EncodeBatch(records, start, records.Count - start));
+        }
         return _log.TailAddress;
     }
 

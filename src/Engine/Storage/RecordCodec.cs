@@ -8,11 +8,50 @@ namespace VectorStore.Engine.Storage;
 /// <summary>
 /// Binary form of a batch of <see cref="StorageRecord"/>s as one write-ahead-log entry:
 /// <c>[u32 CRC-32 of the rest][u8 version][i32 count][records]</c>. The CRC is ours, on top of whatever the log
-/// engine checks, so a damaged entry is never applied whatever the log underneath is.
+/// engine checks, so a damaged entry is never applied whatever the log underneath is. A batch larger than one log
+/// entry may hold (a long document with all its chunk vectors) is written as consecutive fragment entries,
+/// <c>[u32 CRC][u8 fragment version][i32 index][i32 count][bytes]</c>, whose bytes joined are the batch entry.
 /// </summary>
 internal static class RecordCodec
 {
     private const byte Version = 1;
+    private const byte FragmentVersion = 2;
+    private const int FragmentHeader = 4 + 1 + 4 + 4;
+
+    /// <summary>Splits an encoded batch entry into fragment entries of at most <paramref name="maxEntryBytes"/> bytes each.</summary>
+    public static List<byte[]> Fragment(byte[] entry, long maxEntryBytes)
+    {
+        int piece = (int)Math.Min(int.MaxValue, maxEntryBytes - FragmentHeader);
+        int count = (entry.Length + piece - 1) / piece;
+        var fragments = new List<byte[]>(count);
+        for (int index = 0; index < count; index++)
+        {
+            var part = entry.AsSpan(index * piece, Math.Min(piece, entry.Length - (index * piece)));
+            var fragment = new byte[FragmentHeader + part.Length];
+            fragment[4] = FragmentVersion;
+            BinaryPrimitives.WriteInt32LittleEndian(fragment.AsSpan(5), index);
+            BinaryPrimitives.WriteInt32LittleEndian(fragment.AsSpan(9), count);
+            part.CopyTo(fragment.AsSpan(FragmentHeader));
+            BinaryPrimitives.WriteUInt32LittleEndian(fragment, Crc32.HashToUInt32(fragment.AsSpan(4)));
+            fragments.Add(fragment);
+        }
+        return fragments;
+    }
+
+    /// <summary>True when <paramref name="entry"/> is an intact fragment entry; its position, count and bytes are returned.</summary>
+    public static bool TryReadFragment(ReadOnlySpan<byte> entry, out int index, out int count, out ReadOnlySpan<byte> bytes)
+    {
+        index = count = 0;
+        bytes = default;
+        if (entry.Length <= FragmentHeader || entry[4] != FragmentVersion || Crc32.HashToUInt32(entry[4..]) != BinaryPrimitives.ReadUInt32LittleEndian(entry))
+        {
+            return false;
+        }
+        index = BinaryPrimitives.ReadInt32LittleEndian(entry[5..]);
+        count = BinaryPrimitives.ReadInt32LittleEndian(entry[9..]);
+        bytes = entry[FragmentHeader..];
+        return count > 1 && index >= 0 && index < count;
+    }
 
     public static byte[] EncodeBatch(IReadOnlyList<StorageRecord> records, int start, int count)
     {
