@@ -707,18 +707,13 @@ public sealed class HnswIndex : IVectorIndex
         // With no tombstones, freed slots or filter every reachable node is acceptable: skip the per-node checks.
         bool everyNode = filter is null && Volatile.Read(ref _deleted) == 0 && Volatile.Read(ref _freed) == 0;
         SearchLayer<TDistance>(ref q, current, currentDistance, 0, ef, scratch, query: !everyNode, filter, exclude: -1);
-        var results = scratch.Results;
-        while (results.Count > destination.Length)
+        // The k closest of the ef results, selected in one pass instead of popping ef − k items off the heap.
+        var heap = new TopKHeap(destination);
+        foreach (ref readonly var item in scratch.Results.Items)
         {
-            results.Pop();
+            heap.Push(item.Id, item.Key);
         }
-        int found = results.Count;
-        for (int i = found - 1; i >= 0; i--)
-        {
-            var item = results.Pop();
-            destination[i] = new Neighbor(item.Id, item.Key);
-        }
-        return found;
+        return heap.SortAscending();
     }
 
     /// <summary>Greedy descent on an upper layer: move to any closer neighbour until none is closer.</summary>
@@ -798,10 +793,13 @@ public sealed class HnswIndex : IVectorIndex
                     candidates.Push(-d, link);
                     if (Accept(link, query, filter, exclude))
                     {
-                        results.Push(d, link);
-                        if (results.Count > ef)
+                        if (results.Count < ef)
                         {
-                            results.Pop();
+                            results.Push(d, link);
+                        }
+                        else
+                        {
+                            results.ReplaceTop(d, link); // the farthest kept result leaves as this one enters
                         }
                         bound = results.Top.Key;
                     }

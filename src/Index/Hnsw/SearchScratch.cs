@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace VectorStore.Index.Hnsw;
 
@@ -85,36 +86,52 @@ internal sealed class MaxHeap
         items[i] = new HeapItem(key, id);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public HeapItem Pop()
     {
-        var items = _items;
-        var top = items[0];
-        var last = items[--_count];
-        int n = _count;
+        var top = _items[0];
+        int n = --_count;
+        if (n > 0)
+        {
+            SiftDown(_items[n], n);
+        }
+        return top;
+    }
+
+    /// <summary>
+    /// Replaces the root with (key, id) and restores the heap: one sift-down instead of a push (sift-up) followed by
+    /// a pop (sift-down), for the bounded result set of a beam search, where every accepted item evicts the farthest.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReplaceTop(float key, int id) => SiftDown(new HeapItem(key, id), _count);
+
+    /// <summary>The items in heap order (no particular order), for a caller that selects from them without popping.</summary>
+    public ReadOnlySpan<HeapItem> Items => _items.AsSpan(0, _count);
+
+    /// <summary>Places <paramref name="item"/> at the root of the first <paramref name="n"/> slots and sifts it down.</summary>
+    private void SiftDown(HeapItem item, int n)
+    {
+        ref HeapItem items = ref MemoryMarshal.GetArrayDataReference(_items);
         int i = 0;
         while (true)
         {
-            int child = 2 * i + 1;
+            int child = (2 * i) + 1;
             if (child >= n)
             {
                 break;
             }
-            if (child + 1 < n && items[child + 1].Key > items[child].Key)
+            if (child + 1 < n && Unsafe.Add(ref items, child + 1).Key > Unsafe.Add(ref items, child).Key)
             {
                 child++;
             }
-            if (items[child].Key <= last.Key)
+            if (Unsafe.Add(ref items, child).Key <= item.Key)
             {
                 break;
             }
-            items[i] = items[child];
+            Unsafe.Add(ref items, i) = Unsafe.Add(ref items, child);
             i = child;
         }
-        if (n > 0)
-        {
-            items[i] = last;
-        }
-        return top;
+        Unsafe.Add(ref items, i) = item;
     }
 }
 
