@@ -53,7 +53,7 @@ internal sealed partial class Collection : IDisposable
     public long VectorCount => _shards.Sum(s => (long)s.Index.Count);
 
     /// <summary>Bytes held by the indexes (for the metrics gauges).</summary>
-    public long IndexMemoryBytes => _shards.Sum(s => s.Index.MemoryBytes);
+    public long IndexMemoryBytes => _shards.Sum(s => s.Index.MemoryBytes + (s.ProjectedIndexOrNull?.MemoryBytes ?? 0));
 
     internal IReadOnlyList<Shard> Shards => _shards;
 
