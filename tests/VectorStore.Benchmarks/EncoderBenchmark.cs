@@ -34,7 +34,54 @@ internal static class EncoderBenchmark
             }
             Concurrent(encoder, name, shortTexts, 32, seconds);
         }
+        Console.WriteLine();
+        Console.WriteLine("| model | mixed-length passages, calls of 32 | padding-aware runs texts/s | one run padded to the longest texts/s (baseline) | ratio | runs per call |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var folder in modelFolders)
+        {
+            MixedLengths(folder, threads, seconds);
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// Real ingest batches mix short and long texts. The same service embeds the same calls of 32 held-out passages
+    /// twice, alternating: with its padding-aware run planner (default) and with <c>RunOverheadTokens</c> so high that
+    /// every call is one run padded to its longest text (what the service did before the planner).
+    /// </summary>
+    private static void MixedLengths(string folder, int threads, double seconds)
+    {
+        string name = Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'));
+        string pairsPath = Path.Combine(folder, "..", "vs-encoder-small", "heldout_pairs.jsonl");
+        var passages = File.ReadLines(pairsPath).Take(640).Select(l =>
+        {
+            using var doc = JsonDocument.Parse(l);
+            return doc.RootElement.GetProperty("long").GetString()!;
+        }).ToArray();
+        using var planned = OnnxTextEncoder.Load(name, folder, new EncoderOptions { IntraOpThreads = threads });
+        using var padded = OnnxTextEncoder.Load(name, folder, new EncoderOptions { IntraOpThreads = threads, RunOverheadTokens = int.MaxValue / 2 });
+        planned.EmbedAsync(passages[..32]).GetAwaiter().GetResult();
+        padded.EmbedAsync(passages[..32]).GetAwaiter().GetResult();
+        double plannedSeconds = 0, paddedSeconds = 0;
+        long plannedTexts = 0, paddedTexts = 0;
+        long runsBefore = planned.InferenceRuns;
+        int calls = 0;
+        for (int i = 0; plannedSeconds + paddedSeconds < 2 * seconds; i = (i + 32) % (passages.Length - 32))
+        {
+            var call = passages[i..(i + 32)];
+            var watch = Stopwatch.StartNew();
+            planned.EmbedAsync(call).GetAwaiter().GetResult();
+            plannedSeconds += watch.Elapsed.TotalSeconds;
+            plannedTexts += call.Length;
+            watch.Restart();
+            padded.EmbedAsync(call).GetAwaiter().GetResult();
+            paddedSeconds += watch.Elapsed.TotalSeconds;
+            paddedTexts += call.Length;
+            calls++;
+        }
+        double plannedRate = plannedTexts / plannedSeconds;
+        double paddedRate = paddedTexts / paddedSeconds;
+        Console.WriteLine($"| {name} | {passages.Length} held-out passages, {Math.Min(256, planned.MaxTokens)}-token window | {plannedRate:F1} | {paddedRate:F1} | {plannedRate / paddedRate:F2}× | {(planned.InferenceRuns - runsBefore) / (double)calls:F1} |");
     }
 
     private static (string[] Short, string[] Long) Texts(string folder, OnnxTextEncoder encoder)

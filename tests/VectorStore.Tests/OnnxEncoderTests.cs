@@ -67,11 +67,38 @@ public class OnnxEncoderTests
         var concurrent = await Task.WhenAll(texts.Select(t => Task.Run(() => Small.EmbedAsync([t]))));
         long runsBefore = Small.InferenceRuns;
         var together = await Small.EmbedAsync(texts);
-        Assert.Equal(1, Small.InferenceRuns - runsBefore);
+        // Seven short texts share one padded run; the ~50-token one gets its own rather than padding them all to it.
+        Assert.Equal(2, Small.InferenceRuns - runsBefore);
         for (int i = 0; i < texts.Length; i++)
         {
             AssertClose(single[i], concurrent[i][0]);
             AssertClose(single[i], together[i]);
+        }
+    }
+
+    [ModelFact(TestModels.Small)]
+    public async Task Mixed_lengths_are_split_into_runs_that_waste_little_padding()
+    {
+        string Words(int n) => string.Join(' ', Enumerable.Range(0, n).Select(i => $"word{i % 7}"));
+        long before = Small.InferenceRuns;
+        // Equal lengths: one run. 16 short texts and 16 near the window: two runs, not one padded to the window.
+        await Small.EmbedAsync([.. Enumerable.Range(0, 16).Select(_ => Words(4))]);
+        Assert.Equal(1, Small.InferenceRuns - before);
+        before = Small.InferenceRuns;
+        string[] mixed = [.. Enumerable.Range(0, 32).Select(i => Words(i % 2 == 0 ? 3 : 55))];
+        var vectors = await Small.EmbedAsync(mixed);
+        Assert.Equal(2, Small.InferenceRuns - before);
+        AssertClose((await Small.EmbedAsync([mixed[1]]))[0], vectors[1]);
+
+        // With a large per-run cost the planner prefers one padded run (what a GPU wants).
+        var folder = TestModels.Folder(TestModels.Small);
+        using var oneRun = OnnxTextEncoder.Load("one-run", folder, new EncoderOptions { IntraOpThreads = 1, RunOverheadTokens = 1_000_000 });
+        before = oneRun.InferenceRuns;
+        var padded = await oneRun.EmbedAsync(mixed);
+        Assert.Equal(1, oneRun.InferenceRuns - before);
+        for (int i = 0; i < mixed.Length; i++)
+        {
+            AssertClose(vectors[i], padded[i]);
         }
     }
 

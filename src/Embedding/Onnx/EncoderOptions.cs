@@ -22,6 +22,13 @@ public sealed class EncoderOptions
     /// <summary>Most padded tokens (batch size × longest sequence) in one inference run; bounds memory per run.</summary>
     public int MaxBatchTokens { get; set; } = 8192;
 
+    /// <summary>
+    /// What one inference run costs beyond its tokens, in padded-token equivalents: the batcher splits a group of
+    /// texts into runs where padding to the longest wastes more than this. Small on CPU (runs are cheap, padding is
+    /// not); raise it for a GPU, where each run has a larger fixed cost.
+    /// </summary>
+    public int RunOverheadTokens { get; set; } = 64;
+
     /// <summary>How long the batcher waits for concurrent requests to join a batch (it never waits when no other caller is in flight).</summary>
     public int MaxWaitMs { get; set; } = 2;
 
