@@ -59,6 +59,7 @@ internal sealed partial class Shard
         {
             _index.Remove(chunks[i].Label);
             _projected?.Index.Remove(chunks[i].Label);
+            _projectionRebuildTouched?.Add(chunks[i].Label);
             _documents[chunks[i].Label] = null;
             _freeLabels.Push(chunks[i].Label);
         }

@@ -26,15 +26,100 @@ internal sealed partial class Shard
     /// <summary>True when the projected index came whole from the last loaded checkpoint instead of being rebuilt.</summary>
     internal bool ProjectedIndexLoaded { get; private set; }
 
-    /// <summary>Switches the shard to <paramref name="projection"/> (null: back to full vectors), rebuilding the projected index.</summary>
+    /// <summary>Labels written while <see cref="SetProjection"/> builds outside the write lock (null otherwise); touched under the write lock only.</summary>
+    private HashSet<int>? _projectionRebuildTouched;
+
+    /// <summary>Runs between the lock-free build and the catch-up (tests write there to pin the race down).</summary>
+    internal Action? BeforeProjectionCatchUp { get; set; }
+
+    /// <summary>
+    /// Switches the shard to <paramref name="projection"/> (null: back to full vectors). The new projected index (a
+    /// graph build, minutes for millions of vectors) is built from a snapshot of the labels while writes go on; the
+    /// labels written meanwhile are recorded and brought up to date under the write lock just before the swap, so
+    /// writes pause only for that catch-up. Calls are serialised by the collection (one refit at a time).
+    /// </summary>
     public void SetProjection(IProjection? projection)
+    {
+        if (projection is null)
+        {
+            Swap(null);
+            return;
+        }
+        var touched = new HashSet<int>();
+        StoredDocument?[] documents;
+        int end;
+        _writeLock.Wait();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _projectionRebuildTouched = touched;
+            documents = _documents;
+            end = Math.Min(_nextLabel, documents.Length);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        ProjectedIndex? built = null;
+        try
+        {
+            built = EmptyProjected(projection);
+            var buffer = new float[_index.Dimension];
+            // A label rewritten while it is read here may be read torn; it is in `touched` and is redone below.
+            for (int label = 0; label < end; label++)
+            {
+                if (documents[label] is not null && _index.TryGetVector(label, buffer))
+                {
+                    built.Upsert(label, buffer);
+                }
+            }
+            BeforeProjectionCatchUp?.Invoke();
+            _writeLock.Wait();
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                foreach (int label in touched)
+                {
+                    if (GetByLabel(label) is not null && _index.TryGetVector(label, buffer))
+                    {
+                        built.Upsert(label, buffer);
+                    }
+                    else
+                    {
+                        built.Index.Remove(label);
+                    }
+                }
+                var old = _projected;
+                _projected = built;
+                built = null;
+                old?.Index.Dispose();
+            }
+            finally
+            {
+                _projectionRebuildTouched = null;
+                _writeLock.Release();
+            }
+        }
+        finally
+        {
+            built?.Index.Dispose();
+            if (_projectionRebuildTouched == touched)
+            {
+                _writeLock.Wait();
+                _projectionRebuildTouched = null;
+                _writeLock.Release();
+            }
+        }
+    }
+
+    private void Swap(ProjectedIndex? projected)
     {
         _writeLock.Wait();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var old = _projected;
-            _projected = projection is null ? null : Build(projection);
+            _projected = projected;
             old?.Index.Dispose();
         }
         finally

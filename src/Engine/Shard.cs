@@ -284,10 +284,12 @@ internal sealed partial class Shard : IDisposable
         // Vectors first, then the document, then the id: a reader that finds the id (or a chunk's label) always finds both.
         _index.Upsert(label, vector);
         _projected?.Upsert(label, vector);
+        _projectionRebuildTouched?.Add(label);
         for (int i = 1; i < (chunks?.Length ?? 0); i++)
         {
             _index.Upsert(chunks![i].Label, record.Chunks![i].Vector);
             _projected?.Upsert(chunks[i].Label, record.Chunks[i].Vector);
+            _projectionRebuildTouched?.Add(chunks[i].Label);
         }
         var document = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty) { Chunks = chunks };
         for (int i = 1; i < (chunks?.Length ?? 0); i++)
@@ -317,6 +319,7 @@ internal sealed partial class Shard : IDisposable
         _index.Remove(label);
         _text?.Remove(label);
         _projected?.Index.Remove(label);
+        _projectionRebuildTouched?.Add(label);
         _documents[label] = null;
         _freeLabels.Push(label);
     }

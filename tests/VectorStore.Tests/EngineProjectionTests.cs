@@ -165,6 +165,47 @@ public sealed class EngineProjectionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task WritesDuringARefitAreNeitherBlockedForTheBuildNorLost()
+    {
+        using var folder = new TestData.TempFolder();
+        var vectors = Clustered(3000, 13);
+        using var engine = Open(folder.Path);
+        await Create(engine, "pca", "pca", indexDimension: 32, pcaSampleSize: 100_000);
+        await Upsert(engine, "pca", vectors, 0, 2000);
+
+        // Writes land after the refit has built its graph from a snapshot and before it swaps the graph in: they
+        // must get through (the build holds no lock) and must not be lost (the catch-up redoes their labels).
+        var shard = engine.Find("pca").Shards[0];
+        int hookRuns = 0;
+        shard.BeforeProjectionCatchUp = () =>
+        {
+            hookRuns++;
+            for (int i = 0; i < 300; i++)
+            {
+                int n = 2000 + i;
+                engine.UpsertAsync("pca", [new DocumentInput { Id = $"d{n}", Vector = vectors[n] }, new DocumentInput { Id = $"d{i}", Vector = vectors[i + 1000] }])
+                    .GetAwaiter().GetResult();
+                engine.DeleteDocumentAsync("pca", $"d{(i * 7) + 3}").GetAwaiter().GetResult();
+            }
+        };
+        await engine.RefitProjectionAsync("pca");
+        shard.BeforeProjectionCatchUp = null;
+        Assert.Equal(1, hookRuns);
+
+        // The projected graph holds exactly the live documents' current vectors: every document finds itself first.
+        Assert.Equal(shard.Index.Count, shard.ProjectedIndexOrNull!.Count);
+        for (int i = 0; i < 3000; i += 37)
+        {
+            if (engine.Find("pca").Get($"d{i}", includeVector: true) is not { } document)
+            {
+                continue;
+            }
+            var hits = await engine.QueryAsync("pca", new QueryRequest { Vector = document.Vector, K = 1 });
+            Assert.Equal(1.0f, hits[0].Score, 1e-4f);
+        }
+    }
+
+    [Fact]
     public async Task RefitOnDemandRebuildsFromFullVectorsAndDeletesStayDeleted()
     {
         using var folder = new TestData.TempFolder();
