@@ -397,14 +397,7 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
 
         var (vector, text) = await ToSearchVectorAsync(searchValue, vectorProperty, "Search", cancellationToken).ConfigureAwait(false);
 
-        var query = new SearchQuery
-        {
-            Vector = vector,
-            Text = text,
-            K = top + options.Skip,
-            Filter = options.Filter is null ? null : FilterTranslator.Translate(options.Filter, _model, TextOnlyPropertyName),
-            IncludeVectors = includeVectors,
-        };
+        var query = PageQuery(vector, text, top, options.Skip, options.Filter, includeVectors);
         var hits = await QueryAsync(query, "Search", cancellationToken).ConfigureAwait(false);
         bool lowerIsCloser = vectorProperty?.DistanceFunction == DistanceFunction.EuclideanDistance;
         foreach (var hit in hits.Skip(options.Skip))
@@ -470,15 +463,7 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
             }
         }
 
-        var query = new SearchQuery
-        {
-            Mode = SearchMode.Hybrid,
-            Vector = vector,
-            Text = keywordText,
-            K = top + options.Skip,
-            Filter = options.Filter is null ? null : FilterTranslator.Translate(options.Filter, _model, TextOnlyPropertyName),
-            IncludeVectors = includeVectors,
-        };
+        var query = PageQuery(vector, keywordText, top, options.Skip, options.Filter, includeVectors) with { Mode = SearchMode.Hybrid };
         var hits = await QueryAsync(query, "HybridSearch", cancellationToken).ConfigureAwait(false);
         foreach (var hit in hits.Skip(options.Skip))
         {
@@ -594,6 +579,16 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
             throw Wrap(e, operation);
         }
     }
+
+    /// <summary>A query for the page [skip, skip + top): the server returns the first top + skip, the caller drops skip.</summary>
+    private SearchQuery PageQuery(float[]? vector, string? text, int top, int skip, System.Linq.Expressions.Expression<Func<TRecord, bool>>? filter, bool includeVectors) => new()
+    {
+        Vector = vector,
+        Text = text,
+        K = top + skip,
+        Filter = filter is null ? null : FilterTranslator.Translate(filter, _model, TextOnlyPropertyName),
+        IncludeVectors = includeVectors,
+    };
 
     private async Task<IReadOnlyList<SearchHit>> QueryAsync(SearchQuery query, string operation, CancellationToken cancellationToken)
     {
