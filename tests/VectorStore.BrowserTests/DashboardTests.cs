@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
@@ -84,6 +85,45 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         await Expect(_page.GetByRole(AriaRole.Heading, new() { Name = "Collections", Level = 2 })).ToBeVisibleAsync();
         await Expect(_page).ToHaveTitleAsync(new Regex("Collections"));
         Assert.Empty(external);
+        AssertNoScriptErrors();
+    }
+
+    [Fact]
+    public async Task Collections_form_sets_text_chunking_and_projection_options()
+    {
+        string name = ServerFixture.UniqueName("opts");
+        await _page.GotoAsync("/dashboard/#collections");
+        await Expect(_page.GetByLabel("Index dimension")).ToBeHiddenAsync();
+        await _page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await _page.GetByLabel("Projection").SelectOptionAsync("pca");
+        await _page.GetByLabel("Index dimension").FillAsync("64");
+        await _page.GetByLabel("Chunk tokens").FillAsync("100");
+        await _page.GetByLabel("Chunk overlap").FillAsync("10");
+        await _page.GetByLabel("Full-text index (BM25, hybrid search)").CheckAsync();
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Create collection" }).ClickAsync();
+        await Expect(_page.Locator("#create-status")).ToHaveTextAsync($"Created {name}.");
+
+        using var info = JsonDocument.Parse(await Http.GetStringAsync($"/collections/{name}"));
+        var root = info.RootElement;
+        Assert.Equal("pca", root.GetProperty("projection").GetString());
+        Assert.Equal(64, root.GetProperty("indexDimension").GetInt32());
+        Assert.Equal(100, root.GetProperty("chunking").GetProperty("tokens").GetInt32());
+        Assert.Equal(10, root.GetProperty("chunking").GetProperty("overlap").GetInt32());
+        Assert.True(root.TryGetProperty("text", out _));
+        // The form was reset: the projection's dimension field is hidden again.
+        await Expect(_page.GetByLabel("Index dimension")).ToBeHiddenAsync();
+
+        // The server's refusal shows on the page, naming the option.
+        await _page.GetByLabel("Name", new() { Exact = true }).FillAsync(ServerFixture.UniqueName("opts"));
+        await _page.GetByLabel("Chunk tokens").FillAsync("16");
+        await _page.GetByLabel("Chunk overlap").FillAsync("16");
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Create collection" }).ClickAsync();
+        await Expect(_page.Locator("#create-error")).ToContainTextAsync("chunkOverlap");
+
+        // Raw vectors: a dimension instead of the text options.
+        await _page.GetByLabel("Encoder").SelectOptionAsync("");
+        await Expect(_page.GetByLabel("Dimension", new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(_page.GetByLabel("Chunk tokens")).ToBeHiddenAsync();
         AssertNoScriptErrors();
     }
 

@@ -47,6 +47,14 @@ async function loadEncoders() {
   } catch { /* keep the built-in choices */ }
 }
 
+/** Shows the fields that apply: a dimension for raw vectors, text options for an encoder, the index dimension for a projection. */
+function syncCreateFields() {
+  const raw = $('#create-encoder').value === '';
+  $('#create-dimension-field').hidden = !raw;
+  for (const field of document.querySelectorAll('.create-text-field')) field.hidden = raw;
+  $('#create-index-dimension-field').hidden = $('#create-projection').value === 'none';
+}
+
 async function create(event) {
   event.preventDefault();
   const form = event.currentTarget;
@@ -70,11 +78,17 @@ async function create(event) {
     m: numberValue($('#create-m')),
     efConstruction: numberValue($('#create-efc')),
     shards: numberValue($('#create-shards')),
+    projection: $('#create-projection').value === 'none' ? undefined : $('#create-projection').value,
+    indexDimension: $('#create-projection').value === 'none' ? undefined : numberValue($('#create-index-dimension')),
+    // Text options only mean something when the collection embeds text.
+    text: encoder && $('#create-text').checked ? true : undefined,
+    chunkTokens: encoder ? numberValue($('#create-chunk-tokens')) : undefined,
+    chunkOverlap: encoder ? numberValue($('#create-chunk-overlap')) : undefined,
   };
   try {
     const created = await api(`/collections/${encodeURIComponent(name.value.trim())}`, { method: 'PUT', body });
     form.reset();
-    $('#create-dimension-field').hidden = true;
+    syncCreateFields();
     setCurrent(created.name);
     await refreshCollections();
     error.textContent = '';
@@ -87,7 +101,8 @@ async function create(event) {
 export function init() {
   onCollections(render);
   $('#create-form').addEventListener('submit', create);
-  $('#create-encoder').addEventListener('change', (e) => { $('#create-dimension-field').hidden = e.target.value !== ''; });
+  $('#create-encoder').addEventListener('change', syncCreateFields);
+  $('#create-projection').addEventListener('change', syncCreateFields);
   $('#collections-refresh').addEventListener('click', () => refreshCollections());
   loadEncoders();
 }
