@@ -201,7 +201,10 @@ internal sealed partial class Shard : IDisposable
         {
             return null;
         }
-        return new Document(stored.Id, stored.Text, stored.Metadata, includeVector ? ReadVector(label) : null);
+        return new Document(stored.Id, stored.Text, stored.Metadata, includeVector ? ReadVector(label) : null)
+        {
+            Chunks = stored.Chunks is { } chunks ? [.. chunks.Select((c, i) => new ChunkSpan(i, c.Start, c.End))] : null,
+        };
     }
 
     public StoredDocument? GetByLabel(int label)

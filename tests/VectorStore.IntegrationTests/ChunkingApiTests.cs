@@ -39,7 +39,12 @@ public class ChunkingApiTests(ServerFixture server) : IClassFixture<ServerFixtur
     {
         string name = await CreateWithLongDocument();
         Assert.Equal(2, (await Json(await server.Http.GetAsync($"/collections/{name}/count"))).GetProperty("count").GetInt64());
-        Assert.Equal(LongText(), (await Json(await server.Http.GetAsync($"/collections/{name}/documents/long"))).GetProperty("text").GetString());
+        var stored = await Json(await server.Http.GetAsync($"/collections/{name}/documents/long"));
+        Assert.Equal(LongText(), stored.GetProperty("text").GetString());
+        var layout = stored.GetProperty("chunks");
+        Assert.True(layout.GetArrayLength() > 3);
+        Assert.Equal(0, layout[0].GetProperty("start").GetInt32());
+        Assert.False((await Json(await server.Http.GetAsync($"/collections/{name}/documents/short"))).TryGetProperty("chunks", out _));
 
         var results = (await Json(await server.Http.PostAsJsonAsync($"/collections/{name}/query", new { text = Needle, k = 2 }))).GetProperty("results");
         Assert.Equal(2, results.GetArrayLength());

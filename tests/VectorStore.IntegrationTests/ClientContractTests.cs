@@ -150,7 +150,12 @@ public abstract class ClientContractTests : IDisposable
         string text = string.Join(' ', Enumerable.Repeat("alpha beta gamma delta", 12)) + " the orchid greenhouse smelled of rain " + string.Join(' ', Enumerable.Repeat("epsilon zeta", 10));
         await Client.UpsertAsync(name, [new DocumentWrite { Id = "long", Text = text }, new DocumentWrite { Id = "short", Text = "orchid" }]);
         Assert.Equal(2, await Client.CountAsync(name));
-        Assert.Equal(text, (await Client.GetDocumentAsync(name, "long")).Text);
+        var stored = await Client.GetDocumentAsync(name, "long");
+        Assert.Equal(text, stored.Text);
+        Assert.True(stored.Chunks!.Count > 3);
+        Assert.Equal(0, stored.Chunks[0].Start);
+        Assert.Equal(Enumerable.Range(0, stored.Chunks.Count), stored.Chunks.Select(c => c.Chunk));
+        Assert.Null((await Client.GetDocumentAsync(name, "short")).Chunks);
 
         var hits = await Client.QueryAsync(name, new SearchQuery { Text = "orchid greenhouse rain", K = 2 });
         var hit = Assert.Single(hits, h => h.Id == "long");

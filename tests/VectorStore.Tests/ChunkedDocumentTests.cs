@@ -67,6 +67,11 @@ public sealed class ChunkedDocumentTests
         var longChunks = chunkHits.Where(h => h.Id == "long").Select(h => h.Highlight!.Chunk).Order().ToArray();
         Assert.Equal(vectors - 1, longChunks.Length);
         Assert.Equal(Enumerable.Range(0, longChunks.Length), longChunks);
+        // A get returns the whole text and the chunk layout, the same ranges the chunk hits carried.
+        var document = engine.GetDocument("docs", "long");
+        Assert.Equal(chunkHits.Where(h => h.Id == "long").Select(h => new ChunkSpan(h.Highlight!.Chunk, h.Highlight.Start, h.Highlight.End)).OrderBy(c => c.Chunk),
+            document.Chunks!);
+        Assert.Null(engine.GetDocument("docs", "short").Chunks);
         Assert.All(chunkHits, AssertHighlightPointsIntoText);
         Assert.Equal(0, Assert.Single(chunkHits, h => h.Id == "short").Highlight!.Chunk);
     }

@@ -128,7 +128,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         return Run(() =>
         {
             var document = Engine.GetDocument(collection, id, includeVector);
-            return Task.FromResult(new VectorDocument(document.Id, document.Text, Metadata.ToObjects(document.Metadata), includeVector ? document.Vector : null));
+            return Task.FromResult(ToVectorDocument(document, includeVector));
         }, cancellationToken);
     }
 
@@ -160,7 +160,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         {
             var page = Engine.ListDocuments(collection, offset, limit, after, includeVectors);
             return Task.FromResult(new VectorDocumentPage(
-                [.. page.Documents.Select(d => new VectorDocument(d.Id, d.Text, Metadata.ToObjects(d.Metadata), includeVectors ? d.Vector : null))],
+                [.. page.Documents.Select(d => ToVectorDocument(d, includeVectors))],
                 page.Total, page.NextAfter));
         }, cancellationToken);
     }
@@ -356,4 +356,10 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             Engine.Dispose();
         }
     }
+
+    private static VectorDocument ToVectorDocument(Document document, bool includeVector) =>
+        new(document.Id, document.Text, Metadata.ToObjects(document.Metadata), includeVector ? document.Vector : null)
+        {
+            Chunks = document.Chunks is { } chunks ? [.. chunks.Select(c => new TextChunkSpan(c.Chunk, c.Start, c.End))] : null,
+        };
 }

@@ -119,7 +119,14 @@ public sealed record DocumentWrite
 }
 
 /// <summary>A stored document. Metadata numbers come back as <see cref="double"/>, arrays as <c>object?[]</c>.</summary>
-public sealed record VectorDocument(string Id, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector);
+public sealed record VectorDocument(string Id, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector)
+{
+    /// <summary>How a text longer than the encoder's window was split into chunks; null when it was indexed whole.</summary>
+    public IReadOnlyList<TextChunkSpan>? Chunks { get; init; }
+}
+
+/// <summary>One chunk of a document's text: its number and character range <c>[Start, End)</c>.</summary>
+public sealed record TextChunkSpan(int Chunk, int Start, int End);
 
 /// <summary>
 /// One page of <see cref="IVectorStoreClient.ListDocumentsAsync"/>: documents in ordinal id order, the collection's

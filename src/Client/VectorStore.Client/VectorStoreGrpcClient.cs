@@ -134,7 +134,10 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     }
 
     private static VectorDocument ToDocument(Proto.Document document, bool includeVector) =>
-        new(document.Id, document.HasText ? document.Text : null, ProtoMapping.FromStruct(document.Metadata), includeVector ? [.. document.Vector] : null);
+        new(document.Id, document.HasText ? document.Text : null, ProtoMapping.FromStruct(document.Metadata), includeVector ? [.. document.Vector] : null)
+        {
+            Chunks = document.Chunks.Count == 0 ? null : [.. document.Chunks.Select(c => new TextChunkSpan(c.Chunk, c.Start, c.End))],
+        };
 
     /// <inheritdoc />
     public Task DeleteDocumentAsync(string collection, string id, CancellationToken cancellationToken = default)

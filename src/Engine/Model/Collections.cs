@@ -164,7 +164,14 @@ public sealed record DocumentInput
 }
 
 /// <summary>A stored document.</summary>
-public sealed record Document(string Id, string? Text, IReadOnlyDictionary<string, MetadataValue> Metadata, float[]? Vector = null);
+public sealed record Document(string Id, string? Text, IReadOnlyDictionary<string, MetadataValue> Metadata, float[]? Vector = null)
+{
+    /// <summary>How the text was split when it was longer than the encoder's window (null when indexed whole).</summary>
+    public IReadOnlyList<ChunkSpan>? Chunks { get; init; }
+}
+
+/// <summary>One chunk of a document's text: its number and character range <c>[Start, End)</c>.</summary>
+public sealed record ChunkSpan(int Chunk, int Start, int End);
 
 /// <summary>A k-NN query by text or by vector.</summary>
 public sealed record QueryRequest

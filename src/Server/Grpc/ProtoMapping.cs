@@ -102,6 +102,10 @@ internal static class ProtoMapping
         {
             message.Vector.Add(document.Vector);
         }
+        if (document.Chunks is { } chunks)
+        {
+            message.Chunks.Add(chunks.Select(c => new V1.ChunkSpan { Chunk = c.Chunk, Start = c.Start, End = c.End }));
+        }
         return message;
     }
 

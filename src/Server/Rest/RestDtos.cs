@@ -137,9 +137,10 @@ public sealed record UpsertBody(IReadOnlyList<DocumentBody>? Documents)
 
 public sealed record UpsertResultDto(IReadOnlyList<string> Ids);
 
-public sealed record DocumentDto(string Id, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector)
+/// <summary>A document; <c>chunks</c> says how a text longer than the encoder's window was split (absent when indexed whole).</summary>
+public sealed record DocumentDto(string Id, string? Text, IReadOnlyDictionary<string, object?> Metadata, float[]? Vector, IReadOnlyList<ChunkSpan>? Chunks = null)
 {
-    internal static DocumentDto From(Document d) => new(d.Id, d.Text, Engine.Metadata.ToObjects(d.Metadata), d.Vector);
+    internal static DocumentDto From(Document d) => new(d.Id, d.Text, Engine.Metadata.ToObjects(d.Metadata), d.Vector, d.Chunks);
 }
 
 public sealed record CountDto(long Count);
