@@ -138,9 +138,6 @@ internal sealed partial class Collection : IDisposable
 
     public Document? Get(string id, bool includeVector) => _shards[ShardOf(id)].Get(id, includeVector);
 
-    /// <summary>Every live document, shard by shard (for export).</summary>
-    public IEnumerable<Document> Scan(bool includeVectors) => _shards.SelectMany(s => s.Scan(includeVectors));
-
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
         var shard = _shards[ShardOf(id)];
@@ -302,13 +299,13 @@ internal sealed partial class Collection : IDisposable
     private async Task EmbedAsync(IReadOnlyList<DocumentInput> documents, List<int> toEmbed, float[][] vectors, IReadOnlyList<ChunkRecord>?[] chunks, CancellationToken cancellationToken)
     {
         var chunker = Settings.Chunking ? Encoder as ITextChunker : null;
+        int window = Settings.ChunkTokens == 0 ? chunker?.WindowTokens ?? 0 : Settings.ChunkTokens;
         var texts = new List<string>(toEmbed.Count);
         var split = new IReadOnlyList<TextChunk>?[toEmbed.Count];
         for (int j = 0; j < toEmbed.Count; j++)
         {
             string text = documents[toEmbed[j]].Text!;
             // A token covers at least one character, so a text no longer than the window cannot need a second chunk.
-            int window = Settings.ChunkTokens == 0 ? chunker?.WindowTokens ?? 0 : Settings.ChunkTokens;
             if (chunker is not null && text.Length > window
                 && chunker.Chunk(text, Settings.ChunkOverlap, Settings.ChunkTokens == 0 ? null : Settings.ChunkTokens) is { Count: > 1 } parts)
             {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using VectorStore.Engine.Storage;
 using VectorStore.Embedding.Projection;
 using VectorStore.Engine.Filtering;
@@ -292,8 +293,11 @@ internal sealed partial class Shard
 
         public IVectorIndex Index { get; } = index;
 
+        // One projection serves every shard of a collection and every rebuild: hash its matrix once.
+        private static readonly ConditionalWeakTable<IProjection, StrongBox<ulong>> Fingerprints = [];
+
         /// <summary>Hash of the projection's serialised form: a saved index is reused only under the same projection.</summary>
-        public ulong Fingerprint { get; } = FingerprintOf(projection);
+        public ulong Fingerprint { get; } = Fingerprints.GetValue(projection, static p => new StrongBox<ulong>(FingerprintOf(p))).Value;
 
         private static ulong FingerprintOf(IProjection projection)
         {

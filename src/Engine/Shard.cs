@@ -176,21 +176,6 @@ internal sealed partial class Shard : IDisposable
 
     public bool ContainsId(string id) => _labels.ContainsKey(id);
 
-    /// <summary>The live ids, in no order; enumerating does not block writers.</summary>
-    public IEnumerable<string> Ids => _labels.Keys;
-
-    /// <summary>The live documents, ordered by id (a snapshot of the ids; documents deleted meanwhile are skipped).</summary>
-    public IEnumerable<Document> Scan(bool includeVectors)
-    {
-        foreach (string id in _labels.Keys.Order(StringComparer.Ordinal).ToArray())
-        {
-            if (Get(id, includeVectors) is { } document)
-            {
-                yield return document;
-            }
-        }
-    }
-
     /// <summary>The stored document (with its chunks) under <paramref name="id"/>, or null.</summary>
     public StoredDocument? GetStored(string id) =>
         _labels.TryGetValue(id, out int label) ? GetByLabel(label) : null;

@@ -169,9 +169,6 @@ public sealed partial class VectorStoreEngine : IDisposable
 
     public long Count(string collection) => Find(collection).Count;
 
-    /// <summary>Every live document of a collection, for export; concurrent writes may or may not be seen.</summary>
-    public IEnumerable<Document> ScanDocuments(string collection, bool includeVectors = true) => Find(collection).Scan(includeVectors);
-
     public Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

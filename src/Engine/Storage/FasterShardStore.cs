@@ -153,7 +153,7 @@ internal sealed class FasterShardStore : IShardStore
                     {
                         continue;
                     }
-                    records = RecordCodec.TryDecodeBatch(fragments.SelectMany(f => f).ToArray());
+                    records = RecordCodec.TryDecodeBatch(Concatenate(fragments));
                     fragments = null;
                 }
                 else
@@ -180,6 +180,18 @@ internal sealed class FasterShardStore : IShardStore
             _logger.LogWarning("Write-ahead log {Folder} ends in an incomplete large record after address {Address}; it was never acknowledged and is discarded", _folder, reached);
         }
         return new ShardRecoveryInfo(fromCheckpoint, replayed, _tornTail);
+    }
+
+    private static byte[] Concatenate(List<byte[]> parts)
+    {
+        var whole = new byte[parts.Sum(p => p.Length)];
+        int offset = 0;
+        foreach (var part in parts)
+        {
+            part.CopyTo(whole, offset);
+            offset += part.Length;
+        }
+        return whole;
     }
 
     public long Append(IReadOnlyList<StorageRecord> records)

@@ -79,8 +79,8 @@ internal sealed partial class Collection
         if (mode == QueryModes.Text)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var textHits = SearchText(text, request.K, request);
-            return [.. textHits.Select((h, i) => WithTextHighlight(request.Explain ? h.Hit with { Explanation = new HitExplanation(null, null, i + 1, h.Hit.Score) } : h.Hit, text))];
+            var textHits = SearchText(text, request.K, request, out var queryTerms);
+            return [.. textHits.Select((h, i) => WithTextHighlight(request.Explain ? h.Hit with { Explanation = new HitExplanation(null, null, i + 1, h.Hit.Score) } : h.Hit, queryTerms))];
         }
 
         float[] query;
@@ -101,7 +101,7 @@ internal sealed partial class Collection
         int prefetch = request.Prefetch ?? Math.Max(DefaultPrefetch, request.K);
         var denseRequest = request with { K = prefetch, Ef = request.Ef is { } ef ? Math.Max(ef, prefetch) : null, IncludeVectors = false, Explain = false };
         var dense = Search(query, denseRequest, cancellationToken);
-        var sparse = SearchText(text, prefetch, request);
+        var sparse = SearchText(text, prefetch, request, out var terms);
 
         bool higherIsBetter = Settings.Metric.HigherIsBetter();
         var denseRanked = dense.Select(h => new RankedId(h.Id, higherIsBetter ? h.Score : -h.Score)).ToList();
@@ -126,7 +126,7 @@ internal sealed partial class Collection
         foreach (var item in fused.Take(request.K))
         {
             // A long document only the text retriever found has no dense chunk: pick its best chunk by the query's terms.
-            var document = WithTextHighlight(documents[item.Id], text);
+            var document = WithTextHighlight(documents[item.Id], terms);
             results.Add(document with
             {
                 Score = item.Score,
@@ -140,11 +140,14 @@ internal sealed partial class Collection
         return results;
     }
 
-    /// <summary>BM25 top-<paramref name="limit"/> over all shards, scored with collection-wide statistics.</summary>
-    private List<(QueryHit Hit, int Rank)> SearchText(string text, int limit, QueryRequest request)
+    /// <summary>
+    /// BM25 top-<paramref name="limit"/> over all shards, scored with collection-wide statistics; <paramref name="terms"/>
+    /// are the query's analysed terms, returned so highlights need not analyse the query again.
+    /// </summary>
+    private List<(QueryHit Hit, int Rank)> SearchText(string text, int limit, QueryRequest request, out Dictionary<string, int> terms)
     {
         var textSettings = Settings.TextIndex!;
-        var terms = _shards[0].TextIndex!.Analyzer.Analyze(text, out _);
+        terms = _shards[0].TextIndex!.Analyzer.Analyze(text, out _);
         var results = new List<(QueryHit, int)>();
         if (terms.Count == 0)
         {
@@ -196,14 +199,13 @@ internal sealed partial class Collection
     /// term counts log(1 + frequency), so covering more terms beats repeating one); earliest chunk on a tie. Only
     /// final results get one, so the chunk texts are analysed for at most k documents.
     /// </summary>
-    private QueryHit WithTextHighlight(QueryHit hit, string query)
+    private QueryHit WithTextHighlight(QueryHit hit, Dictionary<string, int> terms)
     {
         if (hit.Highlight is not null || _shards[ShardOf(hit.Id)].GetStored(hit.Id) is not { Chunks: { } chunks, Text: { } text })
         {
             return hit;
         }
         var analyzer = _shards[0].TextIndex!.Analyzer;
-        var terms = analyzer.Analyze(query, out _);
         int best = 0;
         double bestScore = 0;
         for (int c = 0; c < chunks.Length; c++)
