@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using V1 = VectorStore.Contracts.V1;
 
 namespace VectorStore.IntegrationTests;
@@ -239,22 +240,27 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         var rest = await Json(await Post($"/collections/{ChatServerFixture.Collection}/chat", new { question = "How long do cats sleep?", k = 2, max_tokens = 24 }));
         Assert.Equal(rest.GetProperty("answer").GetString(), grpcText);
 
-        // Hold the only slot with a long streamed generation; the next request finds no room and gets 429.
+        // Hold the only slot (taken directly: a tiny model may finish any real generation before the next request
+        // arrives); the next request finds no room and gets 429 over REST and RESOURCE_EXHAUSTED over gRPC.
+        var limiter = server.Services.GetRequiredService<VectorStore.Rag.GeneratorRegistry>().Get("stories").Limiter;
+        using (await limiter.AcquireAsync(CancellationToken.None))
+        {
+            var busy = await Post($"/collections/{ChatServerFixture.Collection}/chat", new { question = "q", max_tokens = 8 });
+            Assert.Equal(HttpStatusCode.TooManyRequests, busy.StatusCode);
+            Assert.Equal("1", busy.Headers.RetryAfter?.ToString());
+            var rpc = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                using var again = client.Chat(request);
+                await again.ResponseStream.MoveNext();
+            });
+            Assert.Equal(StatusCode.ResourceExhausted, rpc.StatusCode);
+            Assert.Equal(VectorStore.Client.VectorStoreErrorCode.Busy, VectorStore.Client.VectorStoreGrpcClient.ToClientException(rpc).Code);
+        }
+
+        // A long streamed generation whose client goes away releases its slot (client disconnect cancels generation).
         using var cts = new CancellationTokenSource();
         using var holding = client.Chat(new V1.ChatRequest { Collection = ChatServerFixture.Collection, Question = "Tell me a story", MaxTokens = 360, IgnoreEos = true }, cancellationToken: cts.Token);
         Assert.True(await holding.ResponseStream.MoveNext(cts.Token));
-        var busy = await Post($"/collections/{ChatServerFixture.Collection}/chat", new { question = "q", max_tokens = 8 });
-        Assert.Equal(HttpStatusCode.TooManyRequests, busy.StatusCode);
-        Assert.Equal("1", busy.Headers.RetryAfter?.ToString());
-        var rpc = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            using var again = client.Chat(request);
-            await again.ResponseStream.MoveNext();
-        });
-        Assert.Equal(StatusCode.ResourceExhausted, rpc.StatusCode);
-        Assert.Equal(VectorStore.Client.VectorStoreErrorCode.Busy, VectorStore.Client.VectorStoreGrpcClient.ToClientException(rpc).Code);
-
-        // Cancelling the holder frees the slot again (client disconnect cancels generation).
         await cts.CancelAsync();
         HttpStatusCode status = HttpStatusCode.TooManyRequests;
         for (int i = 0; i < 50 && status == HttpStatusCode.TooManyRequests; i++)

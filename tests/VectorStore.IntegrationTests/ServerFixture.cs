@@ -99,6 +99,9 @@ public class ServerFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The running server's services (tests reach in only to pin down timing, e.g. hold a generation slot).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server is not running.");
+
     /// <summary>A collection name no other test uses.</summary>
     public static string UniqueName(string prefix = "c") => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(64, prefix.Length + 33)];
 
