@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace VectorStore.Embedding;
+namespace VectorStoreDb.Embedding;
 
 /// <summary>
 /// The built-in encoder that needs no download: lower-cased word pieces are hashed into a fixed table of

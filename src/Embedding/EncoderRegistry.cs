@@ -1,4 +1,4 @@
-namespace VectorStore.Embedding;
+namespace VectorStoreDb.Embedding;
 
 /// <summary>
 /// The encoders a server or embedded store knows, by name (case-insensitive). Disposing the registry disposes the

@@ -1,4 +1,4 @@
-namespace VectorStore.Embedding;
+namespace VectorStoreDb.Embedding;
 
 /// <summary>Turns texts into fixed-size embedding vectors.</summary>
 public interface ITextEncoder

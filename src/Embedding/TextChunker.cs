@@ -1,4 +1,4 @@
-namespace VectorStore.Embedding;
+namespace VectorStoreDb.Embedding;
 
 /// <summary>A window of a long text: its number (0-based) and its character range <c>[Start, End)</c> in the original text.</summary>
 public sealed record TextChunk(int Number, int Start, int End, string Text);

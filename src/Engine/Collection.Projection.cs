@@ -1,6 +1,6 @@
-using VectorStore.Embedding.Projection;
+using VectorStoreDb.Embedding.Projection;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>Sets up the collection's projection: random at once (it needs no data), PCA once enough vectors exist.</summary>
 internal sealed partial class Collection

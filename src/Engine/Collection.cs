@@ -2,12 +2,12 @@ using System.Buffers;
 using System.IO.Hashing;
 using System.Text;
 using System.Diagnostics;
-using VectorStore.Embedding;
-using VectorStore.Engine.Diagnostics;
-using VectorStore.Engine.Storage;
-using VectorStore.Index;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Engine.Diagnostics;
+using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>
 /// A named set of documents split over shards by a stable hash of the id. Validates a whole request

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using VectorStore.Index;
-using VectorStore.Index.Hnsw;
+using VectorStoreDb.Index;
+using VectorStoreDb.Index.Hnsw;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>Builds the index a collection's settings ask for, and loads one saved by <see cref="IVectorIndex.Save"/>.</summary>
 internal static class IndexFactory

@@ -1,7 +1,7 @@
-using VectorStore.Engine.Filtering;
-using VectorStore.Index.Hnsw;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Index.Hnsw;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>
 /// Chooses between the graph and an exact scan for a filtered query. A graph search with a filter that

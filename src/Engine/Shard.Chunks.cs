@@ -1,4 +1,4 @@
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 // Long texts split into chunks: every chunk is its own label in the index (so graph search, filters and
 // projection need no change), all of a document's labels point at the one StoredDocument, and the id maps to

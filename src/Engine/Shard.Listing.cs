@@ -1,4 +1,4 @@
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 // Listing in id order. The id map is a hash map, so an ordered page would cost a pass over every id; instead a
 // shard keeps its ids in a sorted set once something lists it (built on first use, so shards nobody pages through

@@ -1,12 +1,12 @@
 using System.Buffers;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
-using VectorStore.Engine.Storage;
-using VectorStore.Embedding.Projection;
-using VectorStore.Engine.Filtering;
-using VectorStore.Index;
+using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>
 /// Projection support: beside the full vectors (the durable copy, in a flat store used for rescoring and exact

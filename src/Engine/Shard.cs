@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using VectorStore.Engine.Diagnostics;
-using VectorStore.Engine.Filtering;
-using VectorStore.Engine.Storage;
-using VectorStore.Engine.Text;
-using VectorStore.Index;
+using VectorStoreDb.Engine.Diagnostics;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Engine.Text;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>
 /// One shard of a collection: its own index, its own log and the documents that hash to it. Writes are

@@ -1,4 +1,4 @@
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 public sealed partial class VectorStoreEngine
 {

@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using VectorStore.Engine.Storage;
+using VectorStoreDb.Engine.Storage;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>Whether the engine serves requests yet.</summary>
 public enum EngineState

@@ -2,12 +2,12 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using VectorStore.Embedding;
-using VectorStore.Engine.Diagnostics;
-using VectorStore.Engine.Storage;
-using VectorStore.Index;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Engine.Diagnostics;
+using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>
 /// The store: collections, their write path and their query path. Transport-free, so the server and the

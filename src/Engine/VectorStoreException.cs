@@ -1,4 +1,4 @@
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>Why an operation was refused. Each maps to one HTTP status and one gRPC status code.</summary>
 public enum ErrorCode

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>The <c>VectorStore</c> configuration section (appsettings.json, <c>VectorStore__*</c> environment variables, command line).</summary>
 public sealed class VectorStoreOptions

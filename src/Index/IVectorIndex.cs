@@ -1,4 +1,4 @@
-namespace VectorStore.Index;
+namespace VectorStoreDb.Index;
 
 /// <summary>One search hit: the caller's integer label and the internal distance (smaller is closer).</summary>
 public readonly record struct Neighbor(int Label, float Distance);

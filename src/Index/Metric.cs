@@ -1,4 +1,4 @@
-namespace VectorStore.Index;
+namespace VectorStoreDb.Index;
 
 /// <summary>How two vectors are compared.</summary>
 public enum Metric

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace VectorStore.Index;
+namespace VectorStoreDb.Index;
 
 /// <summary>
 /// A bounded max-heap on distance over caller-provided storage: keeps the k closest items seen so far

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>
 /// What a decoder folder says about its model: shape of the KV cache, context window, special token ids and

@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>
 /// The decoder's tokenizer, loaded from the model folder through Microsoft.ML.Tokenizers: SentencePiece

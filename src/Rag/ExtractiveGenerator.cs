@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
-using VectorStore.Index;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>
 /// Answers without a language model: splits the retrieved passages into sentences, embeds them with the

@@ -1,6 +1,6 @@
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>
 /// Bounds concurrent generations (a decoder saturates the CPU, so more at once only makes each slower) and

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>A generator as listings show it.</summary>
 public sealed record GeneratorInfo(string Name, string Kind, int? ContextWindow, int MaxConcurrent, int QueueLimit, bool IsDefault);

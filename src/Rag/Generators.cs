@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>A retrieved passage as the generator sees it (best first).</summary>
 public sealed record Passage(string DocumentId, string Text, float Score)
@@ -74,7 +74,7 @@ public sealed class OnnxRagGenerator(string name, DecoderModel model, Generation
         int maxTokens = input.Sampling.MaxTokens;
         if (maxTokens >= Model.ContextWindow)
         {
-            throw new VectorStore.Engine.VectorStoreException(VectorStore.Engine.ErrorCode.InvalidArgument,
+            throw new VectorStoreDb.Engine.VectorStoreException(VectorStoreDb.Engine.ErrorCode.InvalidArgument,
                 $"max_tokens: {maxTokens} leaves no room for a prompt in generator '{Name}' (context window {Model.ContextWindow}).", "max_tokens");
         }
         var prompt = Model.Prompts.Build(input.SystemPrompt, input.History, input.Question, [.. input.Passages.Select(p => p.Text)], Model.ContextWindow - maxTokens);

@@ -1,7 +1,7 @@
 using System.Text;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>One turn of a conversation: <c>system</c>, <c>user</c> or <c>assistant</c>.</summary>
 public sealed record RagMessage(string Role, string Content);

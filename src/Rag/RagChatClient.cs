@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>
 /// <see cref="IChatClient"/> (Microsoft.Extensions.AI) over in-process RAG on one collection, so code written

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>
 /// RAG settings, bound from the <c>VectorStore</c> configuration section: generators live under

@@ -3,11 +3,11 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using VectorStore.Engine;
-using VectorStore.Engine.Diagnostics;
-using VectorStore.Engine.Filtering;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Diagnostics;
+using VectorStoreDb.Engine.Filtering;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>A chat request against one collection. Unset members take the <see cref="RagDefaults"/>.</summary>
 public sealed record RagRequest

@@ -1,6 +1,6 @@
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Rag;
+namespace VectorStoreDb.Rag;
 
 /// <summary>How the next token is chosen and when generation stops. Defaults give greedy decoding.</summary>
 public sealed record SamplingOptions

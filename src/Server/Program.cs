@@ -1,5 +1,5 @@
-using VectorStore.Server;
-using VectorStore.Server.Operations;
+using VectorStoreDb.Server;
+using VectorStoreDb.Server.Operations;
 
 if (HealthProbe.IsRequested(args))
 {

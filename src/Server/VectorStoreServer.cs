@@ -2,15 +2,15 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using VectorStore.Engine;
-using VectorStore.Rag;
-using VectorStore.Server.Dashboard;
-using VectorStore.Server.Grpc;
-using VectorStore.Server.Hosting;
-using VectorStore.Server.Operations;
-using VectorStore.Server.Rest;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Rag;
+using VectorStoreDb.Server.Dashboard;
+using VectorStoreDb.Server.Grpc;
+using VectorStoreDb.Server.Hosting;
+using VectorStoreDb.Server.Operations;
+using VectorStoreDb.Server.Rest;
 
-namespace VectorStore.Server;
+namespace VectorStoreDb.Server;
 
 /// <summary>Composes the server: configuration, the engine, REST and gRPC. Tests build it the same way.</summary>
 public static class VectorStoreServer

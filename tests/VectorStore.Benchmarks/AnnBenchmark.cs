@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using VectorStore.Index;
-using VectorStore.Index.Hnsw;
+using VectorStoreDb.Index;
+using VectorStoreDb.Index.Hnsw;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 internal sealed record AnnOptions(string Data, int Random, int Dimension, int QueryCount, int M, int EfConstruction, int[] Efs, int Threads, int MinQueries, string? HnswlibBinary, int Repeat);
 

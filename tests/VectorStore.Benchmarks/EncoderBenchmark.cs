@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using VectorStore.Embedding.Onnx;
+using VectorStoreDb.Embedding.Onnx;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// Texts/s and p50 latency of <see cref="OnnxTextEncoder.EmbedAsync"/> next to raw <see cref="InferenceSession.Run(IReadOnlyCollection{NamedOnnxValue})"/>

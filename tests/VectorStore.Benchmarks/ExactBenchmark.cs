@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using VectorStore.Index;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>Exact-scan throughput of the SIMD kernels and ExactIndex, next to a naive scalar loop over the same data.</summary>
 internal static class ExactBenchmark

@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using VectorStore.Rag;
+using VectorStoreDb.Rag;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// <c>generate [--model folder] [--runs n] [--threads n]</c>: time to first token and decode tokens/s of

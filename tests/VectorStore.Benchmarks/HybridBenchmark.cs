@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// Generated corpus (Zipf-distributed pseudo-words, 30–60 per document, random 256-d vectors given explicitly so
@@ -46,7 +46,7 @@ internal static class HybridBenchmark
             var queries = Enumerable.Range(0, queryCount).Select(_ => (
                 Text: string.Join(' ', Enumerable.Range(0, random.Next(2, 5)).Select(_ => words[random.Next(50, 5_000)])),
                 Vector: RandomVector(random))).ToArray();
-            var filter = VectorStore.Engine.Filtering.MetadataFilter.Parse(System.Text.Json.JsonDocument.Parse("""{"bucket":{"$lt":5}}""").RootElement);
+            var filter = VectorStoreDb.Engine.Filtering.MetadataFilter.Parse(System.Text.Json.JsonDocument.Parse("""{"bucket":{"$lt":5}}""").RootElement);
             var modes = new (string Name, Func<(string Text, float[] Vector), QueryRequest> Make)[]
             {
                 ("dense (exact scan, baseline)", q => new QueryRequest { Vector = q.Vector, K = 10 }),

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>The <c>hybrid</c> and <c>scifact</c> commands (hybrid search: BM25 beside the vectors).</summary>
 internal static class HybridCommands

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using FASTER.core;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// Write path and restart: documents/s with precomputed vectors in sync and async durability, 1 and 16 writers,

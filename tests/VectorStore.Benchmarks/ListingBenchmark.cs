@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// Reading a whole collection page by page, as <c>vectorstore export</c> and <c>ScanDocumentsAsync</c> do: the

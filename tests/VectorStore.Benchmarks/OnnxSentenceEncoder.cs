@@ -1,7 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.Tokenizers;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// A minimal BERT sentence encoder (WordPiece → ONNX → mean pooling → L2 norm) so the SciFact benchmark can fuse BM25

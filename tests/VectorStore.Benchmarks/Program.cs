@@ -1,5 +1,5 @@
 using System.CommandLine;
-using VectorStore.Benchmarks;
+using VectorStoreDb.Benchmarks;
 
 var root = new RootCommand("VectorStore benchmarks: every number is printed beside a baseline measured in the same run.");
 root.Subcommands.Add(IngestBenchmark.CreateCommand());

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// Search through the engine on a projected HNSW collection next to a full-dimension HNSW collection holding the

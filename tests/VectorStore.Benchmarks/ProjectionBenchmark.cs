@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
-using VectorStore.Embedding.Onnx;
-using VectorStore.Embedding.Projection;
-using VectorStore.Index;
+using VectorStoreDb.Embedding.Onnx;
+using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// How much a projected index loses: the held-out long texts are the documents, the short texts the queries; the

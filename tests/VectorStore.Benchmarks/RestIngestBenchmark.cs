@@ -3,11 +3,11 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using VectorStore.Embedding.Onnx;
-using VectorStore.Server;
-using VectorStore.Server.Hosting;
+using VectorStoreDb.Embedding.Onnx;
+using VectorStoreDb.Server;
+using VectorStoreDb.Server.Hosting;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// End-to-end ingest over REST with an ONNX encoder: the real server in this process (Kestrel on loopback, sync

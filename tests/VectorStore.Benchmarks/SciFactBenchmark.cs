@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Benchmarks;
+namespace VectorStoreDb.Benchmarks;
 
 /// <summary>
 /// nDCG@10 on BEIR SciFact (5,183 abstracts, 300 test queries): documents are title + " " + text, embedded by the

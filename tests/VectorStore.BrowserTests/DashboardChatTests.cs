@@ -1,10 +1,10 @@
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
-using VectorStore.IntegrationTests;
+using VectorStoreDb.IntegrationTests;
 using static Microsoft.Playwright.Assertions;
 
-namespace VectorStore.BrowserTests;
+namespace VectorStoreDb.BrowserTests;
 
 /// <summary>
 /// The Chat panel against the real RAG endpoint (server-sent events) with the built-in extractive generator,

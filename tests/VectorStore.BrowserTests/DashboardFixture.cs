@@ -1,7 +1,7 @@
 using Microsoft.Playwright;
-using VectorStore.IntegrationTests;
+using VectorStoreDb.IntegrationTests;
 
-namespace VectorStore.BrowserTests;
+namespace VectorStoreDb.BrowserTests;
 
 /// <summary>
 /// The real server (<see cref="ServerFixture"/>) plus one headless Chromium for the test class. The browser is

@@ -3,10 +3,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
-using VectorStore.IntegrationTests;
+using VectorStoreDb.IntegrationTests;
 using static Microsoft.Playwright.Assertions;
 
-namespace VectorStore.BrowserTests;
+namespace VectorStoreDb.BrowserTests;
 
 /// <summary>
 /// The dashboard in a real headless Chromium against the real server: every step is what a person would do

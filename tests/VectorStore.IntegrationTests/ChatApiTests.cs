@@ -3,9 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
-using V1 = VectorStore.Contracts.V1;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>
 /// A server with the stories260K decoder configured as generator "stories" (one slot, no queue, so the
@@ -242,7 +242,7 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
 
         // Hold the only slot (taken directly: a tiny model may finish any real generation before the next request
         // arrives); the next request finds no room and gets 429 over REST and RESOURCE_EXHAUSTED over gRPC.
-        var limiter = server.Services.GetRequiredService<VectorStore.Rag.GeneratorRegistry>().Get("stories").Limiter;
+        var limiter = server.Services.GetRequiredService<VectorStoreDb.Rag.GeneratorRegistry>().Get("stories").Limiter;
         using (await limiter.AcquireAsync(CancellationToken.None))
         {
             var busy = await Post($"/collections/{ChatServerFixture.Collection}/chat", new { question = "q", max_tokens = 8 });
@@ -254,7 +254,7 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
                 await again.ResponseStream.MoveNext();
             });
             Assert.Equal(StatusCode.ResourceExhausted, rpc.StatusCode);
-            Assert.Equal(VectorStore.Client.VectorStoreErrorCode.Busy, VectorStore.Client.VectorStoreGrpcClient.ToClientException(rpc).Code);
+            Assert.Equal(VectorStoreDb.Client.VectorStoreErrorCode.Busy, VectorStoreDb.Client.VectorStoreGrpcClient.ToClientException(rpc).Code);
         }
 
         // A long streamed generation whose client goes away releases its slot (client disconnect cancels generation).
@@ -297,7 +297,7 @@ public class RemoteChatClientTests(ChatServerFixture server) : IClassFixture<Cha
             Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "shared/models/stories260k is required when CI=true.");
             return;
         }
-        using Microsoft.Extensions.AI.IChatClient chat = new VectorStore.Client.VectorStoreChatClient(server.Channel, ChatServerFixture.Collection);
+        using Microsoft.Extensions.AI.IChatClient chat = new VectorStoreDb.Client.VectorStoreChatClient(server.Channel, ChatServerFixture.Collection);
         var options = new Microsoft.Extensions.AI.ChatOptions { MaxOutputTokens = 20, AdditionalProperties = new() { ["k"] = 2 } };
         Microsoft.Extensions.AI.ChatMessage[] messages = [new(Microsoft.Extensions.AI.ChatRole.User, "How long do cats sleep?")];
         var response = await chat.GetResponseAsync(messages, options);
@@ -305,7 +305,7 @@ public class RemoteChatClientTests(ChatServerFixture server) : IClassFixture<Cha
         Assert.Equal("stories", response.ModelId);
         Assert.Equal(Microsoft.Extensions.AI.ChatFinishReason.Length, response.FinishReason);
         Assert.Equal(20, response.Usage?.OutputTokenCount);
-        var citations = Assert.IsAssignableFrom<IReadOnlyList<VectorStore.Client.ChatCitation>>(response.AdditionalProperties?["citations"]);
+        var citations = Assert.IsAssignableFrom<IReadOnlyList<VectorStoreDb.Client.ChatCitation>>(response.AdditionalProperties?["citations"]);
         Assert.Equal(2, citations.Count);
         Assert.Equal("cats", citations[0].DocumentId);
 
@@ -333,11 +333,11 @@ public class EmbeddedChatClientTests
         string path = Path.Combine(Path.GetTempPath(), "vectorstore-it", Guid.NewGuid().ToString("N"));
         try
         {
-            using (var store = VectorStore.Client.Embedded.EmbeddedVectorStore.Open(path))
+            using (var store = VectorStoreDb.Client.Embedded.EmbeddedVectorStore.Open(path))
             {
-                await store.Engine.CreateCollectionAsync(new VectorStore.Engine.CreateCollectionRequest { Name = "kb" });
-                await store.Engine.UpsertAsync("kb", [new VectorStore.Engine.DocumentInput { Id = "tea", Text = "Tea was first drunk in China. Green tea is unoxidised." }]);
-                using var chat = VectorStore.Client.Embedded.EmbeddedChatExtensions.AsChatClient(store, "kb");
+                await store.Engine.CreateCollectionAsync(new VectorStoreDb.Engine.CreateCollectionRequest { Name = "kb" });
+                await store.Engine.UpsertAsync("kb", [new VectorStoreDb.Engine.DocumentInput { Id = "tea", Text = "Tea was first drunk in China. Green tea is unoxidised." }]);
+                using var chat = VectorStoreDb.Client.Embedded.EmbeddedChatExtensions.AsChatClient(store, "kb");
                 var response = await chat.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "Where was tea first drunk?")]);
                 Assert.Contains("Tea was first drunk in China. [1]", response.Text, StringComparison.Ordinal);
                 Assert.Equal("extractive", response.ModelId);

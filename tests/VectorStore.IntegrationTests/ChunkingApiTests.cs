@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using V1 = VectorStore.Contracts.V1;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>Long documents over the wire: chunking options, highlights over REST and gRPC, chunk hits, RAG citations.</summary>
 public class ChunkingApiTests(ServerFixture server) : IClassFixture<ServerFixture>

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using VectorStore.Cli;
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
+using VectorStoreDb.Cli;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>The <c>vectorstore</c> tool, run in-process through its entry point against embedded folders and a real server.</summary>
 public sealed class CliTests : IDisposable
@@ -359,7 +359,7 @@ public class CliServerTests(ServerFixture server) : IClassFixture<ServerFixture>
         Assert.Equal(1, missing.Exit);
     }
 
-    private static int DemoDimension => VectorStore.Embedding.DemoEncoder.DefaultDimension;
+    private static int DemoDimension => VectorStoreDb.Embedding.DemoEncoder.DefaultDimension;
 
     [Fact]
     public async Task Snapshot_create_list_restore_delete_against_a_server()

@@ -1,6 +1,6 @@
-using VectorStore.Client;
+using VectorStoreDb.Client;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>
 /// What every <see cref="IVectorStoreClient"/> must do, written once and run against each implementation

@@ -6,7 +6,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Xunit.Abstractions;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>
 /// Starts the real server as a child process, writes from several clients, kills the process (SIGKILL) at a
@@ -170,7 +170,7 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
         return [.. JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("id").GetString()!)];
     }
 
-    /// <summary>The published server started with <c>dotnet VectorStore.Server.dll</c> on a free loopback port.</summary>
+    /// <summary>The published server started with <c>dotnet VectorStoreDb.Server.dll</c> on a free loopback port.</summary>
     private sealed class ServerProcess : IDisposable
     {
         private readonly Process _process;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>The REST pieces the dashboard adds: document listing, /stats, and the embedded page itself.</summary>
 public class DashboardApiTests(ServerFixture server) : IClassFixture<ServerFixture>

@@ -1,8 +1,8 @@
 using System.Globalization;
-using VectorStore.Server.Operations;
+using VectorStoreDb.Server.Operations;
 using YamlDotNet.RepresentationModel;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>
 /// No container engine runs here, so the deploy/ files are checked statically: they parse, reference what

@@ -1,7 +1,7 @@
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>The client contract, run against the embedded store in a temp folder.</summary>
 public sealed class EmbeddedClientContractTests : ClientContractTests

@@ -1,8 +1,8 @@
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
-using VectorStore.Engine;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>What only the embedded store does: durable local folders, engine access, error translation.</summary>
 public sealed class EmbeddedVectorStoreTests : IDisposable

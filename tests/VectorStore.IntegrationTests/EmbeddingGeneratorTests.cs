@@ -1,10 +1,10 @@
 using Microsoft.Extensions.AI;
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
-using VectorStore.Embedding;
-using VectorStore.Embedding.Onnx;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Embedding.Onnx;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary><see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> over both real clients: remote (gRPC to the server) and embedded.</summary>
 public class EmbeddingGeneratorTests(OnnxServerFixture server) : IClassFixture<OnnxServerFixture>

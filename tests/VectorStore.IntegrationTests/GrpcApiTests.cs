@@ -2,9 +2,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using V1 = VectorStore.Contracts.V1;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 public class GrpcApiTests(ServerFixture server) : IClassFixture<ServerFixture>
 {

@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
-using VectorStore.Client;
+using VectorStoreDb.Client;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>
 /// Remote-client behaviour that needs no server: input refused before sending, an unreachable server, and the

@@ -3,11 +3,11 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Grpc.Core;
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
-using V1 = VectorStore.Contracts.V1;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>A server only the hybrid tests use, so restarting it disturbs no other test class.</summary>
 public sealed class HybridServerFixture : ServerFixture;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>A server with every documented maximum set small, so each can be crossed cheaply.</summary>
 public sealed class TinyLimitsServerFixture : ServerFixture

@@ -3,11 +3,11 @@ using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-using VectorStore.Embedding.Onnx;
-using VectorStore.Server;
-using V1 = VectorStore.Contracts.V1;
+using VectorStoreDb.Embedding.Onnx;
+using VectorStoreDb.Server;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>Skipped without <c>shared/models/{model}</c> on a developer machine; runs (and fails) when <c>CI=true</c>.</summary>
 public sealed class ModelFactAttribute : FactAttribute

@@ -9,13 +9,13 @@ using Grpc.Health.V1;
 using Microsoft.AspNetCore.Builder;
 using OpenTelemetry.Trace;
 using StatusCode = Grpc.Core.StatusCode;
-using VectorStore.Engine.Diagnostics;
+using VectorStoreDb.Engine.Diagnostics;
 using Microsoft.Extensions.Configuration;
-using VectorStore.Server;
-using VectorStore.Server.Operations;
-using V1 = VectorStore.Contracts.V1;
+using VectorStoreDb.Server;
+using VectorStoreDb.Server.Operations;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>A server that also exports its spans to a list, to check traces end to end.</summary>
 public sealed class TracingServerFixture : ServerFixture

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>Projection options over REST: create, info, refit and the 400s.</summary>
 public class ProjectionApiTests(ServerFixture server) : IClassFixture<ServerFixture>

@@ -1,6 +1,6 @@
-using VectorStore.Client;
+using VectorStoreDb.Client;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>The client contract, run through <see cref="VectorStoreGrpcClient"/> against the real server on loopback.</summary>
 public sealed class RemoteClientContractTests(ServerFixture server) : ClientContractTests, IClassFixture<ServerFixture>

@@ -2,10 +2,10 @@ using System.Net.Http.Json;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using VectorStore.Server;
-using VectorStore.Server.Hosting;
+using VectorStoreDb.Server;
+using VectorStoreDb.Server.Hosting;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>
 /// The real server on free loopback ports (REST and gRPC) over a fresh data folder; disposed after the

@@ -8,9 +8,9 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Grpc.Net.Client;
-using VectorStore.Client;
+using VectorStoreDb.Client;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>
 /// The server on https with a self-signed certificate made for the test, configured exactly as the README says

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>The DI helpers register one shared client under the interface and the concrete type.</summary>
 public sealed class ServiceCollectionTests(ServerFixture server) : IClassFixture<ServerFixture>

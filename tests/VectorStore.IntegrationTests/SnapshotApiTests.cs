@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
-using V1 = VectorStore.Contracts.V1;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>Snapshots over REST and gRPC on the real server.</summary>
 public class SnapshotApiTests(ServerFixture server) : IClassFixture<ServerFixture>

@@ -1,4 +1,4 @@
-namespace VectorStore.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>A fresh folder under the temp directory, deleted when disposed.</summary>
 public sealed class TempFolder : IDisposable

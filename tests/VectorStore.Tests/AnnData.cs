@@ -1,4 +1,4 @@
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>Reads the texmex <c>.fvecs</c>/<c>.ivecs</c> files of <c>shared/data/ann</c>.</summary>
 internal static class AnnData

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using VectorStore.Rag;
+using VectorStoreDb.Rag;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>The byte-level BPE path (vocab.json + merges.txt, GPT-2/Qwen/SmolLM style) on a small hand-made vocabulary.</summary>
 public sealed class ByteLevelTokenizerTests

@@ -1,8 +1,8 @@
-using VectorStore.Engine;
-using VectorStore.Engine.Storage;
-using static VectorStore.Tests.StorageTestSupport;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Storage;
+using static VectorStoreDb.Tests.StorageTestSupport;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>
 /// Long texts split into chunks inside the engine (demo encoder, small windows so texts stay short): each chunk is

@@ -1,7 +1,7 @@
-using VectorStore.Embedding;
-using VectorStore.Embedding.Onnx;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Embedding.Onnx;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public class ChunkingTests
 {

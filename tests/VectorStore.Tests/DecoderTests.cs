@@ -1,7 +1,7 @@
 using System.Text;
-using VectorStore.Rag;
+using VectorStoreDb.Rag;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>One stories260K model for the whole class: loading it is the slow part.</summary>
 public sealed class Stories260kFixture : IDisposable
@@ -225,9 +225,9 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         {
             return;
         }
-        var ex = await Assert.ThrowsAsync<VectorStore.Engine.VectorStoreException>(() => Generate(model, "Hi", new SamplingOptions { TopP = 0 }));
+        var ex = await Assert.ThrowsAsync<VectorStoreDb.Engine.VectorStoreException>(() => Generate(model, "Hi", new SamplingOptions { TopP = 0 }));
         Assert.Equal("top_p", ex.Field);
-        ex = await Assert.ThrowsAsync<VectorStore.Engine.VectorStoreException>(() => Generate(model, "Hi", new SamplingOptions { Temperature = -1 }));
+        ex = await Assert.ThrowsAsync<VectorStoreDb.Engine.VectorStoreException>(() => Generate(model, "Hi", new SamplingOptions { Temperature = -1 }));
         Assert.Equal("temperature", ex.Field);
     }
 }

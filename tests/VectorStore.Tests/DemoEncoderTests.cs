@@ -1,7 +1,7 @@
-using VectorStore.Embedding;
-using VectorStore.Index;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public class DemoEncoderTests
 {

@@ -1,6 +1,6 @@
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public sealed class DocumentListingTests : IDisposable
 {

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
-using VectorStore.Engine;
-using static VectorStore.Tests.StorageTestSupport;
+using VectorStoreDb.Engine;
+using static VectorStoreDb.Tests.StorageTestSupport;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>Recovery, crash damage and space reclamation of the FASTER-backed storage, on a real folder.</summary>
 public sealed class DurableStorageTests

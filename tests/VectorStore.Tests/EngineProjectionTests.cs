@@ -1,9 +1,9 @@
-using VectorStore.Embedding.Onnx;
-using VectorStore.Engine;
+using VectorStoreDb.Embedding.Onnx;
+using VectorStoreDb.Engine;
 using Xunit.Abstractions;
-using static VectorStore.Tests.StorageTestSupport;
+using static VectorStoreDb.Tests.StorageTestSupport;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>Collections whose index holds projected vectors, rescored with the stored full vectors.</summary>
 public sealed class EngineProjectionTests(ITestOutputHelper output)

@@ -1,6 +1,6 @@
-using VectorStore.Index;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public class ExactIndexTests
 {

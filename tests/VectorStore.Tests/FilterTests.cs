@@ -1,8 +1,8 @@
 using System.Text.Json;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public class FilterTests
 {

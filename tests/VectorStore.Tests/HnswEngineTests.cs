@@ -1,11 +1,11 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
-using VectorStore.Engine.Storage;
-using VectorStore.Index;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public class HnswEngineTests
 {

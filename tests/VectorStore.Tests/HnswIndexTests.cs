@@ -1,7 +1,7 @@
-using VectorStore.Index;
-using VectorStore.Index.Hnsw;
+using VectorStoreDb.Index;
+using VectorStoreDb.Index.Hnsw;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public class HnswIndexTests
 {

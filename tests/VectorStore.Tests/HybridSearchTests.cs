@@ -1,9 +1,9 @@
 using System.Text.Json;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
-using VectorStore.Engine.Text;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Engine.Text;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public class HybridSearchTests
 {

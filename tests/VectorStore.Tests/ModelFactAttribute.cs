@@ -1,7 +1,7 @@
 using System.Text.Json;
-using VectorStore.Embedding.Onnx;
+using VectorStoreDb.Embedding.Onnx;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>
 /// A fact that needs a model folder from <c>shared/models</c>: skipped on a developer machine without it, but it runs

@@ -1,8 +1,8 @@
-using VectorStore.Embedding;
-using VectorStore.Embedding.Onnx;
-using VectorStore.Index;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Embedding.Onnx;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public class OnnxEncoderTests
 {

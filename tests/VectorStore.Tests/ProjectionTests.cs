@@ -1,7 +1,7 @@
-using VectorStore.Embedding.Projection;
-using VectorStore.Index;
+using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public class ProjectionTests
 {

@@ -1,9 +1,9 @@
 using System.Text.Json;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
-using VectorStore.Rag;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Rag;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 public sealed class RagTests(Stories260kFixture fixture) : IClassFixture<Stories260kFixture>
 {

@@ -1,7 +1,7 @@
-using VectorStore.Engine;
-using static VectorStore.Tests.StorageTestSupport;
+using VectorStoreDb.Engine;
+using static VectorStoreDb.Tests.StorageTestSupport;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>Snapshot files: consistent while writes go on, listed, downloaded, deleted and restored.</summary>
 public sealed class SnapshotTests

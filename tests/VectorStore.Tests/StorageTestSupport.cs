@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>Collects log lines so tests can check that recovery warned about what it found.</summary>
 internal sealed class ListLoggerProvider : ILoggerProvider

@@ -1,4 +1,4 @@
-namespace VectorStore.Tests;
+namespace VectorStoreDb.Tests;
 
 /// <summary>Deterministic test inputs and locations of the shared models and data sets.</summary>
 internal static class TestData

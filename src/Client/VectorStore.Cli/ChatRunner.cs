@@ -1,12 +1,12 @@
 using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.AI;
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
-using VectorStore.Engine;
-using RagCitation = VectorStore.Rag.Citation;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
+using VectorStoreDb.Engine;
+using RagCitation = VectorStoreDb.Rag.Citation;
 
-namespace VectorStore.Cli;
+namespace VectorStoreDb.Cli;
 
 /// <summary>
 /// <c>vectorstore chat</c>: asks the RAG endpoint through the SDK's streaming <see cref="IChatClient"/> (remote:

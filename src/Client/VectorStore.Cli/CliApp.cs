@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.AI;
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
 
-namespace VectorStore.Cli;
+namespace VectorStoreDb.Cli;
 
 /// <summary>
 /// The <c>vectorstore</c> command line. Every command talks to <see cref="IVectorStoreClient"/>: a server over

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace VectorStore.Cli;
+namespace VectorStoreDb.Cli;
 
 /// <summary>RFC 4180 records: commas, double-quoted fields with "" escapes and line breaks inside quotes.</summary>
 internal static class Csv

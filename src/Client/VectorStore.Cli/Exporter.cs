@@ -1,7 +1,7 @@
 using System.Text.Json;
-using VectorStore.Client;
+using VectorStoreDb.Client;
 
-namespace VectorStore.Cli;
+namespace VectorStoreDb.Cli;
 
 /// <summary>Writes a collection as JSON lines in the format <c>import</c> reads, so export → import round-trips.</summary>
 internal static class Exporter

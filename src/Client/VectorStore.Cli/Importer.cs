@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using VectorStore.Client;
+using VectorStoreDb.Client;
 
-namespace VectorStore.Cli;
+namespace VectorStoreDb.Cli;
 
 /// <summary>
 /// Streams a JSONL or CSV file into a collection in batches. After each committed batch the record number is

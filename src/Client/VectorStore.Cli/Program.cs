@@ -1,3 +1,3 @@
-using VectorStore.Cli;
+using VectorStoreDb.Cli;
 
 return await CliApp.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.AI;
-using VectorStore.Rag;
+using VectorStoreDb.Rag;
 
-namespace VectorStore.Client.Embedded;
+namespace VectorStoreDb.Client.Embedded;
 
 /// <summary>RAG chat for the embedded store, as a Microsoft.Extensions.AI <see cref="IChatClient"/>.</summary>
 public static class EmbeddedChatExtensions

@@ -1,12 +1,12 @@
 using System.Collections;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using VectorStore.Embedding;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
-using VectorStore.Index;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Client.Embedded;
+namespace VectorStoreDb.Client.Embedded;
 
 /// <summary>
 /// <see cref="IVectorStoreClient"/> over the engine in this process, storing in a local folder. Behaves like

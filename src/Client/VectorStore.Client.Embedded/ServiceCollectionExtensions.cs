@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Client.Embedded;
+namespace VectorStoreDb.Client.Embedded;
 
 /// <summary>Registers the embedded store with dependency injection.</summary>
 public static class EmbeddedVectorStoreServiceCollectionExtensions

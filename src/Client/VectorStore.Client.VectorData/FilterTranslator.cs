@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.VectorData.ProviderServices;
 using Microsoft.Extensions.VectorData.ProviderServices.Filter;
 
-namespace VectorStore.Client.VectorData;
+namespace VectorStoreDb.Client.VectorData;
 
 /// <summary>
 /// Translates a LINQ filter (<c>r =&gt; r.Category == "x" &amp;&amp; r.Year &gt;= 2020</c>) into the store's

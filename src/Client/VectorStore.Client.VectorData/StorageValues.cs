@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Globalization;
 
-namespace VectorStore.Client.VectorData;
+namespace VectorStoreDb.Client.VectorData;
 
 /// <summary>
 /// Converts record property values to the metadata values the store keeps (strings, doubles, booleans and

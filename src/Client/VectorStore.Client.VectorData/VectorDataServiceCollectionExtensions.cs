@@ -1,9 +1,9 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using MevdVectorStore = Microsoft.Extensions.VectorData.VectorStore;
+using Microsoft.Extensions.VectorData;
 
-namespace VectorStore.Client.VectorData;
+namespace VectorStoreDb.Client.VectorData;
 
 /// <summary>Registers VectorStore as the application's Microsoft.Extensions.VectorData store.</summary>
 public static class VectorDataServiceCollectionExtensions
@@ -24,7 +24,7 @@ public static class VectorDataServiceCollectionExtensions
             options.EmbeddingGenerator ??= sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>();
             return new VectorStoreDbVectorStore(sp.GetRequiredService<IVectorStoreClient>(), options);
         });
-        services.TryAddSingleton<MevdVectorStore>(sp => sp.GetRequiredService<VectorStoreDbVectorStore>());
+        services.TryAddSingleton<VectorStore>(sp => sp.GetRequiredService<VectorStoreDbVectorStore>());
         return services;
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.VectorData;
 using Microsoft.Extensions.VectorData.ProviderServices;
 
-namespace VectorStore.Client.VectorData;
+namespace VectorStoreDb.Client.VectorData;
 
 /// <summary>
 /// A VectorStore collection seen through Microsoft.Extensions.VectorData. Works over any

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.VectorData;
 
-namespace VectorStore.Client.VectorData;
+namespace VectorStoreDb.Client.VectorData;
 
 /// <summary>Options for a <see cref="VectorStoreDbCollection{TKey, TRecord}"/>.</summary>
 public sealed class VectorStoreDbCollectionOptions : VectorStoreCollectionOptions

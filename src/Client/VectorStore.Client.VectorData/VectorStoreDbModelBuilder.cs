@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.VectorData.ProviderServices;
 
-namespace VectorStore.Client.VectorData;
+namespace VectorStoreDb.Client.VectorData;
 
 /// <summary>
 /// Builds the MEVD collection model with this store's rules: one vector property (optional when the collection

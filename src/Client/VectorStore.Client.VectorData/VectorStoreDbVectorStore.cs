@@ -1,14 +1,13 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.VectorData;
-using MevdVectorStore = Microsoft.Extensions.VectorData.VectorStore;
 
-namespace VectorStore.Client.VectorData;
+namespace VectorStoreDb.Client.VectorData;
 
 /// <summary>
-/// VectorStore as a Microsoft.Extensions.VectorData <see cref="MevdVectorStore"/>, over any
+/// VectorStore as a Microsoft.Extensions.VectorData <see cref="VectorStore"/>, over any
 /// <see cref="IVectorStoreClient"/>: <c>VectorStoreGrpcClient</c> for a server, <c>EmbeddedVectorStore</c> in-process.
 /// </summary>
-public sealed class VectorStoreDbVectorStore : MevdVectorStore
+public sealed class VectorStoreDbVectorStore : VectorStore
 {
     private readonly IVectorStoreClient _client;
     private readonly VectorStoreDbVectorStoreOptions _options;

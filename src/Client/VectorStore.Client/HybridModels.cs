@@ -1,4 +1,4 @@
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>What a query searches with.</summary>
 public enum SearchMode

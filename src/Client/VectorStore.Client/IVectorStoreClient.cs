@@ -1,4 +1,4 @@
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>
 /// Everything an application does with VectorStore. Implemented by <c>VectorStoreGrpcClient</c> (a remote

@@ -1,4 +1,4 @@
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>How vectors are compared.</summary>
 public enum DistanceMetric

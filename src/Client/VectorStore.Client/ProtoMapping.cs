@@ -2,9 +2,9 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
-using Proto = VectorStore.Contracts.V1;
+using Proto = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>
 /// Conversions between SDK models and the wire contract. Metadata is checked here, before anything is sent,

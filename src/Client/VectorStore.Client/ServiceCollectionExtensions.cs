@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>Registers the VectorStore gRPC client with dependency injection.</summary>
 public static class VectorStoreClientServiceCollectionExtensions

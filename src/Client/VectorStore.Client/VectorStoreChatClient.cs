@@ -5,9 +5,9 @@ using Struct = Google.Protobuf.WellKnownTypes.Struct;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.AI;
-using V1 = VectorStore.Contracts.V1;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>A passage an answer cites as [<see cref="Index"/>].</summary>
 public sealed record ChatCitation(int Index, string DocumentId, int Chunk, float Score, string Text);

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>Helpers over <see cref="IVectorStoreClient"/> that work the same for remote and embedded stores.</summary>
 public static class VectorStoreClientExtensions

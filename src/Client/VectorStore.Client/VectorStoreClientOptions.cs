@@ -1,4 +1,4 @@
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>Settings for <see cref="VectorStoreGrpcClient"/>.</summary>
 public sealed class VectorStoreClientOptions

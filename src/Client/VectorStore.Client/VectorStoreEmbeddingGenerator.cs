@@ -1,6 +1,6 @@
 using Microsoft.Extensions.AI;
 
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>
 /// <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> (Microsoft.Extensions.AI) over a VectorStore client, remote or

@@ -1,8 +1,8 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using Proto = VectorStore.Contracts.V1;
+using Proto = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.Client;
+namespace VectorStoreDb.Client;
 
 /// <summary>
 /// <see cref="IVectorStoreClient"/> over gRPC to a VectorStore server. Thread-safe; create one per server and

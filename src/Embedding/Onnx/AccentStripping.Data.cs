@@ -1,4 +1,4 @@
-namespace VectorStore.Embedding.Onnx;
+namespace VectorStoreDb.Embedding.Onnx;
 
 // Generated from Python unicodedata 14.0.0: canonical decomposition (NFD) of each code point with nonspacing marks (Mn)
 // removed, for code points where that differs from the code point itself; Hangul syllables are decomposed

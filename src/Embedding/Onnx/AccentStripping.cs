@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace VectorStore.Embedding.Onnx;
+namespace VectorStoreDb.Embedding.Onnx;
 
 /// <summary>
 /// BERT's accent stripping (NFD, then drop nonspacing marks) without ICU: servers run with InvariantGlobalization,

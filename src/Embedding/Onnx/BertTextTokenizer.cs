@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
 
-namespace VectorStore.Embedding.Onnx;
+namespace VectorStoreDb.Embedding.Onnx;
 
 /// <summary>
 /// BERT tokenization as the reference implementation does it: BasicTokenizer (text cleaning, CJK splitting,

@@ -1,4 +1,4 @@
-namespace VectorStore.Embedding.Onnx;
+namespace VectorStoreDb.Embedding.Onnx;
 
 /// <summary>
 /// An encoder could not be loaded from its model folder (missing or broken file, bad setting). Thrown at start-up so

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace VectorStore.Embedding.Onnx;
+namespace VectorStoreDb.Embedding.Onnx;
 
 /// <summary>Loads the encoders configured under <c>VectorStore:Encoders</c> into an <see cref="EncoderRegistry"/> at start-up.</summary>
 public static class EncoderLoader

@@ -1,4 +1,4 @@
-namespace VectorStore.Embedding.Onnx;
+namespace VectorStoreDb.Embedding.Onnx;
 
 /// <summary>
 /// One configured encoder, bound from <c>VectorStore:Encoders:{name}</c>. Only <see cref="Path"/> is required; the

@@ -4,9 +4,9 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
-using VectorStore.Index;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Embedding.Onnx;
+namespace VectorStoreDb.Embedding.Onnx;
 
 /// <summary>
 /// A Transformer sentence encoder exported to ONNX (BERT family: all-MiniLM-L6-v2, bge-small, ...), run with

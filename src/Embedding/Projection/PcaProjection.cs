@@ -1,7 +1,7 @@
 using System.Text;
-using VectorStore.Index;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Embedding.Projection;
+namespace VectorStoreDb.Embedding.Projection;
 
 /// <summary>
 /// Principal component projection fitted on a sample of embeddings: subtracts the sample mean and keeps the top

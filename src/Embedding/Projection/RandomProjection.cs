@@ -1,7 +1,7 @@
 using System.Text;
-using VectorStore.Index;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Embedding.Projection;
+namespace VectorStoreDb.Embedding.Projection;
 
 /// <summary>
 /// Johnson–Lindenstrauss projection: a seeded Gaussian matrix scaled by 1/√k, which preserves inner products and

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using VectorStore.Embedding;
+using VectorStoreDb.Embedding;
 
-namespace VectorStore.Engine.Diagnostics;
+namespace VectorStoreDb.Engine.Diagnostics;
 
 /// <summary>
 /// The store's traces and metrics, in plain <see cref="System.Diagnostics"/> so the engine (and the embedded

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace VectorStore.Engine.Filtering;
+namespace VectorStoreDb.Engine.Filtering;
 
 /// <summary>
 /// A compiled metadata filter in the Mongo-style JSON that Chroma and Pinecone users know:

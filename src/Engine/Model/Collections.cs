@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
-using VectorStore.Index;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>What a collection is created with. Persisted beside its data; immutable afterwards.</summary>
 public sealed record CollectionSettings

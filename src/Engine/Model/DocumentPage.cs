@@ -1,4 +1,4 @@
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>
 /// One page of a collection's documents in id order (ordinal), and how many the collection holds.

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
-namespace VectorStore.Engine.Storage;
+namespace VectorStoreDb.Engine.Storage;
 
 /// <summary>
 /// Writes a stream as checksummed frames <c>[u32 length][u32 CRC-32][data]</c> of up to 64 KiB, closed by an

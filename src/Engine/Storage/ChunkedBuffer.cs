@@ -1,4 +1,4 @@
-namespace VectorStore.Engine.Storage;
+namespace VectorStoreDb.Engine.Storage;
 
 /// <summary>
 /// An append-only in-memory stream of 1 MiB chunks: holds an index image of any size (no 2 GiB MemoryStream

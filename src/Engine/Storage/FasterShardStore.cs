@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
 
-namespace VectorStore.Engine.Storage;
+namespace VectorStoreDb.Engine.Storage;
 
 /// <summary>
 /// One shard's durable state: a <see cref="FasterLog"/> write-ahead log and checkpoint files of the shard's whole

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
-namespace VectorStore.Engine.Storage;
+namespace VectorStoreDb.Engine.Storage;
 
 /// <summary>
 /// Collections as folders under <c>{DataPath}/collections</c>: a <c>collection.json</c>, and per shard a FASTER

@@ -1,4 +1,4 @@
-namespace VectorStore.Engine.Storage;
+namespace VectorStoreDb.Engine.Storage;
 
 /// <summary>What a log record does.</summary>
 public enum RecordKind : byte

@@ -1,9 +1,9 @@
 using System.Buffers;
-using VectorStore.Engine.Diagnostics;
-using VectorStore.Engine.Text;
-using VectorStore.Index;
+using VectorStoreDb.Engine.Diagnostics;
+using VectorStoreDb.Engine.Text;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 // The text and hybrid query modes. Dense mode stays in Collection.QueryAsync; this file only adds the modes
 // that involve the BM25 index, so the dense path (and whatever index planner runs under it) is untouched.

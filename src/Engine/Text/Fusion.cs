@@ -1,4 +1,4 @@
-namespace VectorStore.Engine.Text;
+namespace VectorStoreDb.Engine.Text;
 
 /// <summary>A ranked list's entry: the document id and its retriever's score (higher is better).</summary>
 internal readonly record struct RankedId(string Id, float Score);

@@ -1,8 +1,8 @@
-using VectorStore.Engine.Filtering;
-using VectorStore.Engine.Text;
-using VectorStore.Index;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Engine.Text;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 // The shard's full-text side: an inverted index fed by Apply (writes and log replay alike) and rebuilt from the
 // documents of a loaded checkpoint, so it is derived from durable state and needs no files of its own.

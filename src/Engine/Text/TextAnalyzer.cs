@@ -5,7 +5,7 @@ using Lucene.Net.Analysis.TokenAttributes;
 using Lucene.Net.Analysis.Util;
 using Lucene.Net.Util;
 
-namespace VectorStore.Engine.Text;
+namespace VectorStoreDb.Engine.Text;
 
 /// <summary>
 /// Turns text into index terms with Lucene.NET's analysers: Unicode (UAX #29) word splitting, lower-casing and,

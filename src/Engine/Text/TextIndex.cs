@@ -1,6 +1,6 @@
-using VectorStore.Index;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Engine.Text;
+namespace VectorStoreDb.Engine.Text;
 
 /// <summary>
 /// One shard's in-memory inverted index for BM25. It holds no files of its own: the shard feeds it from the

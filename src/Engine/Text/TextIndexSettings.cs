@@ -1,4 +1,4 @@
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 /// <summary>A collection's full-text (BM25) index settings. Persisted with the collection; immutable afterwards.</summary>
 public sealed record TextIndexSettings

@@ -1,6 +1,6 @@
-using VectorStore.Engine.Text;
+using VectorStoreDb.Engine.Text;
 
-namespace VectorStore.Engine;
+namespace VectorStoreDb.Engine;
 
 // Validation of a new collection's full-text settings.
 public sealed partial class VectorStoreEngine

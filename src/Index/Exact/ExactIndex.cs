@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace VectorStore.Index;
+namespace VectorStoreDb.Index;
 
 /// <summary>
 /// Exact k-NN by linear scan: the recall oracle for HNSW and the planner's choice for very selective

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace VectorStore.Index.Hnsw;
+namespace VectorStoreDb.Index.Hnsw;
 
 /// <summary>
 /// Hierarchical Navigable Small World graph (Malkov &amp; Yashunin, 2016), laid out like hnswlib's

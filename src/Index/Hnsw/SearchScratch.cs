@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace VectorStore.Index.Hnsw;
+namespace VectorStoreDb.Index.Hnsw;
 
 /// <summary>
 /// "Seen in this search" marks without clearing: each search bumps an epoch and a node counts as visited

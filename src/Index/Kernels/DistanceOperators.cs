@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace VectorStore.Index;
+namespace VectorStoreDb.Index;
 
 /// <summary>
 /// A distance as a static-abstract operator, so generic search loops (<c>where TDistance : struct, IDistance</c>)

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace VectorStore.Index;
+namespace VectorStoreDb.Index;
 
 /// <summary>
 /// SIMD distance kernels. Each has a Vector512, Vector256 and Vector128 path with four independent

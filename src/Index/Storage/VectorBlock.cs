@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace VectorStore.Index;
+namespace VectorStoreDb.Index;
 
 /// <summary>
 /// Vectors in 64-byte-aligned native chunks addressed by label. Growing adds chunks and never moves a

@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 using System.Reflection;
 using System.Security.Cryptography;
 
-namespace VectorStore.Server.Dashboard;
+namespace VectorStoreDb.Server.Dashboard;
 
 /// <summary>
 /// The dashboard's files, embedded in the server assembly (logical names <c>dashboard/…</c>) so the page works

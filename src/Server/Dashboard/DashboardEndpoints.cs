@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Reflection;
-using VectorStore.Engine;
-using VectorStore.Server.Hosting;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Hosting;
 
-namespace VectorStore.Server.Dashboard;
+namespace VectorStoreDb.Server.Dashboard;
 
 /// <summary>
 /// The web dashboard (<c>GET /dashboard</c>), its server statistics (<c>GET /stats</c>) and the request

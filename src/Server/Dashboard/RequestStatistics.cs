@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace VectorStore.Server.Dashboard;
+namespace VectorStoreDb.Server.Dashboard;
 
 /// <summary>
 /// Recent request latencies in a fixed-size ring buffer: recording is two interlocked increments and one

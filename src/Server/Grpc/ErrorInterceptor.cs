@@ -1,8 +1,8 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Server.Grpc;
+namespace VectorStoreDb.Server.Grpc;
 
 /// <summary>
 /// Maps engine refusals to gRPC status codes (the same table as REST's problem details) and puts the

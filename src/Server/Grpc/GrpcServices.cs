@@ -1,9 +1,9 @@
 using Grpc.Core;
-using VectorStore.Embedding;
-using VectorStore.Engine;
-using V1 = VectorStore.Contracts.V1;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Engine;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.Server.Grpc;
+namespace VectorStoreDb.Server.Grpc;
 
 // Thin adapters: map the message, call the engine, map the answer. Errors are mapped by ErrorInterceptor.
 

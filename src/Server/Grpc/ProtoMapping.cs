@@ -2,12 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
-using VectorStore.Index;
-using V1 = VectorStore.Contracts.V1;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Index;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.Server.Grpc;
+namespace VectorStoreDb.Server.Grpc;
 
 /// <summary>Conversions between wire messages and engine types. Validation stays in the engine.</summary>
 internal static class ProtoMapping

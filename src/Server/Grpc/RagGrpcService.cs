@@ -1,9 +1,9 @@
 using Grpc.Core;
-using VectorStore.Engine.Filtering;
-using VectorStore.Rag;
-using V1 = VectorStore.Contracts.V1;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Rag;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.Server.Grpc;
+namespace VectorStoreDb.Server.Grpc;
 
 /// <summary>gRPC RAG chat: server-streaming citations, token deltas and a final done event. Cancelling the call cancels generation.</summary>
 internal sealed class RagGrpcService(RagService rag) : V1.Rag.RagBase

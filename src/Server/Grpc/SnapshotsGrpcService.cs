@@ -1,9 +1,9 @@
 using Google.Protobuf;
 using Grpc.Core;
-using VectorStore.Engine;
-using V1 = VectorStore.Contracts.V1;
+using VectorStoreDb.Engine;
+using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStore.Server.Grpc;
+namespace VectorStoreDb.Server.Grpc;
 
 /// <summary>Snapshots over gRPC: the same engine calls as the REST routes under <c>/collections/{name}/snapshots</c>.</summary>
 internal sealed class SnapshotsGrpcService(VectorStoreEngine engine) : V1.Snapshots.SnapshotsBase

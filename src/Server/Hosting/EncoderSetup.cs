@@ -1,7 +1,7 @@
-using VectorStore.Embedding;
-using VectorStore.Embedding.Onnx;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Embedding.Onnx;
 
-namespace VectorStore.Server.Hosting;
+namespace VectorStoreDb.Server.Hosting;
 
 /// <summary>Builds the encoder registry at start-up: the built-in demo encoder plus every <c>VectorStore:Encoders:{name}</c>.</summary>
 internal static class EncoderSetup

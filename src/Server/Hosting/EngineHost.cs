@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
-using VectorStore.Embedding;
-using VectorStore.Engine;
-using VectorStore.Engine.Storage;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Storage;
 
-namespace VectorStore.Server.Hosting;
+namespace VectorStoreDb.Server.Hosting;
 
 /// <summary>
 /// Owns the engine's lifetime: opens the store when the host starts (recovery runs in the background, so the

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace VectorStore.Server.Hosting;
+namespace VectorStoreDb.Server.Hosting;
 
 /// <summary>
 /// Where REST and gRPC listen. Kestrel cannot serve HTTP/1.1 and cleartext HTTP/2 on one port (HTTP/2 needs TLS

@@ -3,9 +3,9 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
-using VectorStore.Server.Hosting;
+using VectorStoreDb.Server.Hosting;
 
-namespace VectorStore.Server.Operations;
+namespace VectorStoreDb.Server.Operations;
 
 /// <summary>
 /// API-key authentication and the read/admin authorisation, for REST and gRPC alike (same headers). Keys are

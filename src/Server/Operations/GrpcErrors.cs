@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Mvc;
 
-namespace VectorStore.Server.Operations;
+namespace VectorStoreDb.Server.Operations;
 
 /// <summary>Refusals written by middleware, before any endpoint runs: problem details for REST, a trailers-only status for gRPC.</summary>
 internal static class Refusal

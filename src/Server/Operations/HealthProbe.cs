@@ -1,4 +1,4 @@
-namespace VectorStore.Server.Operations;
+namespace VectorStoreDb.Server.Operations;
 
 /// <summary>
 /// <c>VectorStore.Server --healthcheck [url]</c>: GETs the URL (default the local /healthz) and exits 0 on 2xx, 1

@@ -8,10 +8,10 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using VectorStore.Engine.Diagnostics;
-using VectorStore.Server.Hosting;
+using VectorStoreDb.Engine.Diagnostics;
+using VectorStoreDb.Server.Hosting;
 
-namespace VectorStore.Server.Operations;
+namespace VectorStoreDb.Server.Operations;
 
 /// <summary>
 /// What makes the server operable: OpenTelemetry traces/metrics/logs, the Prometheus scrape endpoint, the gRPC

@@ -1,4 +1,4 @@
-namespace VectorStore.Server.Operations;
+namespace VectorStoreDb.Server.Operations;
 
 /// <summary>One API key: the secret and what it may do.</summary>
 public sealed class ApiKeyOptions

@@ -1,4 +1,4 @@
-namespace VectorStore.Server.Operations;
+namespace VectorStoreDb.Server.Operations;
 
 /// <summary>
 /// Which role a request needs and what operation it is, from its path alone so it also covers endpoints other

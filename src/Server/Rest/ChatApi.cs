@@ -2,11 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
-using VectorStore.Rag;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Rag;
 
-namespace VectorStore.Server.Rest;
+namespace VectorStoreDb.Server.Rest;
 
 /// <summary>
 /// RAG chat over REST: <c>POST /collections/{name}/chat</c> (JSON, or server-sent events with

@@ -1,6 +1,6 @@
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Server.Rest;
+namespace VectorStoreDb.Server.Rest;
 
 /// <summary>
 /// <c>GET /collections/{name}/documents?after=&amp;limit=&amp;includeVectors=</c> (cursor) or <c>?offset=&amp;limit=</c>:

@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using VectorStore.Embedding;
-using VectorStore.Engine;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Server.Rest;
+namespace VectorStoreDb.Server.Rest;
 
 /// <summary>
 /// <c>POST /v1/embeddings</c> in the shape of OpenAI's embeddings API, so existing OpenAI SDKs and tools can point at

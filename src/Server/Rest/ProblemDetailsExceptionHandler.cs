@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using VectorStore.Engine;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Server.Rest;
+namespace VectorStoreDb.Server.Rest;
 
 /// <summary>
 /// Turns refusals into RFC 7807 problem details with the status the error code maps to, the message as

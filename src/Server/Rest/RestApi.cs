@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Mvc;
-using VectorStore.Embedding;
-using VectorStore.Engine;
+using VectorStoreDb.Embedding;
+using VectorStoreDb.Engine;
 
-namespace VectorStore.Server.Rest;
+namespace VectorStoreDb.Server.Rest;
 
 /// <summary>The REST/JSON API. Routes and shapes are a contract: scripts and the README rely on them.</summary>
 public static class RestApi

@@ -1,9 +1,9 @@
 using System.Text.Json;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
-using VectorStore.Index;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Index;
 
-namespace VectorStore.Server.Rest;
+namespace VectorStoreDb.Server.Rest;
 
 // The REST shapes (camelCase JSON). They mirror the gRPC messages one to one.
 

@@ -1,7 +1,7 @@
-using VectorStore.Engine;
-using VectorStore.Engine.Storage;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Storage;
 
-namespace VectorStore.Server.Rest;
+namespace VectorStoreDb.Server.Rest;
 
 /// <summary>Snapshot routes under <c>/collections/{name}/snapshots</c>.</summary>
 public static class SnapshotApi

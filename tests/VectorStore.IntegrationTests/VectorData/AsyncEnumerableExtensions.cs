@@ -1,4 +1,4 @@
-namespace VectorStore.IntegrationTests.VectorData;
+namespace VectorStoreDb.IntegrationTests.VectorData;
 
 /// <summary>
 /// Collects an async sequence. Not <c>ToListAsync</c>: the engine's FASTER dependency brings System.Linq.Async,

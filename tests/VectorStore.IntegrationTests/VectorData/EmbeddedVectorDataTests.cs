@@ -1,7 +1,7 @@
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
 
-namespace VectorStore.IntegrationTests.VectorData;
+namespace VectorStoreDb.IntegrationTests.VectorData;
 
 /// <summary>The VectorData connector over the embedded store in a temp folder.</summary>
 public sealed class EmbeddedVectorDataTests : VectorDataConformanceTests

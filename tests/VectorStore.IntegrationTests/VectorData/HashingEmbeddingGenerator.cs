@@ -1,6 +1,6 @@
 using Microsoft.Extensions.AI;
 
-namespace VectorStore.IntegrationTests.VectorData;
+namespace VectorStoreDb.IntegrationTests.VectorData;
 
 /// <summary>
 /// A tiny deterministic text embedder for tests: each lower-cased word adds 1 to the dimension its hash picks,

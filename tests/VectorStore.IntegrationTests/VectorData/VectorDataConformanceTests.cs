@@ -1,9 +1,9 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.VectorData;
-using VectorStore.Client;
-using VectorStore.Client.VectorData;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.VectorData;
 
-namespace VectorStore.IntegrationTests.VectorData;
+namespace VectorStoreDb.IntegrationTests.VectorData;
 
 /// <summary>
 /// The Microsoft.Extensions.VectorData connector's behaviour, written once against <see cref="IVectorStoreClient"/>

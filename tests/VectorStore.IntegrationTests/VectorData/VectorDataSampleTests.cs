@@ -1,11 +1,11 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.VectorData;
-using VectorStore.Client;
-using VectorStore.Client.Embedded;
-using VectorStore.Client.VectorData;
+using VectorStoreDb.Client;
+using VectorStoreDb.Client.Embedded;
+using VectorStoreDb.Client.VectorData;
 
-namespace VectorStore.IntegrationTests.VectorData;
+namespace VectorStoreDb.IntegrationTests.VectorData;
 
 /// <summary>
 /// The README sample (notes/vectordata.md), run as written: the same code over the embedded store and over

@@ -4,11 +4,11 @@ using System.Linq.Expressions;
 using System.Text.Json;
 using Microsoft.Extensions.VectorData;
 using Microsoft.Extensions.VectorData.ProviderServices;
-using VectorStore.Client.VectorData;
-using VectorStore.Engine;
-using VectorStore.Engine.Filtering;
+using VectorStoreDb.Client.VectorData;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Filtering;
 
-namespace VectorStore.Tests.VectorData;
+namespace VectorStoreDb.Tests.VectorData;
 
 public class FilterTranslatorTests
 {

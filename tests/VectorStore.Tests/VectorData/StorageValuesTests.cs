@@ -1,6 +1,6 @@
-using VectorStore.Client.VectorData;
+using VectorStoreDb.Client.VectorData;
 
-namespace VectorStore.Tests.VectorData;
+namespace VectorStoreDb.Tests.VectorData;
 
 public class StorageValuesTests
 {
