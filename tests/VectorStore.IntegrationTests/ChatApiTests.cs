@@ -102,7 +102,8 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.Equal(24, done.GetProperty("usage").GetProperty("completionTokens").GetInt32());
     }
 
-    [ModelFact(ChatServerFixture.Model)]
+    // Needs no model: the extractive generator and request validation work on any server.
+    [Fact]
     public async Task Extractive_generator_and_messages_with_filter()
     {
         var response = await Post($"/collections/{ChatServerFixture.Collection}/chat", new
@@ -117,7 +118,8 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.All(json.GetProperty("citations").EnumerateArray(), c => Assert.Equal("tea", c.GetProperty("documentId").GetString()));
     }
 
-    [ModelFact(ChatServerFixture.Model)]
+    // Needs no model: the extractive generator and request validation work on any server.
+    [Fact]
     public async Task Bad_chat_requests_get_problem_details()
     {
         var noQuestion = await Post($"/collections/{ChatServerFixture.Collection}/chat", new { k = 2 });
