@@ -65,6 +65,10 @@ public sealed record CollectionSettings
     /// <summary>Tokens per chunk (special tokens excluded); 0 means as many as the encoder reads.</summary>
     public int ChunkTokens { get; init; }
 
+    /// <summary><see cref="ChunkTokens"/> as APIs show it: null for the stored 0 that means "the encoder's window". Not persisted.</summary>
+    [JsonIgnore]
+    public int? ChunkTokensOrNull => ChunkTokens == 0 ? null : ChunkTokens;
+
     /// <summary>Tokens consecutive chunks share, so a sentence cut by one window is whole in the next.</summary>
     public int ChunkOverlap { get; init; }
 }

@@ -48,11 +48,26 @@ internal sealed class RequestValidator(LimitsOptions limits)
         }
     }
 
-    /// <summary>Query text must be encodable; the collection checks k, ef, the vector and the mode.</summary>
+    /// <summary>k, ef and the query text; the collection checks what needs its settings (the vector's dimension, the mode).</summary>
     public void Query(QueryRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        Utf16Text.Require(request.Text, "text");
+        if (request.K < 1 || request.K > limits.MaxK)
+        {
+            throw VectorStoreException.Invalid("k", $"must be between 1 and {limits.MaxK}, was {request.K}.");
+        }
+        if (request.Ef is { } ef && (ef < request.K || ef > 10 * limits.MaxK))
+        {
+            throw VectorStoreException.Invalid("ef", $"must be at least k ({request.K}) and at most {10 * limits.MaxK}, was {ef}.");
+        }
+        if (request.Text is { } text)
+        {
+            if (text.Length > limits.MaxTextLength)
+            {
+                throw new VectorStoreException(ErrorCode.LimitExceeded, $"text: {text.Length} characters; the limit is {limits.MaxTextLength}.", "text");
+            }
+            Utf16Text.Require(text, "text");
+        }
     }
 
     public void Embed(IReadOnlyList<string> texts)
