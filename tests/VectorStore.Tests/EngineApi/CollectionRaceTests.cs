@@ -53,6 +53,7 @@ public sealed class CollectionRaceTests : IDisposable
         int completed = 0;
         int notFound = 0;
 
+        // Slowest completed call per worker: the failure message then says what held a delete up on a slow machine.
         var slowest = new ConcurrentDictionary<int, long>();
         int workerIds = 0;
         async Task RunAsync(Func<int, Task> operation)
