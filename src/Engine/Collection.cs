@@ -283,7 +283,7 @@ internal sealed partial class Collection : IDisposable
             ChunkHighlight? highlight = null;
             if (document.Text is { } text && (document.Chunks is not null || request.Chunks))
             {
-                var chunk = Shard.ChunkAt(document, hit.Label, out int number);
+                var chunk = document.ChunkAt(hit.Label, out int number);
                 highlight = new ChunkHighlight(number, chunk.Start, chunk.End, text[chunk.Start..chunk.End]);
             }
             hits.Add(new QueryHit(document.Id, Settings.Metric.ToScore(hit.Distance), document.Text, document.Metadata,

@@ -1,7 +1,6 @@
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Engine.Storage.Format;
 
 namespace VectorStoreDb.Engine;
 
@@ -20,12 +19,6 @@ public sealed record RecoveryReport(int Collections, int UnavailableCollections,
 // Checkpoints and snapshots: the engine drives them, the storage provider decides where the bytes go.
 public sealed partial class VectorStoreEngine
 {
-    private const int SnapshotMagic = 0x4E535356; // "VSSN"
-    // Version 2 adds the fitted projection (a PCA's matrix) after the shard count; version 1 snapshots still restore.
-    private const int SnapshotVersion = 2;
-    private const int SnapshotEnd = 0x444E4553;
-    private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
-
     /// <summary>
     /// Checkpoints every shard with writes no checkpoint covers yet (or every shard when <paramref name="force"/>),
     /// then truncates their logs. Runs in the background every <see cref="DurabilityOptions.CheckpointIntervalSeconds"/>.
@@ -69,25 +62,13 @@ public sealed partial class VectorStoreEngine
         using (var file = _storage.CreateSnapshot(collection, name))
         {
             var stream = file.Stream;
-            using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
-            {
-                writer.Write(SnapshotMagic);
-                writer.Write(SnapshotVersion);
-                writer.Write(JsonSerializer.Serialize(found.Settings, SnapshotJson));
-                writer.Write(found.Shards.Count);
-                // Shard states carry their projected index; without the same projection a restore would rebuild it.
-                var projection = _storage.ReadCollectionFile(collection, Collection.ProjectionFile) ?? [];
-                writer.Write(projection.Length);
-                writer.Write(projection);
-            }
+            // Shard states carry their projected index; without the same projection a restore would rebuild it.
+            SnapshotFormat.WriteHeader(stream, found.Settings, _storage.ReadCollectionFile(collection, Collection.ProjectionFile) ?? []);
             foreach (var shard in found.Shards)
             {
                 await shard.WriteSnapshotAsync(stream, cancellationToken);
             }
-            using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
-            {
-                writer.Write(SnapshotEnd);
-            }
+            SnapshotFormat.WriteEnd(stream);
             await Task.Run(file.Commit, CancellationToken.None);
         }
         var info = _storage.ListSnapshots(collection).First(s => s.Name == name);
@@ -127,117 +108,81 @@ public sealed partial class VectorStoreEngine
 
     /// <summary>
     /// Restores a snapshot read from <paramref name="snapshot"/> (for example an uploaded file) into a new collection,
-    /// named <paramref name="target"/> or, when null, as the snapshot's collection was. Every checksum is verified;
-    /// a damaged snapshot creates nothing.
+    /// named <paramref name="target"/> or, when null, as the snapshot's collection was. The whole file is read and
+    /// checked (every checksum, section and length, the version, nothing after the end) before anything is created:
+    /// a damaged snapshot creates no collection and leaves no file behind.
     /// </summary>
     public async Task<CollectionInfo> RestoreSnapshotAsync(Stream snapshot, string? target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var reader = new ChecksummedReader(snapshot, "snapshot");
-        CollectionSettings settings;
-        int shards;
-        byte[] projection = [];
-        using (var binary = new BinaryReader(reader, Encoding.UTF8, leaveOpen: true))
+        if (target is not null)
         {
+            ValidateCollectionName(target, "target");
+        }
+        SnapshotContent content;
+        try
+        {
+            content = await Task.Run(() => SnapshotFormat.Read(snapshot), cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+        {
+            throw VectorStoreException.Invalid("snapshot", $"the snapshot cannot be restored: {ex.Message}");
+        }
+        using (content)
+        {
+            var settings = content.Settings with { Name = ValidateCollectionName(target ?? content.Settings.Name, "target"), CreatedAt = DateTimeOffset.UtcNow };
+            Collection collection;
+            lock (_catalogLock)
+            {
+                ThrowIfNotReady();
+                if (_collections.ContainsKey(settings.Name) || _failed.ContainsKey(settings.Name))
+                {
+                    throw new VectorStoreException(ErrorCode.AlreadyExists, $"Collection '{settings.Name}' already exists; restore into a new name.", "target");
+                }
+                _storage.CreateCollection(settings);
+                try
+                {
+                    if (content.Projection.Length > 0)
+                    {
+                        _storage.WriteCollectionFile(settings.Name, Collection.ProjectionFile, content.Projection);
+                    }
+                    collection = new Collection(settings, ResolveEncoder(settings), _storage, Limits);
+                }
+                catch
+                {
+                    _storage.DeleteCollection(settings.Name);
+                    throw;
+                }
+                // Reserve the name while the state is installed; Find will not hand out the half-restored collection.
+                _failed[settings.Name] = "it is being restored from a snapshot";
+            }
             try
             {
-                int version = binary.ReadInt32() == SnapshotMagic ? binary.ReadInt32() : -1;
-                if (version is not (1 or SnapshotVersion))
+                for (int i = 0; i < collection.Shards.Count; i++)
                 {
-                    throw new InvalidDataException("not a snapshot file of a supported version.");
+                    collection.Shards[i].Install(content.Shards[i]);
                 }
-                settings = JsonSerializer.Deserialize<CollectionSettings>(binary.ReadString(), SnapshotJson) ?? throw new InvalidDataException("the settings are empty.");
-                shards = binary.ReadInt32();
-                if (version >= 2)
-                {
-                    int length = binary.ReadInt32();
-                    if (length < 0 || length > 1 << 30)
-                    {
-                        throw new InvalidDataException($"bad projection length {length}.");
-                    }
-                    projection = binary.ReadBytes(length);
-                    if (projection.Length != length)
-                    {
-                        throw new EndOfStreamException("the projection is cut short.");
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or JsonException)
-            {
-                throw VectorStoreException.Invalid("snapshot", $"the snapshot cannot be read: {ex.Message}");
-            }
-        }
-        if (shards != settings.Shards)
-        {
-            throw VectorStoreException.Invalid("snapshot", $"the snapshot holds {shards} shards but its settings say {settings.Shards}.");
-        }
-        settings = settings with { Name = ValidateCollectionName(target ?? settings.Name, "target"), CreatedAt = DateTimeOffset.UtcNow };
-        Collection collection;
-        lock (_catalogLock)
-        {
-            ThrowIfNotReady();
-            if (_collections.ContainsKey(settings.Name) || _failed.ContainsKey(settings.Name))
-            {
-                throw new VectorStoreException(ErrorCode.AlreadyExists, $"Collection '{settings.Name}' already exists; restore into a new name.", "target");
-            }
-            _storage.CreateCollection(settings);
-            try
-            {
-                if (projection.Length > 0)
-                {
-                    _storage.WriteCollectionFile(settings.Name, Collection.ProjectionFile, projection);
-                }
-                collection = new Collection(settings, ResolveEncoder(settings), _storage, Limits);
+                // The restored state is durable only once checkpointed: the log of the new collection is empty.
+                await collection.CheckpointAsync(force: true, CancellationToken.None);
             }
             catch
             {
-                _storage.DeleteCollection(settings.Name);
+                collection.Dispose();
+                lock (_catalogLock)
+                {
+                    _failed.Remove(settings.Name);
+                    _storage.DeleteCollection(settings.Name);
+                }
                 throw;
             }
-            // Reserve the name while the data streams in; Find will not hand out the half-restored collection.
-            _failed[settings.Name] = "it is being restored from a snapshot";
-        }
-        try
-        {
-            await Task.Run(() =>
-            {
-                foreach (var shard in collection.Shards)
-                {
-                    shard.RestoreFrom(reader);
-                }
-                using (var binary = new BinaryReader(reader, Encoding.UTF8, leaveOpen: true))
-                {
-                    if (binary.ReadInt32() != SnapshotEnd)
-                    {
-                        throw new InvalidDataException("the snapshot does not end where expected.");
-                    }
-                }
-                reader.VerifyEnd();
-            }, cancellationToken);
-            // The restored state is durable only once checkpointed: the log of the new collection is empty.
-            await collection.CheckpointAsync(force: true, CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            collection.Dispose();
             lock (_catalogLock)
             {
                 _failed.Remove(settings.Name);
-                _storage.DeleteCollection(settings.Name);
+                _collections[settings.Name] = collection;
             }
-            if (ex is InvalidDataException or EndOfStreamException)
-            {
-                throw VectorStoreException.Invalid("snapshot", $"the snapshot is damaged: {ex.Message}");
-            }
-            throw;
+            _logger.LogInformation("Restored collection {Collection} from a snapshot ({Documents} documents)", settings.Name, collection.Count);
+            return collection.Info;
         }
-        lock (_catalogLock)
-        {
-            _failed.Remove(settings.Name);
-            _collections[settings.Name] = collection;
-        }
-        _logger.LogInformation("Restored collection {Collection} from a snapshot ({Documents} documents)", settings.Name, collection.Count);
-        return collection.Info;
     }
 
     private void RestoreAtStartup()
