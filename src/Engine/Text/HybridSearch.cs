@@ -1,21 +1,23 @@
 using System.Buffers;
 using VectorStoreDb.Engine.Diagnostics;
-using VectorStoreDb.Engine.Text;
 using VectorStoreDb.Index;
 
-namespace VectorStoreDb.Engine;
+namespace VectorStoreDb.Engine.Text;
 
-// The text and hybrid query modes. Dense mode stays in Collection.QueryAsync; this file only adds the modes
-// that involve the BM25 index, so the dense path (and whatever index planner runs under it) is untouched.
-internal sealed partial class Collection
+/// <summary>
+/// The text and hybrid query modes of a collection, as operations over it (no state of its own). Dense mode stays
+/// in <see cref="Collection.QueryAsync"/>; this class only adds the modes that involve the BM25 index, so the dense
+/// path (and whatever index planner runs under it) is untouched.
+/// </summary>
+internal sealed class HybridSearch(Collection collection)
 {
     private const int DefaultPrefetch = 100;
     private const int DefaultRrfK = 60;
 
     /// <summary>Validates the mode and fusion parameters (in every mode, so a typo never passes silently) and returns the mode.</summary>
-    private string ResolveMode(QueryRequest request)
+    public string ResolveMode(QueryRequest request)
     {
-        string mode = request.Mode is null ? Settings.DefaultMode : request.Mode.Trim().ToLowerInvariant();
+        string mode = request.Mode is null ? collection.Settings.DefaultMode : request.Mode.Trim().ToLowerInvariant();
         if (!QueryModes.All.Contains(mode))
         {
             throw VectorStoreException.Invalid("mode", $"unknown mode '{request.Mode}'; use {string.Join(", ", QueryModes.All)}.");
@@ -24,9 +26,9 @@ internal sealed partial class Collection
         {
             throw VectorStoreException.Invalid("fusion", $"unknown fusion '{fusion}'; use {string.Join(" or ", FusionKinds.All)}.");
         }
-        if (request.Prefetch is { } prefetch && (prefetch < request.K || prefetch > 10 * _limits.MaxK))
+        if (request.Prefetch is { } prefetch && (prefetch < request.K || prefetch > 10 * collection.Limits.MaxK))
         {
-            throw VectorStoreException.Invalid("prefetch", $"must be at least k ({request.K}) and at most {10 * _limits.MaxK}, was {prefetch}.");
+            throw VectorStoreException.Invalid("prefetch", $"must be at least k ({request.K}) and at most {10 * collection.Limits.MaxK}, was {prefetch}.");
         }
         if (request.RrfK is { } rrfK && (rrfK < 0 || rrfK > 1_000_000))
         {
@@ -49,17 +51,17 @@ internal sealed partial class Collection
             {
                 throw VectorStoreException.Invalid("chunks", $"chunk hits are a dense-mode result; {mode} mode ranks whole documents.");
             }
-            if (Settings.TextIndex is null)
+            if (collection.Settings.TextIndex is null)
             {
-                throw VectorStoreException.Invalid("mode", $"collection '{Settings.Name}' has no text index; create it with \"text\": true to query in {mode} mode.");
+                throw VectorStoreException.Invalid("mode", $"collection '{collection.Settings.Name}' has no text index; create it with \"text\": true to query in {mode} mode.");
             }
             if (string.IsNullOrWhiteSpace(request.Text))
             {
                 throw VectorStoreException.Invalid("text", $"{mode} mode needs a non-empty query text.");
             }
-            if (request.Text.Length > _limits.MaxTextLength)
+            if (request.Text.Length > collection.Limits.MaxTextLength)
             {
-                throw new VectorStoreException(ErrorCode.LimitExceeded, $"text: {request.Text.Length} characters; the limit is {_limits.MaxTextLength}.", "text");
+                throw new VectorStoreException(ErrorCode.LimitExceeded, $"text: {request.Text.Length} characters; the limit is {collection.Limits.MaxTextLength}.", "text");
             }
         }
         return mode;
@@ -73,7 +75,7 @@ internal sealed partial class Collection
         }
     }
 
-    private async Task<IReadOnlyList<QueryHit>> QueryWithTextAsync(string mode, QueryRequest request, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<QueryHit>> QueryAsync(string mode, QueryRequest request, CancellationToken cancellationToken)
     {
         string text = request.Text!;
         if (mode == QueryModes.Text)
@@ -86,24 +88,24 @@ internal sealed partial class Collection
         float[] query;
         if (request.Vector is { } vector)
         {
-            query = PrepareVector(vector, "vector");
+            query = collection.PrepareVector(vector, "vector");
         }
-        else if (Encoder is null)
+        else if (collection.Encoder is null)
         {
-            throw VectorStoreException.Invalid("vector", $"collection '{Settings.Name}' has no encoder; a hybrid query needs a vector of dimension {Settings.Dimension} beside its text.");
+            throw VectorStoreException.Invalid("vector", $"collection '{collection.Settings.Name}' has no encoder; a hybrid query needs a vector of dimension {collection.Settings.Dimension} beside its text.");
         }
         else
         {
-            query = PrepareVector((await VectorStoreTelemetry.EmbedAsync(Encoder, [text], Settings.Name, cancellationToken))[0], "text");
+            query = collection.PrepareVector((await VectorStoreTelemetry.EmbedAsync(collection.Encoder, [text], collection.Settings.Name, cancellationToken))[0], "text");
         }
         cancellationToken.ThrowIfCancellationRequested();
 
         int prefetch = request.Prefetch ?? Math.Max(DefaultPrefetch, request.K);
         var denseRequest = request with { K = prefetch, Ef = request.Ef is { } ef ? Math.Max(ef, prefetch) : null, IncludeVectors = false, Explain = false };
-        var dense = Search(query, denseRequest, cancellationToken);
+        var dense = collection.Search(query, denseRequest, cancellationToken);
         var sparse = SearchText(text, prefetch, request, out var terms);
 
-        bool higherIsBetter = Settings.Metric.HigherIsBetter();
+        bool higherIsBetter = collection.Settings.Metric.HigherIsBetter();
         var denseRanked = dense.Select(h => new RankedId(h.Id, higherIsBetter ? h.Score : -h.Score)).ToList();
         var textRanked = sparse.Select(h => new RankedId(h.Hit.Id, h.Hit.Score)).ToList();
         float denseWeight = request.DenseWeight ?? 1f;
@@ -130,7 +132,7 @@ internal sealed partial class Collection
             results.Add(document with
             {
                 Score = item.Score,
-                Vector = request.IncludeVectors ? Get(item.Id, includeVector: true)?.Vector : null,
+                Vector = request.IncludeVectors ? collection.Get(item.Id, includeVector: true)?.Vector : null,
                 // The dense score is reported as the metric defines it (a distance for l2), not the negated fusion input.
                 Explanation = request.Explain
                     ? new HitExplanation(item.DenseRank, item.DenseScore is { } s ? (higherIsBetter ? s : -s) : null, item.TextRank, item.TextScore)
@@ -146,23 +148,23 @@ internal sealed partial class Collection
     /// </summary>
     private List<(QueryHit Hit, int Rank)> SearchText(string text, int limit, QueryRequest request, out Dictionary<string, int> terms)
     {
-        var textSettings = Settings.TextIndex!;
-        terms = _shards[0].TextIndex!.Analyzer.Analyze(text, out _);
+        var textSettings = collection.Settings.TextIndex!;
+        terms = collection.Shards[0].TextIndex!.Analyzer.Analyze(text, out _);
         var results = new List<(QueryHit, int)>();
         if (terms.Count == 0)
         {
             return results; // only stop words or punctuation: nothing to match
         }
         var statistics = new Bm25Statistics(terms);
-        foreach (var shard in _shards)
+        foreach (var shard in collection.Shards)
         {
             shard.TextIndex!.AddStatistics(statistics);
         }
         var scratch = ArrayPool<Neighbor>.Shared.Rent(limit);
         try
         {
-            var candidates = new List<(Shard Shard, Neighbor Hit)>(_shards.Length == 1 ? limit : limit * _shards.Length);
-            foreach (var shard in _shards)
+            var candidates = new List<(Shard Shard, Neighbor Hit)>(collection.Shards.Count == 1 ? limit : limit * collection.Shards.Count);
+            foreach (var shard in collection.Shards)
             {
                 int found = shard.SearchText(statistics, textSettings, scratch.AsSpan(0, limit), request.Filter);
                 foreach (var hit in scratch.AsSpan(0, found))
@@ -170,7 +172,7 @@ internal sealed partial class Collection
                     candidates.Add((shard, hit));
                 }
             }
-            if (_shards.Length > 1)
+            if (collection.Shards.Count > 1)
             {
                 candidates.Sort(static (a, b) => a.Hit.Distance.CompareTo(b.Hit.Distance));
             }
@@ -201,11 +203,11 @@ internal sealed partial class Collection
     /// </summary>
     private QueryHit WithTextHighlight(QueryHit hit, Dictionary<string, int> terms)
     {
-        if (hit.Highlight is not null || _shards[ShardOf(hit.Id)].GetStored(hit.Id) is not { Chunks: { } chunks, Text: { } text })
+        if (hit.Highlight is not null || collection.Shards[collection.ShardOf(hit.Id)].GetStored(hit.Id) is not { Chunks: { } chunks, Text: { } text })
         {
             return hit;
         }
-        var analyzer = _shards[0].TextIndex!.Analyzer;
+        var analyzer = collection.Shards[0].TextIndex!.Analyzer;
         int best = 0;
         double bestScore = 0;
         for (int c = 0; c < chunks.Length; c++)
@@ -223,14 +225,5 @@ internal sealed partial class Collection
         }
         var chunk = chunks[best];
         return hit with { Highlight = new ChunkHighlight(best, chunk.Start, chunk.End, text[chunk.Start..chunk.End]) };
-    }
-
-    private static QueryHit[] ExplainDense(QueryHit[] hits)
-    {
-        for (int i = 0; i < hits.Length; i++)
-        {
-            hits[i] = hits[i] with { Explanation = new HitExplanation(i + 1, hits[i].Score, null, null) };
-        }
-        return hits;
     }
 }
