@@ -1,4 +1,7 @@
 using System.Collections.Frozen;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
 using Grpc.Core;
 using VectorStoreDb.Client;
 using VectorStoreDb.Engine;
@@ -17,6 +20,9 @@ public static class ErrorTable
 
     /// <summary>Trailer telling apart codes that share a gRPC status.</summary>
     public const string ErrorCodeTrailer = "error-code";
+
+    /// <summary>The standard trailer holding a serialized <c>google.rpc.Status</c> with typed details.</summary>
+    public const string StatusDetailsTrailer = "grpc-status-details-bin";
 
     /// <summary>Every engine code, in the order of <see cref="ErrorCode"/>.</summary>
     public static IReadOnlyList<ErrorMapping> Rows { get; } =
@@ -37,7 +43,11 @@ public static class ErrorTable
 
     public static ErrorMapping For(ErrorCode code) => ByCode.GetValueOrDefault(code, Unmapped);
 
-    /// <summary>The gRPC error for an engine refusal: its status and message, the <c>field</c> trailer and, where needed, the <c>error-code</c> trailer.</summary>
+    /// <summary>
+    /// The gRPC error for an engine refusal: its status and message, the <c>field</c> trailer, where needed the
+    /// <c>error-code</c> trailer, and a <c>google.rpc.Status</c> (with a <c>BadRequest</c> field violation when
+    /// an input is at fault) for clients that read rich error details.
+    /// </summary>
     public static RpcException ToRpcException(VectorStoreException exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
@@ -51,7 +61,20 @@ public static class ErrorTable
         {
             trailers.Add(ErrorCodeTrailer, row.ErrorCodeTrailer);
         }
-        return new RpcException(new Status(row.GrpcStatus, exception.Message), trailers, exception.Message);
+        trailers.Add(StatusDetailsTrailer, RichStatus(row, exception).ToByteArray());
+        return new RpcException(new Grpc.Core.Status(row.GrpcStatus, exception.Message), trailers, exception.Message);
+    }
+
+    private static Google.Rpc.Status RichStatus(ErrorMapping row, VectorStoreException exception)
+    {
+        var status = new Google.Rpc.Status { Code = (int)row.GrpcStatus, Message = exception.Message };
+        if (exception.Field is not null)
+        {
+            var badRequest = new BadRequest();
+            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = exception.Field, Description = exception.Message });
+            status.Details.Add(Any.Pack(badRequest));
+        }
+        return status;
     }
 
     /// <summary>The SDK exception for an engine refusal: the code, message and field a remote client reads from the server.</summary>

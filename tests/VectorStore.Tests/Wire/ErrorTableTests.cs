@@ -51,6 +51,23 @@ public class ErrorTableTests
         Assert.Equal("k: must be positive.", withField.Status.Detail);
     }
 
+    [Fact]
+    public void Grpc_errors_carry_a_google_rpc_status_with_the_field_violation()
+    {
+        var rpc = ErrorTable.ToRpcException(new VectorStoreException(ErrorCode.InvalidArgument, "documents[0].vector: expected dimension 3, got 2.", "documents[0].vector"));
+
+        var bytes = rpc.Trailers.GetValueBytes(ErrorTable.StatusDetailsTrailer);
+        Assert.NotNull(bytes);
+        var status = Google.Rpc.Status.Parser.ParseFrom(bytes);
+        Assert.Equal((int)StatusCode.InvalidArgument, status.Code);
+        Assert.Equal("documents[0].vector: expected dimension 3, got 2.", status.Message);
+        var violation = Assert.Single(Assert.Single(status.Details).Unpack<Google.Rpc.BadRequest>().FieldViolations);
+        Assert.Equal("documents[0].vector", violation.Field);
+
+        var noField = ErrorTable.ToRpcException(new VectorStoreException(ErrorCode.NotFound, "Collection 'x' does not exist."));
+        Assert.Empty(Google.Rpc.Status.Parser.ParseFrom(noField.Trailers.GetValueBytes(ErrorTable.StatusDetailsTrailer)).Details);
+    }
+
     /// <summary>Busy and too-large share RESOURCE_EXHAUSTED; the error-code trailer keeps them apart for the SDK.</summary>
     [Fact]
     public void Codes_sharing_a_grpc_status_are_told_apart_by_a_trailer()
