@@ -2,11 +2,12 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest;
 
 /// <summary>
-/// Turns refusals into RFC 7807 problem details with the status the error code maps to, the message as
+/// Turns refusals into RFC 7807 problem details with the status <see cref="ErrorTable"/> gives the error code, the message as
 /// <c>detail</c> and the offending input as the <c>field</c> extension. Unexpected exceptions stay 500s.
 /// </summary>
 internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
@@ -15,7 +16,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
     {
         (int status, string title, string detail, string? field) = exception switch
         {
-            VectorStoreException e => (StatusOf(e.Code), TitleOf(e.Code), e.Message, e.Field),
+            VectorStoreException e => (ErrorTable.For(e.Code).HttpStatus, ErrorTable.For(e.Code).Title, e.Message, e.Field),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } e =>
                 (StatusCodes.Status413PayloadTooLarge, "Request too large", e.Message, (string?)null),
             BadHttpRequestException e => (e.StatusCode, "Bad request", DescribeBadRequest(e), JsonPathOf(e)),
@@ -43,30 +44,6 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
         }
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
-
-    public static int StatusOf(ErrorCode code) => code switch
-    {
-        ErrorCode.InvalidArgument => StatusCodes.Status400BadRequest,
-        ErrorCode.NotFound => StatusCodes.Status404NotFound,
-        ErrorCode.AlreadyExists => StatusCodes.Status409Conflict,
-        ErrorCode.LimitExceeded => StatusCodes.Status413PayloadTooLarge,
-        ErrorCode.FailedPrecondition => StatusCodes.Status422UnprocessableEntity,
-        ErrorCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        ErrorCode.Busy => StatusCodes.Status429TooManyRequests,
-        _ => StatusCodes.Status500InternalServerError,
-    };
-
-    private static string TitleOf(ErrorCode code) => code switch
-    {
-        ErrorCode.InvalidArgument => "Invalid argument",
-        ErrorCode.NotFound => "Not found",
-        ErrorCode.AlreadyExists => "Already exists",
-        ErrorCode.LimitExceeded => "Limit exceeded",
-        ErrorCode.FailedPrecondition => "Failed precondition",
-        ErrorCode.Unavailable => "Unavailable",
-        ErrorCode.Busy => "Too many requests",
-        _ => "Error",
-    };
 
     private static string DescribeBadRequest(BadHttpRequestException e) =>
         e.InnerException is JsonException json ? $"Malformed JSON{(json.Path is { } p ? $" at {p}" : "")}: {json.Message}" : e.Message;
