@@ -40,6 +40,12 @@ internal sealed class DocumentsGrpcService(VectorStoreEngine engine) : V1.Docume
     public override Task<V1.ListDocumentsResponse> List(V1.ListDocumentsRequest request, ServerCallContext context) =>
         Task.FromResult(_api.ListDocuments(request));
 
+    public override Task<V1.GetDocumentsResponse> GetBatch(V1.GetDocumentsRequest request, ServerCallContext context) =>
+        _api.GetDocumentsAsync(request, context.CancellationToken);
+
+    public override Task<V1.ScrollResponse> Scroll(V1.ScrollRequest request, ServerCallContext context) =>
+        _api.ScrollAsync(request, context.CancellationToken);
+
     public override Task<V1.CountResponse> Count(V1.CountRequest request, ServerCallContext context) =>
         Task.FromResult(_api.Count(request));
 }

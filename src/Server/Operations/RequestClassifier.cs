@@ -11,12 +11,12 @@ internal static class RequestClassifier
 
     private static readonly HashSet<string> ReadGrpcMethods = new(StringComparer.Ordinal)
     {
-        "List", "Get", "Count", "Query", "Search", "Embed", "ListModels", "ListGenerators", "Chat", "ChatStream", "Generate", "GenerateStream", "Ask",
+        "List", "Get", "GetBatch", "Scroll", "Count", "Query", "Search", "Embed", "ListModels", "ListGenerators", "Chat", "ChatStream", "Generate", "GenerateStream", "Ask",
         // A read key can read every document anyway, so downloading a snapshot (GET over REST) is a read too.
         "Download",
     };
 
-    private static readonly string[] ReadRestPosts = ["/query", "/search", "/embed", "/chat", "/chat/stream", "/chat/completions", "/generate", "/ask"];
+    private static readonly string[] ReadRestPosts = ["/query", "/documents/batch-get", "/documents/scroll", "/search", "/embed", "/chat", "/chat/stream", "/chat/completions", "/generate", "/ask"];
 
     public static bool IsGrpc(HttpContext context) =>
         context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
