@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Operations;
 using V1 = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.Server.Grpc;
@@ -10,9 +12,11 @@ internal sealed class SnapshotsGrpcService(VectorStoreEngine engine) : V1.Snapsh
 {
     private const int ChunkBytes = 1 << 20;
 
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override async Task<V1.SnapshotInfo> Create(V1.CreateSnapshotRequest request, ServerCallContext context) =>
         ToProto(await engine.CreateSnapshotAsync(request.Collection, request.HasName ? request.Name : null, context.CancellationToken));
 
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override Task<V1.ListSnapshotsResponse> List(V1.ListSnapshotsRequest request, ServerCallContext context)
     {
         var response = new V1.ListSnapshotsResponse();
@@ -20,6 +24,8 @@ internal sealed class SnapshotsGrpcService(VectorStoreEngine engine) : V1.Snapsh
         return Task.FromResult(response);
     }
 
+    // A read key can read every document anyway, so downloading a snapshot is a read too.
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task Download(V1.DownloadSnapshotRequest request, IServerStreamWriter<V1.SnapshotChunk> responseStream, ServerCallContext context)
     {
         await using var stream = engine.OpenSnapshot(request.Collection, request.Name);
@@ -31,12 +37,14 @@ internal sealed class SnapshotsGrpcService(VectorStoreEngine engine) : V1.Snapsh
         }
     }
 
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override Task<V1.DeleteSnapshotResponse> Delete(V1.DeleteSnapshotRequest request, ServerCallContext context)
     {
         engine.DeleteSnapshot(request.Collection, request.Name);
         return Task.FromResult(new V1.DeleteSnapshotResponse());
     }
 
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override async Task<V1.CollectionInfo> Restore(V1.RestoreSnapshotRequest request, ServerCallContext context) =>
         (await engine.RestoreSnapshotAsync(request.Collection, request.Name, request.Target, context.CancellationToken)).ToProto();
 
