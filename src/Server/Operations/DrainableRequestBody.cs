@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace VectorStoreDb.Server.Operations;
 
@@ -18,7 +19,7 @@ internal sealed class DrainableRequestBody(PipeReader reader) : Stream
     public static void Install(HttpContext context)
     {
         if ((HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
-            && context.Request.ContentLength is not 0
+            && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
             && context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is null)
         {
             // Taken before Body is replaced: Kestrel's own reader. Kestrel builds BodyReader anew over the new Body.

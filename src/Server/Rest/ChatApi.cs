@@ -267,8 +267,8 @@ public static class ChatApi
     private static float? Float(JsonElement body, string name, string? alternative = null) => Get(body, name, alternative) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.Number } n => n.GetSingle(),
-        _ => throw Invalid(name, "must be a number."),
+        { ValueKind: JsonValueKind.Number } n when n.TryGetSingle(out float f) && float.IsFinite(f) => f,
+        _ => throw Invalid(name, "must be a finite number."),
     };
 
     private static bool Bool(JsonElement body, string name) => Get(body, name) switch
