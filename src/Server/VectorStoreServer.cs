@@ -79,6 +79,10 @@ public static class VectorStoreServer
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, limits.MaxRequestBytes);
             grpc.MaxSendMessageSize = null;
+            // No catch-all endpoint for unknown services: it would also claim REST paths of two segments sent with a
+            // gRPC content type (and answer them UNIMPLEMENTED under its own, admin, role). Unknown services get a
+            // 404, which gRPC clients report as UNIMPLEMENTED.
+            grpc.IgnoreUnknownServices = true;
         });
         services.AddGrpcReflection();
         services.AddDashboard();

@@ -18,11 +18,13 @@ public static class EndpointRoles
 
     /// <summary>
     /// The role an endpoint declares: null when it is open to anyone, admin when it names admin (or a policy this
-    /// server does not know), read when it only names read, admin when it declares nothing (the fallback).
+    /// server does not know), read when it only names read, admin when it declares nothing (the fallback). No
+    /// endpoint, or one of routing's own refusals (405, 415: no metadata, not a route), runs nothing and needs any
+    /// valid key.
     /// </summary>
     public static string? RequiredRole(Endpoint? endpoint)
     {
-        if (endpoint is null)
+        if (endpoint is null || (endpoint is not RouteEndpoint && endpoint.Metadata.Count == 0))
         {
             return ApiKeyRoles.Read;
         }

