@@ -3,7 +3,7 @@ using System.IO.Hashing;
 using System.Text;
 using System.Diagnostics;
 using VectorStoreDb.Embedding;
-using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Engine.Storage;
 using VectorStoreDb.Engine.Text;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest;
@@ -15,19 +16,19 @@ public static class DocumentListApi
     {
         app.MapGet("/collections/{name}/documents", (string name, VectorStoreEngine engine, string? after = null, int offset = 0, int limit = WireApi.DefaultListLimit, bool includeVectors = false) =>
             TypedResults.Ok(DocumentPageDto.From(engine.ListDocuments(name, offset, limit, string.IsNullOrEmpty(after) ? null : after, includeVectors))))
-            .WithTags("Documents")
+            .WithTags("Documents").RequireReadKey()
             .WithSummary($"A page of documents in ordinal id order (limit 1–{VectorStoreEngine.MaxListLimit}, default {WireApi.DefaultListLimit}) and the total count. " +
                 "Scan with the cursor: pass the page's nextAfter as ?after= until it is null (each page costs the same wherever it is); " +
                 "?offset= also works but deep offsets cost more. Vectors only with ?includeVectors=true.");
 
         app.MapPost("/collections/{name}/documents/batch-get", async (string name, [FromBody] BatchGetBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
             TypedResults.Ok(new DocumentListDto([.. (await engine.GetDocumentsAsync(name, body.ToIds(), body.IncludeVectors, cancellationToken)).Select(DocumentDto.From)])))
-            .WithTags("Documents")
+            .WithTags("Documents").RequireReadKey()
             .WithSummary("The documents under the given ids, in request order; ids with no document are left out. At most the batch limit of ids (default 1000).");
 
         app.MapPost("/collections/{name}/documents/scroll", async (string name, [FromBody] ScrollBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
             TypedResults.Ok(ScrollPageDto.From(await engine.ScrollAsync(name, body.ToRequest(), cancellationToken))))
-            .WithTags("Documents")
+            .WithTags("Documents").RequireReadKey()
             .WithSummary($"A page of the documents a filter matches (limit 1–{VectorStoreEngine.MaxListLimit}, default 50), in id order or ordered by a metadata field " +
                 "(orderBy: {field, descending}; documents without the field come last). Pass the page's next as after, with the same filter and orderBy, until it is null.");
         return app;
