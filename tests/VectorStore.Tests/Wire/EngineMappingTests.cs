@@ -103,7 +103,7 @@ public class EngineMappingTests
     [Fact]
     public void Documents_and_hits_keep_every_part()
     {
-        var metadata = Engine.Metadata.FromObjects(new Dictionary<string, object?> { ["kind"] = "pet", ["year"] = 2021, ["tags"] = new object[] { "a", true } }, "metadata");
+        var metadata = VectorStoreDb.Engine.Metadata.FromObjects(new Dictionary<string, object?> { ["kind"] = "pet", ["year"] = 2021, ["tags"] = new object[] { "a", true } }, "metadata");
         var document = new Document("d1", "hello", metadata, [1f, 2f]) { Chunks = [new ChunkSpan(0, 0, 5)] };
 
         var message = document.ToProto();
@@ -112,7 +112,7 @@ public class EngineMappingTests
         Assert.Equal("d1", back.Id);
         Assert.Equal("hello", back.Text);
         Assert.Equal([1f, 2f], back.Vector!);
-        Assert.Equal(Engine.Metadata.ToObjects(metadata), Engine.Metadata.ToObjects(back.Metadata!));
+        Assert.Equal(VectorStoreDb.Engine.Metadata.ToObjects(metadata), VectorStoreDb.Engine.Metadata.ToObjects(back.Metadata!));
         Assert.Equal(5, Assert.Single(message.Chunks).End);
     }
 
