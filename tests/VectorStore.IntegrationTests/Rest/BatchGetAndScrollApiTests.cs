@@ -6,7 +6,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using V1 = VectorStoreDb.Contracts.V1;
 
-namespace VectorStoreDb.IntegrationTests;
+namespace VectorStoreDb.IntegrationTests.Rest;
 
 /// <summary>
 /// <c>POST …/documents/batch-get</c> and <c>POST …/documents/scroll</c> over REST, and Documents.GetBatch and
