@@ -111,6 +111,25 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<VectorDocument>> GetDocumentsAsync(string collection, IEnumerable<string> ids, bool includeVectors = false,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(ids);
+        var request = ProtoMapping.ToBatchGetRequest(collection, ids, includeVectors);
+        return Run(async () => ProtoMapping.FromProto(await _api.GetDocumentsAsync(request, cancellationToken), includeVectors), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<ScrollResult> ScrollAsync(string collection, ScrollQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(query);
+        var request = ProtoMapping.ToProto(collection, query);
+        return Run(async () => ProtoMapping.FromProto(await _api.ScrollAsync(request, cancellationToken), query.IncludeVectors), cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<SnapshotDescription> CreateSnapshotAsync(string collection, string? name = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);

@@ -21,12 +21,19 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
     public const string SystemName = "vectorstore";
 
     /// <summary>
-    /// The most records a filtered <c>GetAsync</c> reads (the server's default query limit, <c>MaxK</c>); with
-    /// <c>OrderBy</c>, every matching record must fit in it.
+    /// The most records a filtered <c>GetAsync</c> sorts in memory. That happens only when <c>OrderBy</c>'s first key is
+    /// one the store cannot order by (the key, descending; or a text property kept only as document text); every
+    /// other listing is ordered by the store and streamed.
     /// </summary>
     public const int MaxFilteredRecords = 1_000;
 
-    /// <summary>How many single-document calls a batch get or delete keeps in flight.</summary>
+    /// <summary>Ids per batch get: the store's default batch limit.</summary>
+    private const int KeysPerCall = 1_000;
+
+    /// <summary>The largest scroll page the store returns.</summary>
+    private const int MaxPageSize = 1_000;
+
+    /// <summary>How many single-document deletes a batch delete keeps in flight.</summary>
     private const int ConcurrentCalls = 32;
 
     private readonly IVectorStoreClient _client;
@@ -208,25 +215,33 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        // The SDK gets one document per call; overlap a bounded number of them and yield in key order.
-        foreach (var chunk in keys.Chunk(ConcurrentCalls))
+        bool includeVectors = CheckIncludeVectors(options?.IncludeVectors ?? false);
+        // One batch get per KeysPerCall keys; the store answers in key order and leaves out keys with no record.
+        foreach (var ids in keys.Select(KeyToId).Chunk(KeysPerCall))
         {
-            var records = await Task.WhenAll(chunk.Select(key => GetAsync(key, options, cancellationToken))).ConfigureAwait(false);
-            foreach (var record in records)
+            IReadOnlyList<VectorDocument> documents;
+            try
             {
-                if (record is not null)
-                {
-                    yield return record;
-                }
+                documents = await _client.GetDocumentsAsync(Name, ids, includeVectors, cancellationToken).ConfigureAwait(false);
+            }
+            catch (VectorStoreClientException e)
+            {
+                throw Wrap(e, "Get");
+            }
+            foreach (var document in documents)
+            {
+                yield return ToRecord(document.Id, document.Text, document.Metadata, document.Vector, includeVectors);
             }
         }
     }
 
     /// <inheritdoc />
     /// <remarks>
-    /// The store has no "list by filter" call, so this is an exact (brute-force) filtered query that ignores
-    /// similarity; at most <see cref="MaxFilteredRecords"/> records are read, and with <c>OrderBy</c> every match
-    /// must fit in that (it is sorted here, not on the server).
+    /// A scroll of the store's documents matching the filter, streamed page by page. Without <c>OrderBy</c> records come
+    /// in key order (ordinal). The store orders by <c>OrderBy</c>'s first key (records without a value last, in either
+    /// direction); further keys order records that tie on it, here. When the first key is the record key descending, or
+    /// a text property kept only as document text, the store cannot order by it: then at most
+    /// <see cref="MaxFilteredRecords"/> matching records are read and sorted here.
     /// </remarks>
     public override async IAsyncEnumerable<TRecord> GetAsync(System.Linq.Expressions.Expression<Func<TRecord, bool>> filter, int top,
         FilteredRecordRetrievalOptions<TRecord>? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -236,48 +251,141 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
         options ??= new FilteredRecordRetrievalOptions<TRecord>();
         ArgumentOutOfRangeException.ThrowIfNegative(options.Skip, nameof(options.Skip));
         bool includeVectors = CheckIncludeVectors(options.IncludeVectors);
-        var orderBy = options.OrderBy?.Invoke(new FilteredRecordRetrievalOptions<TRecord>.OrderByDefinition()).Values ?? [];
-        int wanted = top + options.Skip;
-        if (orderBy.Count == 0 && wanted > MaxFilteredRecords)
+        var sortKeys = (options.OrderBy?.Invoke(new FilteredRecordRetrievalOptions<TRecord>.OrderByDefinition()).Values ?? [])
+            .Select(s => new SortKey(_model.GetDataOrKeyProperty(s.PropertySelector), s.Ascending))
+            .ToList();
+        var query = new ScrollQuery
         {
-            throw new NotSupportedException($"A filtered get reads at most {MaxFilteredRecords} records; top + skip was {wanted}.");
-        }
-        string? json = FilterTranslator.Translate(filter, _model, TextOnlyPropertyName);
-        var description = await DescribeAsync("Get", cancellationToken).ConfigureAwait(false);
-        var probe = new float[description.Dimension];
-        probe[0] = 1f;
-        var query = new SearchQuery
-        {
-            Vector = probe,
-            K = orderBy.Count == 0 ? wanted : MaxFilteredRecords,
-            Filter = json,
-            Exact = true,
+            Filter = FilterTranslator.Translate(filter, _model, TextOnlyPropertyName),
+            Limit = (int)Math.Min(MaxPageSize, (long)top + options.Skip),
             IncludeVectors = includeVectors,
         };
-        var hits = await QueryAsync(query, "Get", cancellationToken).ConfigureAwait(false);
-        IEnumerable<TRecord> records = hits.Select(h => ToRecord(h.Id, h.Text, h.Metadata, h.Vector, includeVectors));
-        if (orderBy.Count > 0)
+
+        IAsyncEnumerable<TRecord> records;
+        if (sortKeys.Count == 0)
         {
-            if (hits.Count == MaxFilteredRecords)
-            {
-                throw new NotSupportedException($"OrderBy needs every matching record, and more than {MaxFilteredRecords} records match; narrow the filter.");
-            }
-            IOrderedEnumerable<TRecord>? ordered = null;
-            foreach (var sort in orderBy)
-            {
-                var property = _model.GetDataOrKeyProperty(sort.PropertySelector);
-                Func<TRecord, object?> keyOf = property.GetValueAsObject;
-                ordered = (ordered, sort.Ascending) switch
-                {
-                    (null, true) => records.OrderBy(keyOf, NullsFirstComparer.Instance),
-                    (null, false) => records.OrderByDescending(keyOf, NullsFirstComparer.Instance),
-                    (_, true) => ordered.ThenBy(keyOf, NullsFirstComparer.Instance),
-                    _ => ordered.ThenByDescending(keyOf, NullsFirstComparer.Instance),
-                };
-            }
-            records = ordered!;
+            records = RecordsAsync(query, includeVectors, cancellationToken);
         }
-        foreach (var record in records.Skip(options.Skip).Take(top))
+        else
+        {
+            var (storeOrders, order) = ServerOrder(sortKeys[0]);
+            records = storeOrders
+                ? OrderedByStoreAsync(query with { OrderBy = order }, sortKeys, includeVectors, cancellationToken)
+                : OrderedHereAsync(query with { Limit = MaxPageSize }, sortKeys, includeVectors, cancellationToken);
+        }
+
+        int skipped = 0;
+        int returned = 0;
+        await foreach (var record in records.ConfigureAwait(false))
+        {
+            if (skipped < options.Skip)
+            {
+                skipped++;
+                continue;
+            }
+            yield return record;
+            if (++returned == top)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the store can order by <paramref name="key"/>, and how: the record key ascending is the store's id order
+    /// (no <see cref="DocumentOrder"/>); a data property stored as metadata is ordered by its storage name.
+    /// </summary>
+    private (bool Orders, DocumentOrder? Order) ServerOrder(SortKey key) => key.Property switch
+    {
+        KeyPropertyModel => (key.Ascending, null),
+        DataPropertyModel data when data == _textProperty && !data.IsIndexed => (false, null),
+        var property => (true, new DocumentOrder(property.StorageName, !key.Ascending)),
+    };
+
+    /// <summary>Every record the scroll matches, in the store's order, one page in memory at a time.</summary>
+    private async IAsyncEnumerable<TRecord> RecordsAsync(ScrollQuery query, bool includeVectors, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ScrollResult page;
+            try
+            {
+                page = await _client.ScrollAsync(Name, query, cancellationToken).ConfigureAwait(false);
+            }
+            catch (VectorStoreClientException e)
+            {
+                throw Wrap(e, "Get");
+            }
+            foreach (var document in page.Documents)
+            {
+                yield return ToRecord(document.Id, document.Text, document.Metadata, document.Vector, includeVectors);
+            }
+            if (page.Next is null)
+            {
+                yield break;
+            }
+            query = query with { After = page.Next };
+        }
+    }
+
+    /// <summary>
+    /// The store orders by the first key (ties by id); records that tie on it are gathered and ordered by the other
+    /// keys before they are passed on, so only one run of equal values is held at a time.
+    /// </summary>
+    private async IAsyncEnumerable<TRecord> OrderedByStoreAsync(ScrollQuery query, IReadOnlyList<SortKey> sortKeys, bool includeVectors,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var records = RecordsAsync(query, includeVectors, cancellationToken);
+        if (sortKeys.Count == 1)
+        {
+            await foreach (var record in records.ConfigureAwait(false))
+            {
+                yield return record;
+            }
+            yield break;
+        }
+        var first = sortKeys[0];
+        var tieBreak = new RecordComparer(sortKeys.Skip(1).ToList());
+        var run = new List<TRecord>();
+        object? runValue = null;
+        await foreach (var record in records.ConfigureAwait(false))
+        {
+            object? value = first.Property.GetValueAsObject(record);
+            if (run.Count > 0 && RecordComparer.CompareValues(value, runValue, ascending: true) != 0)
+            {
+                foreach (var ordered in run.Order(tieBreak))
+                {
+                    yield return ordered;
+                }
+                run.Clear();
+            }
+            if (run.Count == 0)
+            {
+                runValue = value;
+            }
+            run.Add(record);
+        }
+        foreach (var ordered in run.Order(tieBreak))
+        {
+            yield return ordered;
+        }
+    }
+
+    /// <summary>Reads every matching record (at most <see cref="MaxFilteredRecords"/>) and orders them here.</summary>
+    private async IAsyncEnumerable<TRecord> OrderedHereAsync(ScrollQuery query, IReadOnlyList<SortKey> sortKeys, bool includeVectors,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var all = new List<TRecord>();
+        await foreach (var record in RecordsAsync(query, includeVectors, cancellationToken).ConfigureAwait(false))
+        {
+            if (all.Count == MaxFilteredRecords)
+            {
+                throw new NotSupportedException(
+                    $"The store cannot order by '{sortKeys[0].Property.ModelName}'{(sortKeys[0].Ascending ? "" : " descending")}, so the records are sorted here, and more than {MaxFilteredRecords} match; narrow the filter or order by a data property.");
+            }
+            all.Add(record);
+        }
+        foreach (var record in all.Order(new RecordComparer(sortKeys)))
         {
             yield return record;
         }
@@ -677,17 +785,35 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
             OperationName = operation,
         };
 
-    /// <summary>Orders nulls first and compares the rest with their own ordering.</summary>
-    private sealed class NullsFirstComparer : IComparer<object?>
-    {
-        public static readonly NullsFirstComparer Instance = new();
+    /// <summary>One <c>OrderBy</c> key: the property and its direction.</summary>
+    private sealed record SortKey(PropertyModel Property, bool Ascending);
 
-        public int Compare(object? x, object? y) => (x, y) switch
+    /// <summary>
+    /// Orders records by sort keys the way the store does: values without a value last in either direction, strings
+    /// ordinal, other values by their own ordering.
+    /// </summary>
+    private sealed class RecordComparer(IReadOnlyList<SortKey> keys) : IComparer<TRecord>
+    {
+        public int Compare(TRecord? x, TRecord? y)
+        {
+            foreach (var key in keys)
+            {
+                int order = CompareValues(x is null ? null : key.Property.GetValueAsObject(x), y is null ? null : key.Property.GetValueAsObject(y), key.Ascending);
+                if (order != 0)
+                {
+                    return order;
+                }
+            }
+            return 0;
+        }
+
+        public static int CompareValues(object? x, object? y, bool ascending) => (x, y) switch
         {
             (null, null) => 0,
-            (null, _) => -1,
-            (_, null) => 1,
-            _ => Comparer<object>.Default.Compare(x, y),
+            (null, _) => 1,
+            (_, null) => -1,
+            (string a, string b) => ascending ? string.CompareOrdinal(a, b) : string.CompareOrdinal(b, a),
+            _ => ascending ? Comparer<object>.Default.Compare(x, y) : Comparer<object>.Default.Compare(y, x),
         };
     }
 }

@@ -38,6 +38,22 @@ public interface IVectorStoreClient : IDisposable
     Task<VectorDocumentPage> ListDocumentsAsync(string collection, string? after = null, int limit = 50, bool includeVectors = false, int offset = 0,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The documents under <paramref name="ids"/> in one call, in the order asked; an id with no document is left out
+    /// (compare ids to see which). At most the store's batch limit of ids (default 1000, else
+    /// <see cref="VectorStoreErrorCode.LimitExceeded"/> with field <c>ids</c>).
+    /// </summary>
+    Task<IReadOnlyList<VectorDocument>> GetDocumentsAsync(string collection, IEnumerable<string> ids, bool includeVectors = false,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// One page of the documents matching <see cref="ScrollQuery.Filter"/>, in ordinal id order or ordered by a metadata
+    /// field (<see cref="ScrollQuery.OrderBy"/>). Pass <see cref="ScrollResult.Next"/> as <see cref="ScrollQuery.After"/>
+    /// until it is null: a document unchanged during the scroll is returned exactly once. To follow the cursor for you
+    /// use <see cref="VectorStoreClientExtensions.ScrollDocumentsAsync"/>.
+    /// </summary>
+    Task<ScrollResult> ScrollAsync(string collection, ScrollQuery query, CancellationToken cancellationToken = default);
+
     /// <summary>Nearest neighbours, best first.</summary>
     Task<IReadOnlyList<SearchHit>> QueryAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default);
 

@@ -134,6 +134,37 @@ public sealed record TextChunkSpan(int Chunk, int Start, int End);
 /// </summary>
 public sealed record VectorDocumentPage(IReadOnlyList<VectorDocument> Documents, long Total, string? NextAfter);
 
+/// <summary>
+/// One page of the documents a filter matches (<see cref="IVectorStoreClient.ScrollAsync"/>). Start with
+/// <see cref="After"/> null and pass each page's <see cref="ScrollResult.Next"/>, with the same filter and order, until
+/// it is null; <see cref="VectorStoreClientExtensions.ScrollDocumentsAsync"/> does that for you.
+/// </summary>
+public sealed record ScrollQuery
+{
+    /// <summary>A Mongo-style JSON filter as in <see cref="SearchQuery.Filter"/>; null for every document.</summary>
+    public string? Filter { get; init; }
+
+    /// <summary>Order by a metadata field; null walks in ordinal id order.</summary>
+    public DocumentOrder? OrderBy { get; init; }
+
+    /// <summary>Documents per page, 1–1000.</summary>
+    public int Limit { get; init; } = 50;
+
+    /// <summary>The previous page's <see cref="ScrollResult.Next"/> (opaque); null for the first page.</summary>
+    public string? After { get; init; }
+
+    public bool IncludeVectors { get; init; }
+}
+
+/// <summary>
+/// Order by the metadata value under <paramref name="Field"/>: numbers before strings before booleans, each in natural
+/// order, reversed when <paramref name="Descending"/>. Documents without the field come last either way; ties go by id.
+/// </summary>
+public sealed record DocumentOrder(string Field, bool Descending = false);
+
+/// <summary>A page of a scroll and the cursor of the next page (<see cref="Next"/>, null after the last).</summary>
+public sealed record ScrollResult(IReadOnlyList<VectorDocument> Documents, string? Next);
+
 /// <summary>A stored snapshot of a collection.</summary>
 public sealed record SnapshotDescription(string Collection, string Name, long SizeBytes, DateTimeOffset CreatedAt);
 

@@ -240,6 +240,43 @@ internal static class ProtoMapping
         return request;
     }
 
+    public static Proto.GetDocumentsRequest ToBatchGetRequest(string collection, IEnumerable<string> ids, bool includeVectors)
+    {
+        var request = new Proto.GetDocumentsRequest { Collection = collection, IncludeVectors = includeVectors };
+        int i = 0;
+        foreach (string id in ids)
+        {
+            // A null would make protobuf throw ArgumentNullException; refuse it the way the engine does.
+            request.Ids.Add(id ?? throw Invalid($"ids[{i}]", "must not be null."));
+            i++;
+        }
+        return request;
+    }
+
+    public static IReadOnlyList<VectorDocument> FromProto(Proto.GetDocumentsResponse response, bool includeVectors) =>
+        [.. response.Documents.Select(d => FromProto(d, includeVectors))];
+
+    public static Proto.ScrollRequest ToProto(string collection, ScrollQuery query)
+    {
+        var request = new Proto.ScrollRequest { Collection = collection, Limit = query.Limit, IncludeVectors = query.IncludeVectors };
+        if (!string.IsNullOrWhiteSpace(query.Filter))
+        {
+            request.Filter = FilterToStruct(query.Filter);
+        }
+        if (query.OrderBy is { } order)
+        {
+            request.OrderBy = new Proto.ScrollOrder { Field = order.Field ?? "", Descending = order.Descending };
+        }
+        if (query.After is not null)
+        {
+            request.After = query.After;
+        }
+        return request;
+    }
+
+    public static ScrollResult FromProto(Proto.ScrollResponse response, bool includeVectors) =>
+        new([.. response.Documents.Select(d => FromProto(d, includeVectors))], response.HasNext ? response.Next : null);
+
     public static VectorDocumentPage FromProto(Proto.ListDocumentsResponse response, bool includeVectors) =>
         new([.. response.Documents.Select(d => FromProto(d, includeVectors))], response.Total, response.HasNextAfter ? response.NextAfter : null);
 

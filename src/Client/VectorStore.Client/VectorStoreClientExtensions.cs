@@ -27,4 +27,30 @@ public static class VectorStoreClientExtensions
         }
         while (after is not null);
     }
+
+    /// <summary>
+    /// Every document <paramref name="query"/> matches, in its order, fetched <see cref="ScrollQuery.Limit"/> at a time by
+    /// following <see cref="ScrollResult.Next"/> (starting at <see cref="ScrollQuery.After"/>), so memory holds one page.
+    /// </summary>
+    public static async IAsyncEnumerable<VectorDocument> ScrollDocumentsAsync(this IVectorStoreClient client, string collection, ScrollQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(query);
+        var page = query;
+        while (true)
+        {
+            var result = await client.ScrollAsync(collection, page, cancellationToken).ConfigureAwait(false);
+            foreach (var document in result.Documents)
+            {
+                yield return document;
+            }
+            if (result.Next is null)
+            {
+                yield break;
+            }
+            page = page with { After = result.Next };
+        }
+    }
 }

@@ -120,6 +120,25 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<VectorDocument>> GetDocumentsAsync(string collection, IEnumerable<string> ids, bool includeVectors = false,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(ids);
+        var request = ProtoMapping.ToBatchGetRequest(collection, ids, includeVectors);
+        return Call(async o => ProtoMapping.FromProto(await _documents.GetBatchAsync(request, o), includeVectors), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<ScrollResult> ScrollAsync(string collection, ScrollQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(query);
+        var request = ProtoMapping.ToProto(collection, query);
+        return Call(async o => ProtoMapping.FromProto(await _documents.ScrollAsync(request, o), query.IncludeVectors), cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task DeleteDocumentAsync(string collection, string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);

@@ -52,6 +52,14 @@ internal sealed class DocumentsGrpcService(VectorStoreEngine engine) : V1.Docume
         Task.FromResult(_api.ListDocuments(request));
 
     [Authorize(Policy = ApiKeyRoles.Read)]
+    public override Task<V1.GetDocumentsResponse> GetBatch(V1.GetDocumentsRequest request, ServerCallContext context) =>
+        _api.GetDocumentsAsync(request, context.CancellationToken);
+
+    [Authorize(Policy = ApiKeyRoles.Read)]
+    public override Task<V1.ScrollResponse> Scroll(V1.ScrollRequest request, ServerCallContext context) =>
+        _api.ScrollAsync(request, context.CancellationToken);
+
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override Task<V1.CountResponse> Count(V1.CountRequest request, ServerCallContext context) =>
         Task.FromResult(_api.Count(request));
 }

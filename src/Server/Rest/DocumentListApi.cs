@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
@@ -5,8 +6,9 @@ using VectorStoreDb.Wire;
 namespace VectorStoreDb.Server.Rest;
 
 /// <summary>
-/// <c>GET /collections/{name}/documents?after=&amp;limit=&amp;includeVectors=</c> (cursor) or <c>?offset=&amp;limit=</c>:
-/// page through a collection in id order.
+/// Reading documents in bulk: <c>GET /collections/{name}/documents?after=&amp;limit=&amp;includeVectors=</c> (cursor) or
+/// <c>?offset=&amp;limit=</c> pages through a collection in id order; <c>POST …/documents/batch-get</c> reads many ids at
+/// once; <c>POST …/documents/scroll</c> walks the documents a filter matches, in id order or by a metadata field.
 /// </summary>
 public static class DocumentListApi
 {
@@ -18,6 +20,17 @@ public static class DocumentListApi
             .WithSummary($"A page of documents in ordinal id order (limit 1–{VectorStoreEngine.MaxListLimit}, default {WireApi.DefaultListLimit}) and the total count. " +
                 "Scan with the cursor: pass the page's nextAfter as ?after= until it is null (each page costs the same wherever it is); " +
                 "?offset= also works but deep offsets cost more. Vectors only with ?includeVectors=true.");
+
+        app.MapPost("/collections/{name}/documents/batch-get", async (string name, [FromBody] BatchGetBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new DocumentListDto([.. (await engine.GetDocumentsAsync(name, body.ToIds(), body.IncludeVectors, cancellationToken)).Select(DocumentDto.From)])))
+            .WithTags("Documents").RequireReadKey()
+            .WithSummary("The documents under the given ids, in request order; ids with no document are left out. At most the batch limit of ids (default 1000).");
+
+        app.MapPost("/collections/{name}/documents/scroll", async (string name, [FromBody] ScrollBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+            TypedResults.Ok(ScrollPageDto.From(await engine.ScrollAsync(name, body.ToRequest(), cancellationToken))))
+            .WithTags("Documents").RequireReadKey()
+            .WithSummary($"A page of the documents a filter matches (limit 1–{VectorStoreEngine.MaxListLimit}, default 50), in id order or ordered by a metadata field " +
+                "(orderBy: {field, descending}; documents without the field come last). Pass the page's next as after, with the same filter and orderBy, until it is null.");
         return app;
     }
 }
@@ -26,4 +39,13 @@ public static class DocumentListApi
 public sealed record DocumentPageDto(IReadOnlyList<DocumentDto> Documents, long Total, int Offset, int Limit, string? NextAfter)
 {
     internal static DocumentPageDto From(DocumentPage page) => new([.. page.Documents.Select(DocumentDto.From)], page.Total, page.Offset, page.Limit, page.NextAfter);
+}
+
+/// <summary>Answer of <c>POST /collections/{name}/documents/batch-get</c>: the documents found, in request order.</summary>
+public sealed record DocumentListDto(IReadOnlyList<DocumentDto> Documents);
+
+/// <summary>A page of a scroll; <see cref="Next"/> is the <c>after</c> cursor of the next page, null on the last page.</summary>
+public sealed record ScrollPageDto(IReadOnlyList<DocumentDto> Documents, string? Next)
+{
+    internal static ScrollPageDto From(ScrollPage page) => new([.. page.Documents.Select(DocumentDto.From)], page.Next);
 }

@@ -133,6 +133,34 @@ public sealed record DocumentDto(string Id, string? Text, IReadOnlyDictionary<st
 
 public sealed record CountDto(long Count);
 
+/// <summary>Body of <c>POST /collections/{name}/documents/batch-get</c>.</summary>
+public sealed record BatchGetBody(IReadOnlyList<string>? Ids, bool IncludeVectors = false)
+{
+    internal IReadOnlyList<string> ToIds() =>
+        Ids ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "ids: required, e.g. {\"ids\":[\"a\",\"b\"]}.", "ids");
+}
+
+/// <summary>Body of <c>POST /collections/{name}/documents/scroll</c>.</summary>
+public sealed record ScrollBody(JsonElement? Filter = null, ScrollOrderBody? OrderBy = null, int? Limit = null, string? After = null, bool IncludeVectors = false)
+{
+    internal ScrollRequest ToRequest()
+    {
+        var request = new ScrollRequest
+        {
+            Filter = Filter is { ValueKind: not JsonValueKind.Null } f ? MetadataFilter.Parse(f) : null,
+            // A missing field name is refused by the engine, naming orderBy.field.
+            OrderBy = OrderBy is { } order ? new ScrollOrder(order.Field ?? "", order.Descending) : null,
+            After = string.IsNullOrEmpty(After) ? null : After,
+            IncludeVectors = IncludeVectors,
+        };
+        // An absent limit keeps the engine's default rather than restating it here.
+        return Limit is { } limit ? request with { Limit = limit } : request;
+    }
+}
+
+/// <summary>Scroll order: the metadata field and the direction (ascending by default).</summary>
+public sealed record ScrollOrderBody(string? Field, bool Descending = false);
+
 /// <summary>Body of <c>POST /collections/{name}/query</c>.</summary>
 public sealed record QueryBody(
     string? Text = null,

@@ -116,6 +116,20 @@ public static class EngineMapping
         return request.HasK ? query with { K = request.K } : query;
     }
 
+    public static ScrollRequest ToEngine(this V1.ScrollRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var scroll = new ScrollRequest
+        {
+            Filter = FilterFromStruct(request.Filter),
+            OrderBy = request.OrderBy is { } order ? new ScrollOrder(order.Field, order.Descending) : null,
+            After = request.HasAfter ? request.After : null,
+            IncludeVectors = request.IncludeVectors,
+        };
+        // An absent limit keeps the engine's default rather than restating it here.
+        return request.HasLimit ? scroll with { Limit = request.Limit } : scroll;
+    }
+
     /// <summary>A filter Struct as the engine's filter; an absent or empty Struct is no filter.</summary>
     public static MetadataFilter? FilterFromStruct(Struct? filter) =>
         filter is { Fields.Count: > 0 } ? MetadataFilter.Parse(ToJson(filter)) : null;
@@ -147,6 +161,18 @@ public static class EngineMapping
         if (page.NextAfter is { } next)
         {
             response.NextAfter = next;
+        }
+        return response;
+    }
+
+    public static V1.ScrollResponse ToProto(this ScrollPage page)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var response = new V1.ScrollResponse();
+        response.Documents.Add(page.Documents.Select(d => d.ToProto()));
+        if (page.Next is { } next)
+        {
+            response.Next = next;
         }
         return response;
     }

@@ -66,6 +66,21 @@ public sealed class WireApi(VectorStoreEngine engine)
             request.HasAfter ? request.After : null, request.IncludeVectors).ToProto();
     }
 
+    public async Task<V1.GetDocumentsResponse> GetDocumentsAsync(V1.GetDocumentsRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var documents = await engine.GetDocumentsAsync(request.Collection, [.. request.Ids], request.IncludeVectors, cancellationToken).ConfigureAwait(false);
+        var response = new V1.GetDocumentsResponse();
+        response.Documents.Add(documents.Select(d => d.ToProto()));
+        return response;
+    }
+
+    public async Task<V1.ScrollResponse> ScrollAsync(V1.ScrollRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return (await engine.ScrollAsync(request.Collection, request.ToEngine(), cancellationToken).ConfigureAwait(false)).ToProto();
+    }
+
     public V1.CountResponse Count(V1.CountRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

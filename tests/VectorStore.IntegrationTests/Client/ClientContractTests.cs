@@ -623,6 +623,172 @@ public abstract class ClientContractTests : IDisposable
         await AssertRefused(VectorStoreErrorCode.NotFound, "name", () => Client.ListDocumentsAsync(NewName()));
     }
 
+    // ---------------------------------------------------------------- batch get and scroll
+
+    [Fact]
+    public async Task GetDocuments_returns_the_found_ids_in_request_order_and_leaves_out_the_missing()
+    {
+        string name = NewName();
+        await Client.CreateCollectionAsync(name, new CollectionOptions { Encoder = "none", Dimension = 2, Metric = DistanceMetric.L2, Shards = 3 });
+        await Client.UpsertAsync(name, Enumerable.Range(0, 10).Select(i => new DocumentWrite
+        {
+            Id = $"k{i}", Text = $"text {i}", Vector = [i, 1], Metadata = new Dictionary<string, object?> { ["n"] = i },
+        }));
+
+        var found = await Client.GetDocumentsAsync(name, ["k7", "missing", "k2", "k7", "k0"]);
+
+        Assert.Equal(["k7", "k2", "k7", "k0"], found.Select(d => d.Id));
+        Assert.Equal("text 2", found[1].Text);
+        Assert.Equal(2, Convert.ToInt32(found[1].Metadata["n"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(found, d => Assert.Null(d.Vector));
+        var withVectors = await Client.GetDocumentsAsync(name, ["k3"], includeVectors: true);
+        Assert.Equal([3f, 1f], Assert.Single(withVectors).Vector!);
+        Assert.Empty(await Client.GetDocumentsAsync(name, []));
+        Assert.Empty(await Client.GetDocumentsAsync(name, ["nope", "neither"]));
+
+        // The batch limit is the upsert batch limit (1000 by default); a refused batch reads nothing.
+        await AssertRefused(VectorStoreErrorCode.LimitExceeded, "ids", () => Client.GetDocumentsAsync(name, Enumerable.Range(0, 1001).Select(i => $"k{i}")));
+        Assert.Equal(1000, (await Client.GetDocumentsAsync(name, Enumerable.Range(0, 1000).Select(i => $"k{i % 10}"))).Count);
+        await AssertRefused(VectorStoreErrorCode.NotFound, "name", () => Client.GetDocumentsAsync(NewName(), ["k1"]));
+    }
+
+    [Fact]
+    public async Task Scroll_orders_by_a_metadata_field_with_ties_by_id_and_missing_values_last()
+    {
+        string name = await ScrollCollectionAsync();
+
+        var ascending = await ScrollAllAsync(name, new ScrollQuery { OrderBy = new DocumentOrder("rank"), Limit = 3 });
+        // Numbers, then strings, then booleans (g), then documents without the field (f).
+        Assert.Equal(["e", "b", "d", "a", "c", "g", "f"], ascending.Select(d => d.Id));
+
+        var descending = await ScrollAllAsync(name, new ScrollQuery { OrderBy = new DocumentOrder("rank", Descending: true), Limit = 2 });
+        // Values reverse (the boolean now first); ties stay in ascending id order and documents without the field
+        // stay last, in either direction.
+        Assert.Equal(["g", "a", "c", "b", "d", "e", "f"], descending.Select(d => d.Id));
+
+        var byName = await ScrollAllAsync(name, new ScrollQuery { OrderBy = new DocumentOrder("name"), Limit = 4 });
+        Assert.Equal(["c", "a", "b", "d", "e", "f", "g"], byName.Select(d => d.Id));
+    }
+
+    [Fact]
+    public async Task Scroll_pages_joined_by_the_cursor_equal_one_full_listing_in_both_orders()
+    {
+        string name = NewName();
+        await Client.CreateCollectionAsync(name, new CollectionOptions { Encoder = "none", Dimension = 2, Shards = 3 });
+        var random = new Random(7);
+        await Client.UpsertAsync(name, Enumerable.Range(0, 300).Select(i => new DocumentWrite
+        {
+            Id = $"d{i:D3}", Vector = [i, 1],
+            Metadata = i % 10 == 0 ? new Dictionary<string, object?> { ["kind"] = "x" } : new Dictionary<string, object?> { ["kind"] = i % 2 == 0 ? "even" : "odd", ["score"] = random.Next(0, 40) },
+        }));
+
+        foreach (var order in new DocumentOrder?[] { null, new("score"), new("score", Descending: true) })
+        {
+            var whole = await Client.ScrollAsync(name, new ScrollQuery { OrderBy = order, Limit = 1000 });
+            Assert.Null(whole.Next);
+            Assert.Equal(300, whole.Documents.Count);
+            foreach (int pageSize in new[] { 1, 7, 50, 299, 300 })
+            {
+                var paged = await ScrollAllAsync(name, new ScrollQuery { OrderBy = order, Limit = pageSize });
+                Assert.Equal(whole.Documents.Select(d => d.Id), paged.Select(d => d.Id));
+            }
+        }
+        var idOrder = (await Client.ScrollAsync(name, new ScrollQuery { Limit = 1000 })).Documents.Select(d => d.Id).ToList();
+        Assert.Equal(idOrder.Order(StringComparer.Ordinal), idOrder);
+
+        // The convenience enumerable follows the cursor the same way.
+        var streamed = new List<string>();
+        await foreach (var document in Client.ScrollDocumentsAsync(name, new ScrollQuery { Filter = """{"kind":"odd"}""", OrderBy = new DocumentOrder("score"), Limit = 8 }))
+        {
+            streamed.Add(document.Id);
+        }
+        var odd = (await Client.ScrollAsync(name, new ScrollQuery { Filter = """{"kind":"odd"}""", OrderBy = new DocumentOrder("score"), Limit = 1000 })).Documents;
+        Assert.Equal(odd.Select(d => d.Id), streamed);
+        Assert.Equal(Enumerable.Range(0, 300).Count(i => i % 10 != 0 && i % 2 == 1), streamed.Count);
+        var scores = odd.Select(d => Convert.ToDouble(d.Metadata["score"], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(scores.Order(), scores);
+    }
+
+    [Fact]
+    public async Task Scroll_applies_the_filter_and_the_limit()
+    {
+        string name = await ScrollCollectionAsync();
+
+        var pets = await ScrollAllAsync(name, new ScrollQuery { Filter = """{"kind":"pet"}""", Limit = 1 });
+        Assert.Equal(["a", "b", "e"], pets.Select(d => d.Id));
+        var ranked = await Client.ScrollAsync(name, new ScrollQuery { Filter = """{"rank":{"$gte":2}}""", OrderBy = new DocumentOrder("rank", Descending: true), Limit = 2 });
+        Assert.Equal(["a", "c"], ranked.Documents.Select(d => d.Id));
+        Assert.NotNull(ranked.Next);
+        var rest = await Client.ScrollAsync(name, new ScrollQuery { Filter = """{"rank":{"$gte":2}}""", OrderBy = new DocumentOrder("rank", Descending: true), Limit = 2, After = ranked.Next });
+        Assert.Equal(["b", "d"], rest.Documents.Select(d => d.Id));
+        Assert.Null(rest.Next);
+        var none = await Client.ScrollAsync(name, new ScrollQuery { Filter = """{"kind":"nothing"}""" });
+        Assert.Empty(none.Documents);
+        Assert.Null(none.Next);
+        var withVectors = await Client.ScrollAsync(name, new ScrollQuery { Limit = 2, IncludeVectors = true });
+        Assert.All(withVectors.Documents, d => Assert.Equal(2, d.Vector!.Length));
+        Assert.All((await Client.ScrollAsync(name, new ScrollQuery { Limit = 2 })).Documents, d => Assert.Null(d.Vector));
+    }
+
+    [Fact]
+    public async Task Scroll_refuses_bad_limits_orders_and_cursors()
+    {
+        string name = await ScrollCollectionAsync();
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "limit", () => Client.ScrollAsync(name, new ScrollQuery { Limit = 0 }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "limit", () => Client.ScrollAsync(name, new ScrollQuery { Limit = 1001 }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "orderBy.field", () => Client.ScrollAsync(name, new ScrollQuery { OrderBy = new DocumentOrder("") }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "filter.rank.$near", () => Client.ScrollAsync(name, new ScrollQuery { Filter = """{"rank":{"$near":1}}""" }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "after", () => Client.ScrollAsync(name, new ScrollQuery { After = "not a cursor!" }));
+        var byRank = await Client.ScrollAsync(name, new ScrollQuery { OrderBy = new DocumentOrder("rank"), Limit = 1 });
+        // A cursor belongs to its order: reusing it with another order or with id order is refused, not misapplied.
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "after", () => Client.ScrollAsync(name, new ScrollQuery { After = byRank.Next }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "after", () => Client.ScrollAsync(name, new ScrollQuery { OrderBy = new DocumentOrder("rank", Descending: true), After = byRank.Next }));
+        await AssertRefused(VectorStoreErrorCode.NotFound, "name", () => Client.ScrollAsync(NewName(), new ScrollQuery()));
+    }
+
+    /// <summary>
+    /// Seven documents over three shards: rank 3 (a, c), 2 (b, d), 1 (e); f has no rank, g a string rank; names
+    /// c &lt; a &lt; b &lt; d; kind pet for a, b, e.
+    /// </summary>
+    private async Task<string> ScrollCollectionAsync()
+    {
+        string name = NewName();
+        await Client.CreateCollectionAsync(name, new CollectionOptions { Encoder = "none", Dimension = 2, Shards = 3 });
+        static DocumentWrite Doc(string id, params (string Key, object Value)[] metadata) =>
+            new() { Id = id, Vector = [id[0], 1], Metadata = metadata.ToDictionary(m => m.Key, m => (object?)m.Value) };
+        await Client.UpsertAsync(name,
+        [
+            Doc("a", ("rank", 3), ("name", "beta"), ("kind", "pet")),
+            Doc("b", ("rank", 2), ("name", "delta"), ("kind", "pet")),
+            Doc("c", ("rank", 3), ("name", "alpha")),
+            Doc("d", ("rank", 2), ("name", "gamma")),
+            Doc("e", ("rank", 1), ("kind", "pet")),
+            Doc("f", ("kind", "toy")),
+            Doc("g", ("rank", true), ("kind", "toy")),
+        ]);
+        return name;
+    }
+
+    private async Task<List<VectorDocument>> ScrollAllAsync(string name, ScrollQuery query)
+    {
+        var all = new List<VectorDocument>();
+        int pages = 0;
+        while (true)
+        {
+            var page = await Client.ScrollAsync(name, query);
+            Assert.InRange(page.Documents.Count, 0, query.Limit);
+            all.AddRange(page.Documents);
+            Assert.True(++pages <= 1000, "the scroll does not end");
+            if (page.Next is null)
+            {
+                return all;
+            }
+            // A page that says more follows is full.
+            Assert.Equal(query.Limit, page.Documents.Count);
+            query = query with { After = page.Next };
+        }
+    }
+
     [Fact]
     public async Task Snapshot_create_list_restore_and_delete()
     {

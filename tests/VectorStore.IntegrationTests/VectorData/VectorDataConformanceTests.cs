@@ -406,6 +406,128 @@ public abstract class VectorDataConformanceTests : IDisposable
         Assert.Empty(await collection.GetAsync(p => p.Category == "nothing", 5).CollectAsync());
     }
 
+    /// <summary>The collection of <paramref name="products"/> seen through a client that records the connector's calls.</summary>
+    private async Task<(VectorStoreCollection<string, Product> Collection, CallRecordingClient Calls)> RecordedProductsAsync(IReadOnlyList<Product> products)
+    {
+        var collection = Store.GetCollection<string, Product>(NewName());
+        await collection.EnsureCollectionExistsAsync();
+        foreach (var chunk in products.Chunk(500))
+        {
+            await collection.UpsertAsync(chunk);
+        }
+        var (client, calls) = CallRecordingClient.Wrap(Client);
+        return (new VectorStoreDbVectorStore(client).GetCollection<string, Product>(collection.Name), calls);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> products: year 2000 + i % 13 (many ties), a discount on every third only, ids q0000….
+    /// </summary>
+    private static Product[] ManyProducts(int count) =>
+    [
+        .. Enumerable.Range(0, count).Select(i =>
+        {
+            var product = NewProduct($"q{i:D4}", i % 2 == 0 ? "even" : "odd", 2000 + i % 13, [1, i, 0]);
+            product.Discount = i % 3 == 0 ? i % 11 : null;
+            return product;
+        }),
+    ];
+
+    [Fact]
+    public async Task Get_by_keys_is_one_batch_call_per_thousand_keys_in_key_order()
+    {
+        var (collection, calls) = await RecordedProductsAsync(ManyProducts(2100));
+        var keys = Enumerable.Range(0, 2300).Select(i => $"q{(i * 7919) % 2300:D4}").ToList();
+
+        var found = await collection.GetAsync(keys, new RecordRetrievalOptions { IncludeVectors = true }).CollectAsync();
+
+        Assert.Equal(keys.Where(k => string.CompareOrdinal(k, "q2100") < 0), found.Select(p => p.Id));
+        // Cosine collections keep unit vectors: [1, 42, 0] comes back scaled to length one.
+        var vector = found.Single(p => p.Id == "q0042").Vector.ToArray();
+        float length = MathF.Sqrt(1 + 42 * 42);
+        Assert.Equal(1 / length, vector[0], 1e-5f);
+        Assert.Equal(42 / length, vector[1], 1e-5f);
+        Assert.Equal(0f, vector[2]);
+        Assert.Equal(3, calls.CallsTo(nameof(IVectorStoreClient.GetDocumentsAsync)).Count);
+        Assert.Empty(calls.CallsTo(nameof(IVectorStoreClient.GetDocumentAsync)));
+    }
+
+    [Fact]
+    public async Task Get_by_filter_pushes_the_filter_and_the_order_down_and_never_searches()
+    {
+        var (collection, calls) = await RecordedProductsAsync(ManyProducts(300));
+
+        var odd2005 = await collection.GetAsync(p => p.Category == "odd" && p.Year >= 2005, 1000, new FilteredRecordRetrievalOptions<Product>
+        {
+            OrderBy = o => o.Descending(p => p.Year),
+        }).CollectAsync();
+
+        var expected = ManyProducts(300).Where(p => p.Category == "odd" && p.Year >= 2005).OrderByDescending(p => p.Year).ThenBy(p => p.Id, StringComparer.Ordinal);
+        Assert.Equal(expected.Select(p => p.Id), odd2005.Select(p => p.Id));
+        var scroll = (ScrollQuery)Assert.Single(calls.CallsTo(nameof(IVectorStoreClient.ScrollAsync)))[1]!;
+        Assert.Contains("\"odd\"", scroll.Filter, StringComparison.Ordinal);
+        Assert.Contains("2005", scroll.Filter, StringComparison.Ordinal);
+        Assert.Equal(new DocumentOrder("year", Descending: true), scroll.OrderBy);
+        Assert.Empty(calls.CallsTo(nameof(IVectorStoreClient.QueryAsync)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Get_by_filter_orders_by_a_field_across_pages_with_skip_and_top(bool ascending)
+    {
+        var all = ManyProducts(2500);
+        var (collection, calls) = await RecordedProductsAsync(all);
+        var expected = (ascending ? all.OrderBy(p => p.Year) : all.OrderByDescending(p => p.Year)).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
+
+        var page = await collection.GetAsync(p => p.Year > 0, 15, new FilteredRecordRetrievalOptions<Product>
+        {
+            OrderBy = o => ascending ? o.Ascending(p => p.Year) : o.Descending(p => p.Year),
+            Skip = 1980,
+        }).CollectAsync();
+
+        Assert.Equal(expected.Skip(1980).Take(15).Select(p => p.Id), page.Select(p => p.Id));
+        // Skip spans two pages of the store's largest page size, and the third page is not read.
+        Assert.Equal(2, calls.CallsTo(nameof(IVectorStoreClient.ScrollAsync)).Count);
+
+        var tail = await collection.GetAsync(p => p.Year > 0, 100, new FilteredRecordRetrievalOptions<Product>
+        {
+            OrderBy = o => ascending ? o.Ascending(p => p.Year) : o.Descending(p => p.Year),
+            Skip = 2450,
+        }).CollectAsync();
+        Assert.Equal(expected.Skip(2450).Select(p => p.Id), tail.Select(p => p.Id));
+    }
+
+    [Fact]
+    public async Task Get_by_filter_orders_missing_values_last_and_breaks_ties_with_further_keys()
+    {
+        var all = ManyProducts(60);
+        var (collection, _) = await RecordedProductsAsync(all);
+
+        foreach (bool ascending in new[] { true, false })
+        {
+            var ordered = await collection.GetAsync(p => p.Year > 0, 100, new FilteredRecordRetrievalOptions<Product>
+            {
+                OrderBy = o => ascending ? o.Ascending(p => p.Discount).Descending(p => p.Id) : o.Descending(p => p.Discount).Descending(p => p.Id),
+            }).CollectAsync();
+
+            var withDiscount = all.Where(p => p.Discount is not null);
+            var expected = (ascending ? withDiscount.OrderBy(p => p.Discount) : withDiscount.OrderByDescending(p => p.Discount))
+                .ThenByDescending(p => p.Id, StringComparer.Ordinal)
+                .Concat(all.Where(p => p.Discount is null).OrderByDescending(p => p.Id, StringComparer.Ordinal));
+            Assert.Equal(expected.Select(p => p.Id), ordered.Select(p => p.Id));
+        }
+
+        // Without an order, records come in key order; by the key descending they are ordered here.
+        var byKey = await collection.GetAsync(p => p.Category == "even", 100).CollectAsync();
+        Assert.Equal(all.Where(p => p.Category == "even").Select(p => p.Id), byKey.Select(p => p.Id));
+        var byKeyDescending = await collection.GetAsync(p => p.Category == "even", 5, new FilteredRecordRetrievalOptions<Product>
+        {
+            OrderBy = o => o.Descending(p => p.Id),
+            Skip = 2,
+        }).CollectAsync();
+        Assert.Equal(all.Where(p => p.Category == "even").Select(p => p.Id).OrderDescending(StringComparer.Ordinal).Skip(2).Take(5), byKeyDescending.Select(p => p.Id));
+    }
+
     [Fact]
     public async Task Untranslatable_filters_are_refused_with_the_expression()
     {
