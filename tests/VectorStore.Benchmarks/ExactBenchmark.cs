@@ -1,72 +1,180 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using VectorStoreDb.Index;
 
 namespace VectorStoreDb.Benchmarks;
 
-/// <summary>Exact-scan throughput of the SIMD kernels and ExactIndex, next to a naive scalar loop over the same data.</summary>
+/// <summary>
+/// Exact-scan throughput, one query at a time on one thread, against the memory-bandwidth ceiling (a plain
+/// streaming sum over the same bytes) and hnswlib's BruteforceSearch / FAISS IndexFlat on the same data.
+/// Every row is the best of several interleaved rounds timed in thread CPU time, so a busy machine hurts all rows alike.
+/// </summary>
 internal static class ExactBenchmark
 {
-    public static int Run(int count, int dimension, int queries)
+    private const int K = 10;
+    private const int Rounds = 5;
+
+    public static int Run(int count, int dimension, int queries, string? baselineBinary)
     {
-        Console.WriteLine($"exact scan: {count:N0} x {dimension} float32 ({(long)count * dimension * 4 / 1e6:F0} MB), {queries} queries, k=10, dot product, {Environment.ProcessorCount} cores, {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated switch { true => "AVX-512", false => "AVX2/SSE" }}");
+        Console.WriteLine($"exact scan: {count:N0} x {dimension} float32 ({(long)count * dimension * 4 / 1e6:F0} MB), {queries} queries x {Rounds} rounds (best), k={K}, dot product, one query at a time, "
+            + $"{Environment.ProcessorCount} cores, {(Vector512.IsHardwareAccelerated ? "AVX-512" : "AVX2/SSE")}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         var random = new Random(1);
         var flat = new float[(long)count * dimension];
         for (long i = 0; i < flat.LongLength; i++)
         {
             flat[i] = (float)(random.NextDouble() * 2 - 1);
         }
-        var queryVectors = Enumerable.Range(0, queries).Select(_ => Enumerable.Range(0, dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
+        var queryFlat = new float[queries * dimension];
+        for (int i = 0; i < queryFlat.Length; i++)
+        {
+            queryFlat[i] = (float)(random.NextDouble() * 2 - 1);
+        }
         using var index = new ExactIndex(dimension, Metric.Dot);
         for (int i = 0; i < count; i++)
         {
             index.Upsert(i, flat.AsSpan(i * dimension, dimension));
         }
-        var hits = new Neighbor[10];
-        double bytesPerQuery = (double)count * dimension * sizeof(float);
+        var hits = new Neighbor[K];
+        var distances = new float[count];
+        double bytes = (double)count * dimension * sizeof(float);
+        ReadOnlySpan<float> Query(int q) => queryFlat.AsSpan(q * dimension, dimension);
 
-        double scalar = Measure("naive scalar loop (1 thread)", queries, q => ScalarScan(flat, queryVectors[q], dimension, hits), bytesPerQuery, count, baseline: 0);
-        Measure("VectorKernels.Dot + TopKHeap (1 thread)", queries, q => KernelScan(flat, queryVectors[q], dimension, hits), bytesPerQuery, count, scalar);
+        var rows = new (string Name, Action<int> Scan)[]
+        {
+            ("streaming sum (bandwidth ceiling)", _ => StreamingSum(flat)),
+            ("per-vector Dot + TopKHeap (old loop)", q => PerVectorScan(flat, Query(q), dimension, hits)),
+            ("BlockKernels.Distances alone", q => BlockKernels.Distances<DotStep>(ref MemoryMarshal.GetReference(Query(q)), ref flat[0], count, dimension, ref distances[0])),
+            ("ExactIndex.Search", q => index.Search(Query(q), hits)),
+        };
         index.MaxDegreeOfParallelism = 1;
-        Measure("ExactIndex.Search (1 thread)", queries, q => index.Search(queryVectors[q], hits), bytesPerQuery, count, scalar);
-        index.MaxDegreeOfParallelism = Environment.ProcessorCount;
-        Measure($"ExactIndex.Search ({Environment.ProcessorCount} threads)", queries, q => index.Search(queryVectors[q], hits), bytesPerQuery, count, scalar);
+        var best = Measure(rows, queries);
+        double ceiling = bytes / best[0];
+
+        var peers = RunPeers(baselineBinary, flat, queryFlat, count, dimension, queries, []);
+        Console.WriteLine($"  {"row",-40} {"ms/query",9} {"GB/s",7} {"of ceiling",10}");
+        for (int r = 0; r < rows.Length; r++)
+        {
+            Console.WriteLine($"  {rows[r].Name,-40} {best[r] * 1e3,9:F2} {bytes / best[r] / 1e9,7:F2} {bytes / best[r] / ceiling,9:P0}");
+        }
+        double ours = best[^1];
+        foreach (var (name, key) in new[] { ("hnswlib BruteforceSearch", "hnswlib_bf_ms"), ("FAISS IndexFlat", "faiss_flat_ms") })
+        {
+            if (peers.TryGetValue(key, out double ms))
+            {
+                Console.WriteLine($"  {name,-40} {ms,9:F2} {bytes / (ms / 1e3) / 1e9,7:F2} {bytes / (ms / 1e3) / ceiling,9:P0}   ExactIndex.Search is {ms / 1e3 / ours:F2}x its speed");
+            }
+            else
+            {
+                Console.WriteLine($"  {name,-40} (not measured: {(baselineBinary is null ? "no --baseline-bin" : "not built into the baseline harness")})");
+            }
+        }
         return 0;
     }
 
-    private static double Measure(string name, int queries, Action<int> scan, double bytesPerQuery, int count, double baseline)
+    /// <summary>Best seconds per query of each row, rounds interleaved so background load spreads over all rows.</summary>
+    private static double[] Measure((string Name, Action<int> Scan)[] rows, int queries)
     {
-        scan(0); // warm-up (tiered JIT)
-        scan(0);
-        var watch = Stopwatch.StartNew();
-        for (int q = 0; q < queries; q++)
+        var best = Enumerable.Repeat(double.MaxValue, rows.Length).ToArray();
+        foreach (var row in rows)
         {
-            scan(q);
-        }
-        double seconds = watch.Elapsed.TotalSeconds;
-        double vectorsPerSecond = queries * (double)count / seconds;
-        string ratio = baseline > 0 ? $"{vectorsPerSecond / baseline,6:F1}x scalar" : "  baseline";
-        Console.WriteLine($"  {name,-42} {vectorsPerSecond / 1e6,8:F1} M vectors/s {queries * bytesPerQuery / seconds / 1e9,7:F2} GB/s {seconds * 1000 / queries,8:F2} ms/query  {ratio}");
-        return vectorsPerSecond;
-    }
-
-    private static void ScalarScan(float[] flat, float[] query, int dimension, Neighbor[] hits)
-    {
-        var heap = new TopKHeap(hits);
-        int count = flat.Length / dimension;
-        for (int v = 0; v < count; v++)
-        {
-            float sum = 0;
-            int offset = v * dimension;
-            for (int i = 0; i < dimension; i++)
+            for (int w = 0; w < 3; w++)
             {
-                sum += flat[offset + i] * query[i];
+                row.Scan(w % queries); // warm-up: tiered JIT, page faults
             }
-            heap.Push(v, -sum);
         }
-        heap.SortAscending();
+        for (int round = 0; round < Rounds; round++)
+        {
+            for (int r = 0; r < rows.Length; r++)
+            {
+                double start = ThreadClock.Seconds();
+                for (int q = 0; q < queries; q++)
+                {
+                    rows[r].Scan(q);
+                }
+                best[r] = Math.Min(best[r], (ThreadClock.Seconds() - start) / queries);
+            }
+        }
+        return best;
     }
 
-    private static void KernelScan(float[] flat, float[] query, int dimension, Neighbor[] hits)
+    /// <summary>Runs the C++ baseline harness on the same data (written as fvecs to a temporary folder) and returns its key/value lines.</summary>
+    internal static Dictionary<string, double> RunPeers(string? binary, float[] flat, float[] queryFlat, int count, int dimension, int singleQueries, int[] batches)
+    {
+        var result = new Dictionary<string, double>();
+        if (binary is null)
+        {
+            return result;
+        }
+        string folder = Directory.CreateTempSubdirectory("vs-exact-").FullName;
+        try
+        {
+            string basePath = Path.Combine(folder, "base.fvecs");
+            string queryPath = Path.Combine(folder, "query.fvecs");
+            WriteFvecs(basePath, flat, dimension);
+            WriteFvecs(queryPath, queryFlat, dimension);
+            string batchList = batches.Length == 0 ? "0" : string.Join(',', batches);
+            var info = new ProcessStartInfo(binary, [basePath, queryPath, "ip", K.ToString(CultureInfo.InvariantCulture), singleQueries.ToString(CultureInfo.InvariantCulture), batchList, Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)])
+            {
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            using var process = Process.Start(info) ?? throw new InvalidOperationException($"Cannot start {binary}.");
+            string output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = line.Split(' ');
+                // "faiss_flat_batch <n> <ms>" becomes key "faiss_flat_batch_<n>".
+                string key = parts.Length == 3 ? $"{parts[0]}_{parts[1]}" : parts[0];
+                result[key] = double.Parse(parts[^1], CultureInfo.InvariantCulture);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        return result;
+    }
+
+    private static void WriteFvecs(string path, float[] flat, int dimension)
+    {
+        using var stream = new BufferedStream(File.Create(path), 1 << 20);
+        Span<byte> header = stackalloc byte[4];
+        BitConverter.TryWriteBytes(header, dimension);
+        for (int row = 0; row < flat.Length / dimension; row++)
+        {
+            stream.Write(header);
+            stream.Write(MemoryMarshal.AsBytes(flat.AsSpan(row * dimension, dimension)));
+        }
+    }
+
+    /// <summary>The fastest one core can read the data: a sum with independent accumulators and nothing else.</summary>
+    internal static float StreamingSum(float[] data)
+    {
+        ref float start = ref MemoryMarshal.GetArrayDataReference(data);
+        nuint n = (nuint)data.Length;
+        nuint i = 0;
+        var a0 = Vector512<float>.Zero; var a1 = Vector512<float>.Zero;
+        var a2 = Vector512<float>.Zero; var a3 = Vector512<float>.Zero;
+        nuint w = (nuint)Vector512<float>.Count;
+        for (; i + 4 * w <= n; i += 4 * w)
+        {
+            a0 += Vector512.LoadUnsafe(ref start, i);
+            a1 += Vector512.LoadUnsafe(ref start, i + w);
+            a2 += Vector512.LoadUnsafe(ref start, i + 2 * w);
+            a3 += Vector512.LoadUnsafe(ref start, i + 3 * w);
+        }
+        float sum = Vector512.Sum((a0 + a1) + (a2 + a3));
+        for (; i < n; i++)
+        {
+            sum += data[(int)i];
+        }
+        return sum;
+    }
+
+    private static void PerVectorScan(float[] flat, ReadOnlySpan<float> query, int dimension, Neighbor[] hits)
     {
         var heap = new TopKHeap(hits);
         int count = flat.Length / dimension;

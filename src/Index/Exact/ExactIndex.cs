@@ -13,6 +13,7 @@ public sealed class ExactIndex : IVectorIndex
     /// <summary>Below this many slots one core scans faster than the cost of handing work out.</summary>
     public const int ParallelScanThreshold = 32_768;
 
+
     private const int FileMagic = 0x58455356; // "VSEX"
     private const int FileVersion = 1;
 
@@ -151,12 +152,11 @@ public sealed class ExactIndex : IVectorIndex
         try
         {
             var heap = new TopKHeap(destination);
-            ref float q = ref MemoryMarshal.GetReference(query);
             foreach (int label in labels)
             {
                 if (IsLive(label))
                 {
-                    heap.Push(label, Distance(ref q, ref _vectors.GetRef(label)));
+                    heap.Push(label, ExactScan.Distance(Metric, query, _vectors, label));
                 }
             }
             return heap.SortAscending();
@@ -201,27 +201,8 @@ public sealed class ExactIndex : IVectorIndex
         }
     }
 
-    private void ScanRange(ReadOnlySpan<float> query, ref TopKHeap heap, ILabelFilter? filter, int start, int end)
-    {
-        ref float q = ref MemoryMarshal.GetReference(query);
-        var live = _live;
-        for (int label = start; label < end; label++)
-        {
-            if ((live[label >> 6] & (1UL << (label & 63))) == 0 || (filter is not null && !filter.Allows(label)))
-            {
-                continue;
-            }
-            float d = Distance(ref q, ref _vectors.GetRef(label));
-            if (d < heap.Threshold)
-            {
-                heap.Push(label, d);
-            }
-        }
-    }
-
-    private float Distance(ref float query, ref float vector) => Metric == Metric.L2
-        ? SquaredL2Distance.Compute(ref query, ref vector, Dimension)
-        : NegativeDotDistance.Compute(ref query, ref vector, Dimension);
+    private void ScanRange(ReadOnlySpan<float> query, ref TopKHeap heap, ILabelFilter? filter, int start, int end) =>
+        ExactScan.Scan(Metric, query, _vectors, new LiveBitmap(_live), filter, start, end, ref heap);
 
     private bool IsLive(int label) => label >= 0 && (label >> 6) < _live.Length && (_live[label >> 6] & (1UL << (label & 63))) != 0;
 

@@ -830,21 +830,7 @@ public sealed class HnswIndex : IVectorIndex
     private int ExactSearch(ReadOnlySpan<float> query, Span<Neighbor> destination, ILabelFilter? filter)
     {
         var heap = new TopKHeap(destination);
-        ref float q = ref MemoryMarshal.GetReference(query);
-        int end = Volatile.Read(ref _highWater);
-        var state = _state;
-        for (int id = 0; id < end; id++)
-        {
-            if (state[id] != Live || (filter is not null && !filter.Allows(id)))
-            {
-                continue;
-            }
-            float d = Distance(ref q, id);
-            if (d < heap.Threshold)
-            {
-                heap.Push(id, d);
-            }
-        }
+        ExactScan.Scan(Metric, query, _vectors, new LiveStates(_state, Live), filter, 0, Volatile.Read(ref _highWater), ref heap);
         return heap.SortAscending();
     }
 

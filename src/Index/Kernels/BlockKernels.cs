@@ -1,0 +1,231 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace VectorStoreDb.Index;
+
+/// <summary>
+/// Distance kernels over blocks of row-major vectors stored back to back: the inner loops of the exact
+/// scan. Scoring several vectors (and, for batches, several queries) per pass over the dimensions gives
+/// the CPU independent FMA chains and reuses every load, so one core keeps up with memory.
+/// </summary>
+public static class BlockKernels
+{
+    /// <summary>Queries per register tile of <see cref="DistancesMany{TStep}"/>.</summary>
+    public const int QueryTile = 4;
+
+    /// <summary>
+    /// Distances from one query to <paramref name="count"/> vectors of <paramref name="dimension"/> floats
+    /// stored contiguously from <paramref name="vectors"/>, written to <paramref name="distances"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Distances<TStep>(ref float query, ref float vectors, int count, int dimension, ref float distances)
+        where TStep : struct, IDistanceStep
+    {
+        nuint d = (nuint)dimension;
+        nuint v = 0;
+        nuint n = (nuint)count;
+        if (Vector512.IsHardwareAccelerated && d >= (nuint)Vector512<float>.Count)
+        {
+            nuint wide = d & ~(nuint)(Vector512<float>.Count - 1);
+            for (; v + 4 <= n; v += 4)
+            {
+                ref float v0 = ref Unsafe.Add(ref vectors, v * d);
+                ref float v1 = ref Unsafe.Add(ref v0, d);
+                ref float v2 = ref Unsafe.Add(ref v1, d);
+                ref float v3 = ref Unsafe.Add(ref v2, d);
+                var a0 = Vector512<float>.Zero; var a1 = Vector512<float>.Zero;
+                var a2 = Vector512<float>.Zero; var a3 = Vector512<float>.Zero;
+                for (nuint i = 0; i < wide; i += (nuint)Vector512<float>.Count)
+                {
+                    var q = Vector512.LoadUnsafe(ref query, i);
+                    a0 = TStep.Step(q, Vector512.LoadUnsafe(ref v0, i), a0);
+                    a1 = TStep.Step(q, Vector512.LoadUnsafe(ref v1, i), a1);
+                    a2 = TStep.Step(q, Vector512.LoadUnsafe(ref v2, i), a2);
+                    a3 = TStep.Step(q, Vector512.LoadUnsafe(ref v3, i), a3);
+                }
+                Store4<TStep>(ref Unsafe.Add(ref distances, v), ref query, ref v0, d, wide, Sum4(a0, a1, a2, a3));
+            }
+            for (; v < n; v++)
+            {
+                ref float v0 = ref Unsafe.Add(ref vectors, v * d);
+                var a0 = Vector512<float>.Zero;
+                for (nuint i = 0; i < wide; i += (nuint)Vector512<float>.Count)
+                {
+                    a0 = TStep.Step(Vector512.LoadUnsafe(ref query, i), Vector512.LoadUnsafe(ref v0, i), a0);
+                }
+                // The same reduction as the four-vector path, so a vector's distance is bit-identical whichever
+                // group it falls in (parallel splits and single-label rescoring agree with the plain scan).
+                Unsafe.Add(ref distances, v) = TStep.Finish(Tail<TStep>(ref query, ref v0, wide, d, Sum4(a0, a0, a0, a0).ToScalar()));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && d >= (nuint)Vector256<float>.Count)
+        {
+            nuint wide = d & ~(nuint)(Vector256<float>.Count - 1);
+            for (; v + 4 <= n; v += 4)
+            {
+                ref float v0 = ref Unsafe.Add(ref vectors, v * d);
+                ref float v1 = ref Unsafe.Add(ref v0, d);
+                ref float v2 = ref Unsafe.Add(ref v1, d);
+                ref float v3 = ref Unsafe.Add(ref v2, d);
+                var a0 = Vector256<float>.Zero; var a1 = Vector256<float>.Zero;
+                var a2 = Vector256<float>.Zero; var a3 = Vector256<float>.Zero;
+                for (nuint i = 0; i < wide; i += (nuint)Vector256<float>.Count)
+                {
+                    var q = Vector256.LoadUnsafe(ref query, i);
+                    a0 = TStep.Step(q, Vector256.LoadUnsafe(ref v0, i), a0);
+                    a1 = TStep.Step(q, Vector256.LoadUnsafe(ref v1, i), a1);
+                    a2 = TStep.Step(q, Vector256.LoadUnsafe(ref v2, i), a2);
+                    a3 = TStep.Step(q, Vector256.LoadUnsafe(ref v3, i), a3);
+                }
+                Unsafe.Add(ref distances, v) = TStep.Finish(Tail<TStep>(ref query, ref v0, wide, d, Vector256.Sum(a0)));
+                Unsafe.Add(ref distances, v + 1) = TStep.Finish(Tail<TStep>(ref query, ref v1, wide, d, Vector256.Sum(a1)));
+                Unsafe.Add(ref distances, v + 2) = TStep.Finish(Tail<TStep>(ref query, ref v2, wide, d, Vector256.Sum(a2)));
+                Unsafe.Add(ref distances, v + 3) = TStep.Finish(Tail<TStep>(ref query, ref v3, wide, d, Vector256.Sum(a3)));
+            }
+            for (; v < n; v++)
+            {
+                ref float v0 = ref Unsafe.Add(ref vectors, v * d);
+                var a0 = Vector256<float>.Zero;
+                for (nuint i = 0; i < wide; i += (nuint)Vector256<float>.Count)
+                {
+                    a0 = TStep.Step(Vector256.LoadUnsafe(ref query, i), Vector256.LoadUnsafe(ref v0, i), a0);
+                }
+                Unsafe.Add(ref distances, v) = TStep.Finish(Tail<TStep>(ref query, ref v0, wide, d, Vector256.Sum(a0)));
+            }
+        }
+        else
+        {
+            for (; v < n; v++)
+            {
+                Unsafe.Add(ref distances, v) = TStep.Finish(Tail<TStep>(ref query, ref Unsafe.Add(ref vectors, v * d), 0, d, 0f));
+            }
+        }
+    }
+
+    /// <summary>The distance of one vector, bit-identical to what <see cref="Distances{TStep}"/> computes for it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Distance<TStep>(ref float query, ref float vector, int dimension)
+        where TStep : struct, IDistanceStep
+    {
+        float distance = 0;
+        Distances<TStep>(ref query, ref vector, 1, dimension, ref distance);
+        return distance;
+    }
+
+    /// <summary>
+    /// Distances from <paramref name="queryCount"/> queries (rows of <paramref name="dimension"/> floats from
+    /// <paramref name="queries"/>) to <paramref name="count"/> contiguous vectors: <c>distances[q * count + v]</c>.
+    /// Tiles of <see cref="QueryTile"/> queries × 4 vectors share every load (a GEMM micro-kernel with
+    /// 16 accumulators in registers), so a batch reads each vector once per query tile instead of once per query.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DistancesMany<TStep>(ref float queries, int queryCount, ref float vectors, int count, int dimension, ref float distances)
+        where TStep : struct, IDistanceStep
+    {
+        nuint d = (nuint)dimension;
+        nuint n = (nuint)count;
+        int q = 0;
+        if (Vector512.IsHardwareAccelerated && d >= (nuint)Vector512<float>.Count)
+        {
+            nuint wide = d & ~(nuint)(Vector512<float>.Count - 1);
+            for (; q + QueryTile <= queryCount; q += QueryTile)
+            {
+                ref float q0 = ref Unsafe.Add(ref queries, (nuint)q * d);
+                ref float q1 = ref Unsafe.Add(ref q0, d);
+                ref float q2 = ref Unsafe.Add(ref q1, d);
+                ref float q3 = ref Unsafe.Add(ref q2, d);
+                ref float out0 = ref Unsafe.Add(ref distances, (nuint)q * n);
+                nuint v = 0;
+                for (; v + 4 <= n; v += 4)
+                {
+                    ref float v0 = ref Unsafe.Add(ref vectors, v * d);
+                    ref float v1 = ref Unsafe.Add(ref v0, d);
+                    ref float v2 = ref Unsafe.Add(ref v1, d);
+                    ref float v3 = ref Unsafe.Add(ref v2, d);
+                    var a00 = Vector512<float>.Zero; var a01 = Vector512<float>.Zero; var a02 = Vector512<float>.Zero; var a03 = Vector512<float>.Zero;
+                    var a10 = Vector512<float>.Zero; var a11 = Vector512<float>.Zero; var a12 = Vector512<float>.Zero; var a13 = Vector512<float>.Zero;
+                    var a20 = Vector512<float>.Zero; var a21 = Vector512<float>.Zero; var a22 = Vector512<float>.Zero; var a23 = Vector512<float>.Zero;
+                    var a30 = Vector512<float>.Zero; var a31 = Vector512<float>.Zero; var a32 = Vector512<float>.Zero; var a33 = Vector512<float>.Zero;
+                    for (nuint i = 0; i < wide; i += (nuint)Vector512<float>.Count)
+                    {
+                        var x0 = Vector512.LoadUnsafe(ref v0, i);
+                        var x1 = Vector512.LoadUnsafe(ref v1, i);
+                        var x2 = Vector512.LoadUnsafe(ref v2, i);
+                        var x3 = Vector512.LoadUnsafe(ref v3, i);
+                        var y = Vector512.LoadUnsafe(ref q0, i);
+                        a00 = TStep.Step(y, x0, a00); a01 = TStep.Step(y, x1, a01); a02 = TStep.Step(y, x2, a02); a03 = TStep.Step(y, x3, a03);
+                        y = Vector512.LoadUnsafe(ref q1, i);
+                        a10 = TStep.Step(y, x0, a10); a11 = TStep.Step(y, x1, a11); a12 = TStep.Step(y, x2, a12); a13 = TStep.Step(y, x3, a13);
+                        y = Vector512.LoadUnsafe(ref q2, i);
+                        a20 = TStep.Step(y, x0, a20); a21 = TStep.Step(y, x1, a21); a22 = TStep.Step(y, x2, a22); a23 = TStep.Step(y, x3, a23);
+                        y = Vector512.LoadUnsafe(ref q3, i);
+                        a30 = TStep.Step(y, x0, a30); a31 = TStep.Step(y, x1, a31); a32 = TStep.Step(y, x2, a32); a33 = TStep.Step(y, x3, a33);
+                    }
+                    Store4<TStep>(ref Unsafe.Add(ref out0, v), ref q0, ref v0, d, wide, Sum4(a00, a01, a02, a03));
+                    Store4<TStep>(ref Unsafe.Add(ref out0, n + v), ref q1, ref v0, d, wide, Sum4(a10, a11, a12, a13));
+                    Store4<TStep>(ref Unsafe.Add(ref out0, 2 * n + v), ref q2, ref v0, d, wide, Sum4(a20, a21, a22, a23));
+                    Store4<TStep>(ref Unsafe.Add(ref out0, 3 * n + v), ref q3, ref v0, d, wide, Sum4(a30, a31, a32, a33));
+                }
+                if (v < n)
+                {
+                    for (int r = 0; r < QueryTile; r++)
+                    {
+                        Distances<TStep>(ref Unsafe.Add(ref queries, (nuint)(q + r) * d), ref Unsafe.Add(ref vectors, v * d), (int)(n - v), dimension, ref Unsafe.Add(ref distances, (nuint)(q + r) * n + v));
+                    }
+                }
+            }
+        }
+        for (; q < queryCount; q++)
+        {
+            Distances<TStep>(ref Unsafe.Add(ref queries, (nuint)q * d), ref vectors, count, dimension, ref Unsafe.Add(ref distances, (nuint)q * n));
+        }
+    }
+
+    /// <summary>Adds the scalar tail (dimensions past the last full SIMD register) to <paramref name="sum"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail<TStep>(ref float query, ref float vector, nuint from, nuint dimension, float sum)
+        where TStep : struct, IDistanceStep
+    {
+        for (nuint i = from; i < dimension; i++)
+        {
+            sum = TStep.Step(Unsafe.Add(ref query, i), Unsafe.Add(ref vector, i), sum);
+        }
+        return sum;
+    }
+
+    /// <summary>Horizontal sums of four accumulators as one Vector128 (lane i = sum of accumulator i): the last two folds are shared, so it costs about half of four separate sums. Only called on the Vector512 path, where SSE is present.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> e)
+    {
+        var a256 = a.GetLower() + a.GetUpper();
+        var b256 = b.GetLower() + b.GetUpper();
+        var c256 = c.GetLower() + c.GetUpper();
+        var e256 = e.GetLower() + e.GetUpper();
+        var a128 = a256.GetLower() + a256.GetUpper();
+        var b128 = b256.GetLower() + b256.GetUpper();
+        var c128 = c256.GetLower() + c256.GetUpper();
+        var e128 = e256.GetLower() + e256.GetUpper();
+        var ab = Sse.UnpackLow(a128, b128) + Sse.UnpackHigh(a128, b128); // (a0+a2, b0+b2, a1+a3, b1+b3)
+        var ce = Sse.UnpackLow(c128, e128) + Sse.UnpackHigh(c128, e128);
+        return Sse.MoveLowToHigh(ab, ce) + Sse.MoveHighToLow(ce, ab);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4<TStep>(ref float destination, ref float query, ref float v0, nuint d, nuint wide, Vector128<float> sums)
+        where TStep : struct, IDistanceStep
+    {
+        if (wide == d)
+        {
+            Unsafe.Add(ref destination, 0) = TStep.Finish(sums.GetElement(0));
+            Unsafe.Add(ref destination, 1) = TStep.Finish(sums.GetElement(1));
+            Unsafe.Add(ref destination, 2) = TStep.Finish(sums.GetElement(2));
+            Unsafe.Add(ref destination, 3) = TStep.Finish(sums.GetElement(3));
+            return;
+        }
+        for (int j = 0; j < 4; j++)
+        {
+            Unsafe.Add(ref destination, j) = TStep.Finish(Tail<TStep>(ref query, ref Unsafe.Add(ref v0, (nuint)j * d), wide, d, sums.GetElement(j)));
+        }
+    }
+}
