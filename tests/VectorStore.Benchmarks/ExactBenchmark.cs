@@ -16,7 +16,7 @@ internal static class ExactBenchmark
     private const int K = 10;
     private const int Rounds = 5;
 
-    public static int Run(int count, int dimension, int queries, string? baselineBinary)
+    public static int Run(int count, int dimension, int queries, string? baselineBinary, int[] batches)
     {
         Console.WriteLine($"exact scan: {count:N0} x {dimension} float32 ({(long)count * dimension * 4 / 1e6:F0} MB), {queries} queries x {Rounds} rounds (best), k={K}, dot product, one query at a time, "
             + $"{Environment.ProcessorCount} cores, {(Vector512.IsHardwareAccelerated ? "AVX-512" : "AVX2/SSE")}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
@@ -26,7 +26,8 @@ internal static class ExactBenchmark
         {
             flat[i] = (float)(random.NextDouble() * 2 - 1);
         }
-        var queryFlat = new float[queries * dimension];
+        int generated = Math.Max(queries, batches.Length == 0 ? 0 : batches.Max());
+        var queryFlat = new float[generated * dimension];
         for (int i = 0; i < queryFlat.Length; i++)
         {
             queryFlat[i] = (float)(random.NextDouble() * 2 - 1);
@@ -52,7 +53,7 @@ internal static class ExactBenchmark
         var best = Measure(rows, queries);
         double ceiling = bytes / best[0];
 
-        var peers = RunPeers(baselineBinary, flat, queryFlat, count, dimension, queries, []);
+        var peers = RunPeers(baselineBinary, flat, queryFlat, count, dimension, queries, batches);
         Console.WriteLine($"  {"row",-40} {"ms/query",9} {"GB/s",7} {"of ceiling",10}");
         for (int r = 0; r < rows.Length; r++)
         {
@@ -70,7 +71,50 @@ internal static class ExactBenchmark
                 Console.WriteLine($"  {name,-40} (not measured: {(baselineBinary is null ? "no --baseline-bin" : "not built into the baseline harness")})");
             }
         }
+        index.MaxDegreeOfParallelism = Environment.ProcessorCount;
+        foreach (int batch in batches)
+        {
+            RunBatch(index, queryFlat, batch, dimension, bytes, peers);
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// A batch of queries on all cores (wall time, best of rounds): SearchBatch next to the same queries one at a
+    /// time through Search (itself parallel over the vectors) and FAISS IndexFlat's batched search.
+    /// </summary>
+    private static void RunBatch(ExactIndex index, float[] queryFlat, int batch, int dimension, double bytes, Dictionary<string, double> peers)
+    {
+        var results = new Neighbor[batch * K];
+        var counts = new int[batch];
+        var queries = queryFlat.AsSpan(0, batch * dimension).ToArray();
+        index.SearchBatch(queries, K, results, counts); // warm-up
+        double batched = double.MaxValue;
+        for (int round = 0; round < Rounds; round++)
+        {
+            var watch = Stopwatch.StartNew();
+            index.SearchBatch(queries, K, results, counts);
+            batched = Math.Min(batched, watch.Elapsed.TotalSeconds);
+        }
+        // One at a time is timed on at most 32 queries: its cost per query does not depend on the batch.
+        int sample = Math.Min(batch, 32);
+        double single = double.MaxValue;
+        var hits = new Neighbor[K];
+        for (int round = 0; round < Rounds; round++)
+        {
+            var watch = Stopwatch.StartNew();
+            for (int q = 0; q < sample; q++)
+            {
+                index.Search(queries.AsSpan(q * dimension, dimension), hits);
+            }
+            single = Math.Min(single, watch.Elapsed.TotalSeconds / sample * batch);
+        }
+        Console.WriteLine($"  batch of {batch,5} queries, {Environment.ProcessorCount} cores: SearchBatch {batched * 1e3,9:F1} ms ({batch / batched,8:F0} q/s, {bytes / 1e9 / (batched / batch),6:F1} effective GB/s)   "
+            + $"one at a time {single * 1e3,9:F1} ms -> {single / batched,5:F1}x");
+        if (peers.TryGetValue($"faiss_flat_batch_{batch}", out double faissMs))
+        {
+            Console.WriteLine($"  {"",-20} FAISS IndexFlat batched {faissMs,9:F1} ms ({batch / (faissMs / 1e3),8:F0} q/s)   SearchBatch is {faissMs / 1e3 / batched:F2}x its speed");
+        }
     }
 
     /// <summary>Best seconds per query of each row, rounds interleaved so background load spreads over all rows.</summary>
@@ -120,6 +164,9 @@ internal static class ExactBenchmark
                 RedirectStandardOutput = true,
                 UseShellExecute = false,
             };
+            // OpenMP threads spin at barriers by default; on a shared machine a spinning thread whose partner
+            // is descheduled makes FAISS's batched search up to 100x slower. Passive waiting is its fair setting.
+            info.Environment.TryAdd("OMP_WAIT_POLICY", "PASSIVE");
             using var process = Process.Start(info) ?? throw new InvalidOperationException($"Cannot start {binary}.");
             string output = process.StandardOutput.ReadToEnd();
             process.WaitForExit();

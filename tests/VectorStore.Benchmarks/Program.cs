@@ -32,8 +32,10 @@ var exactVectors = new Option<int>("--vectors") { Description = "Vectors to scan
 var exactDim = new Option<int>("--dim") { Description = "Vector dimension.", DefaultValueFactory = _ => 384 };
 var exactQueries = new Option<int>("--queries") { Description = "Queries per measurement round.", DefaultValueFactory = _ => 30 };
 var exactBaseline = new Option<string?>("--baseline-bin") { Description = "Path of the compiled hnswlib/FAISS scan harness (run-exact.sh builds it); omit to skip the peers." };
-var exact = new Command("exact", "Exact-scan throughput, one query on one thread: ExactIndex next to the bandwidth ceiling, hnswlib BruteforceSearch and FAISS IndexFlat.") { exactVectors, exactDim, exactQueries, exactBaseline };
-exact.SetAction(result => ExactBenchmark.Run(result.GetValue(exactVectors), result.GetValue(exactDim), result.GetValue(exactQueries), result.GetValue(exactBaseline)));
+var exactBatches = new Option<string>("--batches") { Description = "Comma-separated batch sizes for the batched rows (empty: none).", DefaultValueFactory = _ => "64,1000" };
+var exact = new Command("exact", "Exact-scan throughput, one query on one thread: ExactIndex next to the bandwidth ceiling, hnswlib BruteforceSearch and FAISS IndexFlat; then batches on all cores.") { exactVectors, exactDim, exactQueries, exactBaseline, exactBatches };
+exact.SetAction(result => ExactBenchmark.Run(result.GetValue(exactVectors), result.GetValue(exactDim), result.GetValue(exactQueries), result.GetValue(exactBaseline),
+    [.. result.GetValue(exactBatches)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)]));
 root.Subcommands.Add(exact);
 
 var data = new Option<string>("--data") { Description = "Folder with *_base.fvecs, *_query.fvecs and optionally *_groundtruth.ivecs.", DefaultValueFactory = _ => "../shared/data/ann/siftsmall" };

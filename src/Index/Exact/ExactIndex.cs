@@ -145,6 +145,30 @@ public sealed class ExactIndex : IVectorIndex
         }
     }
 
+    public void SearchBatch(ReadOnlySpan<float> queries, int k, Span<Neighbor> results, Span<int> counts, SearchParameters parameters = default,
+        ILabelFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        int queryCount = BatchValidation.QueryCount(queries, Dimension, k, results, counts);
+        if (queryCount == 0)
+        {
+            return;
+        }
+        if (k == 0)
+        {
+            counts[..queryCount].Clear();
+            return;
+        }
+        _lock.EnterReadLock();
+        try
+        {
+            ExactBatchScan.Search(Metric, queries, k, _vectors, new LiveBitmap(_live), filter, _highWater, MaxDegreeOfParallelism, results, counts, cancellationToken);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Scores exactly the given labels (the planner's path for very selective filters).</summary>
     public int SearchLabels(ReadOnlySpan<float> query, ReadOnlySpan<int> labels, Span<Neighbor> destination)
     {

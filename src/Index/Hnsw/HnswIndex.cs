@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -661,6 +662,57 @@ public sealed class HnswIndex : IVectorIndex
         finally
         {
             _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Splits a batch over this many workers at most (defaults to the core count).</summary>
+    public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
+
+    public void SearchBatch(ReadOnlySpan<float> queries, int k, Span<Neighbor> results, Span<int> counts, SearchParameters parameters = default,
+        ILabelFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        int queryCount = BatchValidation.QueryCount(queries, Dimension, k, results, counts);
+        if (queryCount == 0)
+        {
+            return;
+        }
+        if (k == 0)
+        {
+            counts[..queryCount].Clear();
+            return;
+        }
+        if (parameters.Exact)
+        {
+            _resizeLock.EnterReadLock();
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                ExactBatchScan.Search(Metric, queries, k, _vectors, new LiveStates(_state, Live), filter, Volatile.Read(ref _highWater), MaxDegreeOfParallelism, results, counts, cancellationToken);
+            }
+            finally
+            {
+                _resizeLock.ExitReadLock();
+            }
+            return;
+        }
+        // Graph searches are latency-bound pointer chasing: parallel over queries, each an ordinary search.
+        var queryCopy = ArrayPool<float>.Shared.Rent(queries.Length);
+        var hits = ArrayPool<Neighbor>.Shared.Rent(queryCount * k);
+        var found = ArrayPool<int>.Shared.Rent(queryCount);
+        try
+        {
+            queries.CopyTo(queryCopy);
+            int dimension = Dimension;
+            Parallel.For(0, queryCount, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, MaxDegreeOfParallelism), CancellationToken = cancellationToken },
+                q => found[q] = Search(queryCopy.AsSpan(q * dimension, dimension), hits.AsSpan(q * k, k), parameters, filter));
+            hits.AsSpan(0, queryCount * k).CopyTo(results);
+            found.AsSpan(0, queryCount).CopyTo(counts);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(queryCopy);
+            ArrayPool<Neighbor>.Shared.Return(hits);
+            ArrayPool<int>.Shared.Return(found);
         }
     }
 

@@ -27,36 +27,25 @@ public static class BlockKernels
         nuint n = (nuint)count;
         if (Vector512.IsHardwareAccelerated && d >= (nuint)Vector512<float>.Count)
         {
+            // Each vector is read front to back on its own (interleaving four rows confuses the hardware
+            // prefetcher and halves the bandwidth); only the horizontal sums are shared by four vectors.
             nuint wide = d & ~(nuint)(Vector512<float>.Count - 1);
             for (; v + 4 <= n; v += 4)
             {
                 ref float v0 = ref Unsafe.Add(ref vectors, v * d);
-                ref float v1 = ref Unsafe.Add(ref v0, d);
-                ref float v2 = ref Unsafe.Add(ref v1, d);
-                ref float v3 = ref Unsafe.Add(ref v2, d);
-                var a0 = Vector512<float>.Zero; var a1 = Vector512<float>.Zero;
-                var a2 = Vector512<float>.Zero; var a3 = Vector512<float>.Zero;
-                for (nuint i = 0; i < wide; i += (nuint)Vector512<float>.Count)
-                {
-                    var q = Vector512.LoadUnsafe(ref query, i);
-                    a0 = TStep.Step(q, Vector512.LoadUnsafe(ref v0, i), a0);
-                    a1 = TStep.Step(q, Vector512.LoadUnsafe(ref v1, i), a1);
-                    a2 = TStep.Step(q, Vector512.LoadUnsafe(ref v2, i), a2);
-                    a3 = TStep.Step(q, Vector512.LoadUnsafe(ref v3, i), a3);
-                }
-                Store4<TStep>(ref Unsafe.Add(ref distances, v), ref query, ref v0, d, wide, Sum4(a0, a1, a2, a3));
+                var s0 = Accumulate<TStep>(ref query, ref v0, wide);
+                var s1 = Accumulate<TStep>(ref query, ref Unsafe.Add(ref v0, d), wide);
+                var s2 = Accumulate<TStep>(ref query, ref Unsafe.Add(ref v0, 2 * d), wide);
+                var s3 = Accumulate<TStep>(ref query, ref Unsafe.Add(ref v0, 3 * d), wide);
+                Store4<TStep>(ref Unsafe.Add(ref distances, v), ref query, ref v0, d, wide, Sum4(s0, s1, s2, s3));
             }
             for (; v < n; v++)
             {
                 ref float v0 = ref Unsafe.Add(ref vectors, v * d);
-                var a0 = Vector512<float>.Zero;
-                for (nuint i = 0; i < wide; i += (nuint)Vector512<float>.Count)
-                {
-                    a0 = TStep.Step(Vector512.LoadUnsafe(ref query, i), Vector512.LoadUnsafe(ref v0, i), a0);
-                }
+                var s0 = Accumulate<TStep>(ref query, ref v0, wide);
                 // The same reduction as the four-vector path, so a vector's distance is bit-identical whichever
                 // group it falls in (parallel splits and single-label rescoring agree with the plain scan).
-                Unsafe.Add(ref distances, v) = TStep.Finish(Tail<TStep>(ref query, ref v0, wide, d, Sum4(a0, a0, a0, a0).ToScalar()));
+                Unsafe.Add(ref distances, v) = TStep.Finish(Tail<TStep>(ref query, ref v0, wide, d, Sum4(s0, s0, s0, s0).ToScalar()));
             }
         }
         else if (Vector256.IsHardwareAccelerated && d >= (nuint)Vector256<float>.Count)
@@ -180,6 +169,82 @@ public static class BlockKernels
         {
             Distances<TStep>(ref Unsafe.Add(ref queries, (nuint)q * d), ref vectors, count, dimension, ref Unsafe.Add(ref distances, (nuint)q * n));
         }
+    }
+
+    /// <summary>Queries per lane group of <see cref="TransposedTile{TStep}"/> (one Vector512 of floats).</summary>
+    public const int BatchQueries = 16;
+
+    /// <summary>Vectors per call of <see cref="TransposedTile{TStep}"/>.</summary>
+    public const int BatchVectors = 8;
+
+    /// <summary>
+    /// A GEMM-style micro-kernel for batches: distances from <see cref="BatchQueries"/> queries, stored transposed
+    /// (<paramref name="queriesT"/>[i * 16 + q] = component i of query q), to up to <see cref="BatchVectors"/>
+    /// contiguous vectors. Each vector component is broadcast against one register holding that component of all
+    /// 16 queries, so 8 accumulators each collect 16 distances with no horizontal sums; the result for vector j
+    /// is written to <c>distances[j * 16 .. j * 16 + 16]</c> (lane = query). With <paramref name="count"/> below 8
+    /// the last vector is scored again in the unused slots (read only, never out of bounds).
+    /// Requires <see cref="Vector512.IsHardwareAccelerated"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TransposedTile<TStep>(ref float queriesT, ref float vectors, int count, int dimension, ref float distances)
+        where TStep : struct, IDistanceStep
+    {
+        nuint d = (nuint)dimension;
+        nuint last = (nuint)(count - 1);
+        ref float v0 = ref vectors;
+        ref float v1 = ref Unsafe.Add(ref vectors, Math.Min(1, last) * d);
+        ref float v2 = ref Unsafe.Add(ref vectors, Math.Min(2, last) * d);
+        ref float v3 = ref Unsafe.Add(ref vectors, Math.Min(3, last) * d);
+        ref float v4 = ref Unsafe.Add(ref vectors, Math.Min(4, last) * d);
+        ref float v5 = ref Unsafe.Add(ref vectors, Math.Min(5, last) * d);
+        ref float v6 = ref Unsafe.Add(ref vectors, Math.Min(6, last) * d);
+        ref float v7 = ref Unsafe.Add(ref vectors, Math.Min(7, last) * d);
+        var a0 = Vector512<float>.Zero; var a1 = Vector512<float>.Zero; var a2 = Vector512<float>.Zero; var a3 = Vector512<float>.Zero;
+        var a4 = Vector512<float>.Zero; var a5 = Vector512<float>.Zero; var a6 = Vector512<float>.Zero; var a7 = Vector512<float>.Zero;
+        for (nuint i = 0; i < d; i++)
+        {
+            var q = Vector512.LoadUnsafe(ref queriesT, i * BatchQueries);
+            a0 = TStep.Step(q, Vector512.Create(Unsafe.Add(ref v0, i)), a0);
+            a1 = TStep.Step(q, Vector512.Create(Unsafe.Add(ref v1, i)), a1);
+            a2 = TStep.Step(q, Vector512.Create(Unsafe.Add(ref v2, i)), a2);
+            a3 = TStep.Step(q, Vector512.Create(Unsafe.Add(ref v3, i)), a3);
+            a4 = TStep.Step(q, Vector512.Create(Unsafe.Add(ref v4, i)), a4);
+            a5 = TStep.Step(q, Vector512.Create(Unsafe.Add(ref v5, i)), a5);
+            a6 = TStep.Step(q, Vector512.Create(Unsafe.Add(ref v6, i)), a6);
+            a7 = TStep.Step(q, Vector512.Create(Unsafe.Add(ref v7, i)), a7);
+        }
+        TStep.Finish(a0).StoreUnsafe(ref distances, 0 * BatchQueries);
+        TStep.Finish(a1).StoreUnsafe(ref distances, 1 * BatchQueries);
+        TStep.Finish(a2).StoreUnsafe(ref distances, 2 * BatchQueries);
+        TStep.Finish(a3).StoreUnsafe(ref distances, 3 * BatchQueries);
+        TStep.Finish(a4).StoreUnsafe(ref distances, 4 * BatchQueries);
+        TStep.Finish(a5).StoreUnsafe(ref distances, 5 * BatchQueries);
+        TStep.Finish(a6).StoreUnsafe(ref distances, 6 * BatchQueries);
+        TStep.Finish(a7).StoreUnsafe(ref distances, 7 * BatchQueries);
+    }
+
+    /// <summary>The first <paramref name="wide"/> components of one vector, with four independent accumulators so the FMA latency is hidden.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Accumulate<TStep>(ref float query, ref float vector, nuint wide)
+        where TStep : struct, IDistanceStep
+    {
+        nuint w = (nuint)Vector512<float>.Count;
+        var a0 = Vector512<float>.Zero; var a1 = Vector512<float>.Zero;
+        var a2 = Vector512<float>.Zero; var a3 = Vector512<float>.Zero;
+        nuint i = 0;
+        for (; i + 4 * w <= wide; i += 4 * w)
+        {
+            a0 = TStep.Step(Vector512.LoadUnsafe(ref query, i), Vector512.LoadUnsafe(ref vector, i), a0);
+            a1 = TStep.Step(Vector512.LoadUnsafe(ref query, i + w), Vector512.LoadUnsafe(ref vector, i + w), a1);
+            a2 = TStep.Step(Vector512.LoadUnsafe(ref query, i + 2 * w), Vector512.LoadUnsafe(ref vector, i + 2 * w), a2);
+            a3 = TStep.Step(Vector512.LoadUnsafe(ref query, i + 3 * w), Vector512.LoadUnsafe(ref vector, i + 3 * w), a3);
+        }
+        for (; i < wide; i += w)
+        {
+            a0 = TStep.Step(Vector512.LoadUnsafe(ref query, i), Vector512.LoadUnsafe(ref vector, i), a0);
+        }
+        return (a0 + a1) + (a2 + a3);
     }
 
     /// <summary>Adds the scalar tail (dimensions past the last full SIMD register) to <paramref name="sum"/>.</summary>

@@ -17,6 +17,9 @@ public interface IDistanceStep
 
     /// <summary>Turns the accumulated sum into the internal distance (smaller is closer).</summary>
     static abstract float Finish(float sum);
+
+    /// <summary><see cref="Finish(float)"/> for 16 sums at once.</summary>
+    static abstract Vector512<float> Finish(Vector512<float> sums);
 }
 
 /// <summary>Accumulates the inner product; the distance is its negation.</summary>
@@ -33,6 +36,9 @@ public readonly struct DotStep : IDistanceStep
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Finish(float sum) => -sum;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Finish(Vector512<float> sums) => -sums;
 }
 
 /// <summary>Accumulates the squared Euclidean distance.</summary>
@@ -61,4 +67,7 @@ public readonly struct SquaredL2Step : IDistanceStep
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Finish(float sum) => sum;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Finish(Vector512<float> sums) => sums;
 }

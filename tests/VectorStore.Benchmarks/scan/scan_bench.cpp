@@ -97,9 +97,13 @@ int main(int argc, char** argv) {
         for (size_t b : batches) {
             b = std::min(b, nq);
             index.search(b, queries.data(), k, distances.data(), labels.data()); // warm-up
-            double t1 = now_s();
-            index.search(b, queries.data(), k, distances.data(), labels.data());
-            std::printf("faiss_flat_batch %zu %.6f\n", b, (now_s() - t1) * 1e3);
+            double best = 1e30;
+            for (int round = 0; round < 3; round++) {
+                double t1 = now_s();
+                index.search(b, queries.data(), k, distances.data(), labels.data());
+                best = std::min(best, (now_s() - t1) * 1e3);
+            }
+            std::printf("faiss_flat_batch %zu %.6f\n", b, best);
         }
     }
 #endif
