@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -696,24 +695,7 @@ public sealed class HnswIndex : IVectorIndex
             return;
         }
         // Graph searches are latency-bound pointer chasing: parallel over queries, each an ordinary search.
-        var queryCopy = ArrayPool<float>.Shared.Rent(queries.Length);
-        var hits = ArrayPool<Neighbor>.Shared.Rent(queryCount * k);
-        var found = ArrayPool<int>.Shared.Rent(queryCount);
-        try
-        {
-            queries.CopyTo(queryCopy);
-            int dimension = Dimension;
-            Parallel.For(0, queryCount, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, MaxDegreeOfParallelism), CancellationToken = cancellationToken },
-                q => found[q] = Search(queryCopy.AsSpan(q * dimension, dimension), hits.AsSpan(q * k, k), parameters, filter));
-            hits.AsSpan(0, queryCount * k).CopyTo(results);
-            found.AsSpan(0, queryCount).CopyTo(counts);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(queryCopy);
-            ArrayPool<Neighbor>.Shared.Return(hits);
-            ArrayPool<int>.Shared.Return(found);
-        }
+        ParallelQueries.Search(this, queries, k, results, counts, parameters, filter, MaxDegreeOfParallelism, cancellationToken);
     }
 
     /// <summary>Exact distances for the given labels only (skipping ones that are not live), closest first.</summary>
