@@ -44,6 +44,9 @@ public sealed class ExactIndex : IVectorIndex
         _codes = QuantizedCodes.Create(Quantization.Kind, dimension, metric);
     }
 
+    /// <summary>The stored vectors (benchmarks measure the bandwidth ceiling over this very memory).</summary>
+    internal VectorBlock Vectors => _vectors;
+
     /// <summary>The quantization this index scans with (<see cref="QuantizationSettings.None"/> for plain float scans).</summary>
     public QuantizationSettings Quantization { get; }
 

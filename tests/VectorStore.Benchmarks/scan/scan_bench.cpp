@@ -15,7 +15,9 @@
 #include <time.h>
 
 #ifdef WITH_FAISS
+#include <faiss/IndexBinaryFlat.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexScalarQuantizer.h>
 #include <omp.h>
 #endif
 
@@ -93,6 +95,28 @@ int main(int argc, char** argv) {
         index.search(1, queries.data(), k, distances.data(), labels.data()); // warm-up
         double ms = best_ms_per_query(single, [&](size_t q) { index.search(1, queries.data() + q * dim, k, distances.data(), labels.data()); });
         std::printf("faiss_flat_ms %.6f\n", ms);
+        {
+            // int8 per-dimension ranges, like ours (no rescoring inside FAISS: this is the code scan alone).
+            faiss::IndexScalarQuantizer sq(dim, faiss::ScalarQuantizer::QT_8bit, ip ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
+            sq.train(n, base.data());
+            sq.add(n, base.data());
+            sq.search(1, queries.data(), k, distances.data(), labels.data());
+            double sqms = best_ms_per_query(single, [&](size_t q) { sq.search(1, queries.data() + q * dim, k, distances.data(), labels.data()); });
+            std::printf("faiss_sq8_ms %.6f\n", sqms);
+        }
+        {
+            // Sign bits packed into bytes, Hamming distance.
+            size_t bytes = (dim + 7) / 8;
+            std::vector<uint8_t> codes(n * bytes, 0), qcodes(nq * bytes, 0);
+            for (size_t i = 0; i < n * dim; i++) if (base[i] > 0) codes[(i / dim) * bytes + (i % dim) / 8] |= 1 << ((i % dim) % 8);
+            for (size_t i = 0; i < nq * dim; i++) if (queries[i] > 0) qcodes[(i / dim) * bytes + (i % dim) / 8] |= 1 << ((i % dim) % 8);
+            faiss::IndexBinaryFlat bin(bytes * 8);
+            bin.add(n, codes.data());
+            std::vector<int32_t> hd(k);
+            bin.search(1, qcodes.data(), k, hd.data(), labels.data());
+            double bms = best_ms_per_query(single, [&](size_t q) { bin.search(1, qcodes.data() + q * bytes, k, hd.data(), labels.data()); });
+            std::printf("faiss_binary_ms %.6f\n", bms);
+        }
         omp_set_num_threads(threads);
         for (size_t b : batches) {
             b = std::min(b, nq);
