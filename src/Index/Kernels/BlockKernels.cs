@@ -11,9 +11,6 @@ namespace VectorStoreDb.Index;
 /// </summary>
 public static class BlockKernels
 {
-    /// <summary>Queries per register tile of <see cref="DistancesMany{TStep}"/>.</summary>
-    public const int QueryTile = 4;
-
     /// <summary>
     /// Distances from one query to <paramref name="count"/> vectors of <paramref name="dimension"/> floats
     /// stored contiguously from <paramref name="vectors"/>, written to <paramref name="distances"/>.
@@ -100,75 +97,6 @@ public static class BlockKernels
         float distance = 0;
         Distances<TStep>(ref query, ref vector, 1, dimension, ref distance);
         return distance;
-    }
-
-    /// <summary>
-    /// Distances from <paramref name="queryCount"/> queries (rows of <paramref name="dimension"/> floats from
-    /// <paramref name="queries"/>) to <paramref name="count"/> contiguous vectors: <c>distances[q * count + v]</c>.
-    /// Tiles of <see cref="QueryTile"/> queries × 4 vectors share every load (a GEMM micro-kernel with
-    /// 16 accumulators in registers), so a batch reads each vector once per query tile instead of once per query.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DistancesMany<TStep>(ref float queries, int queryCount, ref float vectors, int count, int dimension, ref float distances)
-        where TStep : struct, IDistanceStep
-    {
-        nuint d = (nuint)dimension;
-        nuint n = (nuint)count;
-        int q = 0;
-        if (Vector512.IsHardwareAccelerated && d >= (nuint)Vector512<float>.Count)
-        {
-            nuint wide = d & ~(nuint)(Vector512<float>.Count - 1);
-            for (; q + QueryTile <= queryCount; q += QueryTile)
-            {
-                ref float q0 = ref Unsafe.Add(ref queries, (nuint)q * d);
-                ref float q1 = ref Unsafe.Add(ref q0, d);
-                ref float q2 = ref Unsafe.Add(ref q1, d);
-                ref float q3 = ref Unsafe.Add(ref q2, d);
-                ref float out0 = ref Unsafe.Add(ref distances, (nuint)q * n);
-                nuint v = 0;
-                for (; v + 4 <= n; v += 4)
-                {
-                    ref float v0 = ref Unsafe.Add(ref vectors, v * d);
-                    ref float v1 = ref Unsafe.Add(ref v0, d);
-                    ref float v2 = ref Unsafe.Add(ref v1, d);
-                    ref float v3 = ref Unsafe.Add(ref v2, d);
-                    var a00 = Vector512<float>.Zero; var a01 = Vector512<float>.Zero; var a02 = Vector512<float>.Zero; var a03 = Vector512<float>.Zero;
-                    var a10 = Vector512<float>.Zero; var a11 = Vector512<float>.Zero; var a12 = Vector512<float>.Zero; var a13 = Vector512<float>.Zero;
-                    var a20 = Vector512<float>.Zero; var a21 = Vector512<float>.Zero; var a22 = Vector512<float>.Zero; var a23 = Vector512<float>.Zero;
-                    var a30 = Vector512<float>.Zero; var a31 = Vector512<float>.Zero; var a32 = Vector512<float>.Zero; var a33 = Vector512<float>.Zero;
-                    for (nuint i = 0; i < wide; i += (nuint)Vector512<float>.Count)
-                    {
-                        var x0 = Vector512.LoadUnsafe(ref v0, i);
-                        var x1 = Vector512.LoadUnsafe(ref v1, i);
-                        var x2 = Vector512.LoadUnsafe(ref v2, i);
-                        var x3 = Vector512.LoadUnsafe(ref v3, i);
-                        var y = Vector512.LoadUnsafe(ref q0, i);
-                        a00 = TStep.Step(y, x0, a00); a01 = TStep.Step(y, x1, a01); a02 = TStep.Step(y, x2, a02); a03 = TStep.Step(y, x3, a03);
-                        y = Vector512.LoadUnsafe(ref q1, i);
-                        a10 = TStep.Step(y, x0, a10); a11 = TStep.Step(y, x1, a11); a12 = TStep.Step(y, x2, a12); a13 = TStep.Step(y, x3, a13);
-                        y = Vector512.LoadUnsafe(ref q2, i);
-                        a20 = TStep.Step(y, x0, a20); a21 = TStep.Step(y, x1, a21); a22 = TStep.Step(y, x2, a22); a23 = TStep.Step(y, x3, a23);
-                        y = Vector512.LoadUnsafe(ref q3, i);
-                        a30 = TStep.Step(y, x0, a30); a31 = TStep.Step(y, x1, a31); a32 = TStep.Step(y, x2, a32); a33 = TStep.Step(y, x3, a33);
-                    }
-                    Store4<TStep>(ref Unsafe.Add(ref out0, v), ref q0, ref v0, d, wide, Sum4(a00, a01, a02, a03));
-                    Store4<TStep>(ref Unsafe.Add(ref out0, n + v), ref q1, ref v0, d, wide, Sum4(a10, a11, a12, a13));
-                    Store4<TStep>(ref Unsafe.Add(ref out0, 2 * n + v), ref q2, ref v0, d, wide, Sum4(a20, a21, a22, a23));
-                    Store4<TStep>(ref Unsafe.Add(ref out0, 3 * n + v), ref q3, ref v0, d, wide, Sum4(a30, a31, a32, a33));
-                }
-                if (v < n)
-                {
-                    for (int r = 0; r < QueryTile; r++)
-                    {
-                        Distances<TStep>(ref Unsafe.Add(ref queries, (nuint)(q + r) * d), ref Unsafe.Add(ref vectors, v * d), (int)(n - v), dimension, ref Unsafe.Add(ref distances, (nuint)(q + r) * n + v));
-                    }
-                }
-            }
-        }
-        for (; q < queryCount; q++)
-        {
-            Distances<TStep>(ref Unsafe.Add(ref queries, (nuint)q * d), ref vectors, count, dimension, ref Unsafe.Add(ref distances, (nuint)q * n));
-        }
     }
 
     /// <summary>Queries per lane group of <see cref="TransposedTile{TStep}"/> (one Vector512 of floats).</summary>
