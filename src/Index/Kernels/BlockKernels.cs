@@ -48,36 +48,10 @@ public static class BlockKernels
         else if (Vector256.IsHardwareAccelerated && d >= (nuint)Vector256<float>.Count)
         {
             nuint wide = d & ~(nuint)(Vector256<float>.Count - 1);
-            for (; v + 4 <= n; v += 4)
-            {
-                ref float v0 = ref Unsafe.Add(ref vectors, v * d);
-                ref float v1 = ref Unsafe.Add(ref v0, d);
-                ref float v2 = ref Unsafe.Add(ref v1, d);
-                ref float v3 = ref Unsafe.Add(ref v2, d);
-                var a0 = Vector256<float>.Zero; var a1 = Vector256<float>.Zero;
-                var a2 = Vector256<float>.Zero; var a3 = Vector256<float>.Zero;
-                for (nuint i = 0; i < wide; i += (nuint)Vector256<float>.Count)
-                {
-                    var q = Vector256.LoadUnsafe(ref query, i);
-                    a0 = TStep.Step(q, Vector256.LoadUnsafe(ref v0, i), a0);
-                    a1 = TStep.Step(q, Vector256.LoadUnsafe(ref v1, i), a1);
-                    a2 = TStep.Step(q, Vector256.LoadUnsafe(ref v2, i), a2);
-                    a3 = TStep.Step(q, Vector256.LoadUnsafe(ref v3, i), a3);
-                }
-                Unsafe.Add(ref distances, v) = TStep.Finish(Tail<TStep>(ref query, ref v0, wide, d, Vector256.Sum(a0)));
-                Unsafe.Add(ref distances, v + 1) = TStep.Finish(Tail<TStep>(ref query, ref v1, wide, d, Vector256.Sum(a1)));
-                Unsafe.Add(ref distances, v + 2) = TStep.Finish(Tail<TStep>(ref query, ref v2, wide, d, Vector256.Sum(a2)));
-                Unsafe.Add(ref distances, v + 3) = TStep.Finish(Tail<TStep>(ref query, ref v3, wide, d, Vector256.Sum(a3)));
-            }
             for (; v < n; v++)
             {
                 ref float v0 = ref Unsafe.Add(ref vectors, v * d);
-                var a0 = Vector256<float>.Zero;
-                for (nuint i = 0; i < wide; i += (nuint)Vector256<float>.Count)
-                {
-                    a0 = TStep.Step(Vector256.LoadUnsafe(ref query, i), Vector256.LoadUnsafe(ref v0, i), a0);
-                }
-                Unsafe.Add(ref distances, v) = TStep.Finish(Tail<TStep>(ref query, ref v0, wide, d, Vector256.Sum(a0)));
+                Unsafe.Add(ref distances, v) = TStep.Finish(Tail<TStep>(ref query, ref v0, wide, d, Vector256.Sum(Accumulate256<TStep>(ref query, ref v0, wide))));
             }
         }
         else
@@ -173,6 +147,41 @@ public static class BlockKernels
             a0 = TStep.Step(Vector512.LoadUnsafe(ref query, i), Vector512.LoadUnsafe(ref vector, i), a0);
         }
         return (a0 + a1) + (a2 + a3);
+    }
+
+    /// <summary>The 256-bit counterpart of <see cref="Accumulate{TStep}"/>, in the same order as <see cref="VectorKernels"/>' 256-bit path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Accumulate256<TStep>(ref float query, ref float vector, nuint wide)
+        where TStep : struct, IDistanceStep
+    {
+        nuint w = (nuint)Vector256<float>.Count;
+        var a0 = Vector256<float>.Zero; var a1 = Vector256<float>.Zero;
+        var a2 = Vector256<float>.Zero; var a3 = Vector256<float>.Zero;
+        nuint i = 0;
+        for (; i + 4 * w <= wide; i += 4 * w)
+        {
+            a0 = TStep.Step(Vector256.LoadUnsafe(ref query, i), Vector256.LoadUnsafe(ref vector, i), a0);
+            a1 = TStep.Step(Vector256.LoadUnsafe(ref query, i + w), Vector256.LoadUnsafe(ref vector, i + w), a1);
+            a2 = TStep.Step(Vector256.LoadUnsafe(ref query, i + 2 * w), Vector256.LoadUnsafe(ref vector, i + 2 * w), a2);
+            a3 = TStep.Step(Vector256.LoadUnsafe(ref query, i + 3 * w), Vector256.LoadUnsafe(ref vector, i + 3 * w), a3);
+        }
+        for (; i < wide; i += w)
+        {
+            a0 = TStep.Step(Vector256.LoadUnsafe(ref query, i), Vector256.LoadUnsafe(ref vector, i), a0);
+        }
+        return (a0 + a1) + (a2 + a3);
+    }
+
+    /// <summary>
+    /// The horizontal sum the scan uses (lane 0 of <see cref="Sum4"/>): <see cref="VectorKernels"/> reduces with
+    /// it too, so a distance is bit-identical whether the scan, HNSW or a rescoring step computed it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float HorizontalSum(Vector512<float> x)
+    {
+        var half = x.GetLower() + x.GetUpper();
+        var quarter = half.GetLower() + half.GetUpper();
+        return (quarter.GetElement(0) + quarter.GetElement(2)) + (quarter.GetElement(1) + quarter.GetElement(3));
     }
 
     /// <summary>Adds the scalar tail (dimensions past the last full SIMD register) to <paramref name="sum"/>.</summary>
