@@ -74,6 +74,23 @@ internal static class ProtoMapping
         return request;
     }
 
+    public static Proto.QueryBatchRequest ToProto(string collection, IReadOnlyList<SearchQuery> queries)
+    {
+        var request = new Proto.QueryBatchRequest { Collection = collection };
+        foreach (var query in queries)
+        {
+            ArgumentNullException.ThrowIfNull(query, nameof(queries));
+            // The batch names the collection once; each query leaves its own empty.
+            var one = ToProto(collection, query);
+            one.Collection = string.Empty;
+            request.Queries.Add(one);
+        }
+        return request;
+    }
+
+    public static IReadOnlyList<IReadOnlyList<SearchHit>> FromProto(Proto.QueryBatchResponse response, IReadOnlyList<SearchQuery> queries) =>
+        [.. response.Responses.Select((r, i) => FromProto(r, i < queries.Count && queries[i].IncludeVectors))];
+
     public static IReadOnlyList<SearchHit> FromProto(Proto.QueryResponse response, bool includeVectors) =>
         [.. response.Results.Select(r => new SearchHit(r.Id, r.Score, r.HasText ? r.Text : null, FromStruct(r.Metadata), includeVectors ? [.. r.Vector] : null)
         {

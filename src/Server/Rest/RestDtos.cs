@@ -174,6 +174,32 @@ public sealed record QueryBody(
     }
 }
 
+/// <summary>Body of <c>POST /collections/{name}/query/batch</c>: queries shaped like <see cref="QueryBody"/>.</summary>
+public sealed record QueryBatchBody(IReadOnlyList<QueryBody?>? Queries = null)
+{
+    internal List<QueryRequest> ToRequests()
+    {
+        var queries = Queries ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "queries: required, e.g. {\"queries\":[{\"text\":\"hello\"}]}.", "queries");
+        var requests = new List<QueryRequest>(queries.Count);
+        for (int i = 0; i < queries.Count; i++)
+        {
+            var query = queries[i] ?? throw new VectorStoreException(ErrorCode.InvalidArgument, $"queries[{i}]: must be a query object.", $"queries[{i}]");
+            try
+            {
+                requests.Add(query.ToRequest());
+            }
+            catch (VectorStoreException e)
+            {
+                throw VectorStoreException.InBatch(i, e);
+            }
+        }
+        return requests;
+    }
+}
+
+/// <summary>Answer of a batch query: <c>results[i]</c> holds the hits of query i.</summary>
+public sealed record QueryBatchResponseDto(IReadOnlyList<QueryResponseDto> Results);
+
 /// <summary>Per-retriever weights in hybrid fusion, e.g. <c>{"dense":1,"text":0.5}</c>; each defaults to 1.</summary>
 public sealed record FusionWeightsBody(float? Dense = null, float? Text = null);
 

@@ -116,6 +116,34 @@ public static class EngineMapping
         return request.HasK ? query with { K = request.K } : query;
     }
 
+    /// <summary>
+    /// The engine queries of a batch; a query may leave its collection empty or repeat the batch's. A refusal
+    /// names the query (<c>queries[2].filter</c>).
+    /// </summary>
+    public static List<QueryRequest> ToEngine(this V1.QueryBatchRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var queries = new List<QueryRequest>(request.Queries.Count);
+        for (int i = 0; i < request.Queries.Count; i++)
+        {
+            var query = request.Queries[i];
+            if (query.Collection.Length > 0 && query.Collection != request.Collection)
+            {
+                throw new VectorStoreException(ErrorCode.InvalidArgument,
+                    $"queries[{i}].collection: must be empty or '{request.Collection}', was '{query.Collection}'.", $"queries[{i}].collection");
+            }
+            try
+            {
+                queries.Add(query.ToEngine());
+            }
+            catch (VectorStoreException e)
+            {
+                throw VectorStoreException.InBatch(i, e);
+            }
+        }
+        return queries;
+    }
+
     /// <summary>A filter Struct as the engine's filter; an absent or empty Struct is no filter.</summary>
     public static MetadataFilter? FilterFromStruct(Struct? filter) =>
         filter is { Fields.Count: > 0 } ? MetadataFilter.Parse(ToJson(filter)) : null;
