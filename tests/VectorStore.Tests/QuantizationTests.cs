@@ -377,13 +377,10 @@ public class QuantizationTests
         }
     }
 
-    [Fact]
+    [DataFact(AnnData.SiftSmallFile)]
     public void SiftSmall_int8_scan_with_rescoring_recall_at_10_is_at_least_099()
     {
-        if (AnnData.SiftSmall is not { } folder)
-        {
-            return; // data absent outside CI (AnnData throws when CI=true)
-        }
+        string folder = AnnData.SiftSmall;
         var vectors = AnnData.ReadFvecs(Path.Combine(folder, "siftsmall_base.fvecs"));
         var queries = AnnData.ReadFvecs(Path.Combine(folder, "siftsmall_query.fvecs"));
         var truth = AnnData.ReadIvecs(Path.Combine(folder, "siftsmall_groundtruth.ivecs"));

@@ -48,6 +48,8 @@ internal static class ProtoMapping
     {
         TextIndex = info.Text ? new TextIndexDescription(info.TextLanguage, info.Bm25K1, info.Bm25B) : null,
         DefaultMode = HybridWireNames.ModeFromWire(info.DefaultMode),
+        Quantization = string.IsNullOrEmpty(info.Quantization) ? "none" : info.Quantization,
+        Oversampling = info.Oversampling,
         Chunking = info.Chunking ? new ChunkingDescription(info.ChunkTokens == 0 ? null : info.ChunkTokens, info.ChunkOverlap) : null,
     };
 
@@ -177,6 +179,14 @@ internal static class ProtoMapping
         if (options.Rescore is { } rescore)
         {
             request.Rescore = rescore;
+        }
+        if (options.Quantization is not null)
+        {
+            request.Quantization = options.Quantization;
+        }
+        if (options.Oversampling is { } oversampling)
+        {
+            request.Oversampling = oversampling;
         }
         if (options.PcaSampleSize is { } pcaSampleSize)
         {

@@ -17,6 +17,9 @@ public sealed class ExactIndex : IVectorIndex
     private const int FileMagic = 0x58455356; // "VSEX"
     private const int FileVersion = 2; // 2 adds the quantization settings and fitted parameters; 1 still loads
 
+    /// <summary>The layout without quantization: an unquantized index still writes it, so its files stay byte-identical to older ones.</summary>
+    private const int UnquantizedFileVersion = 1;
+
     /// <summary>Share of clamped components (outside the fitted ranges) since the last fit that triggers a refit.</summary>
     private const double RefitClampedShare = 0.001;
 
@@ -362,12 +365,16 @@ public sealed class ExactIndex : IVectorIndex
         {
             Span<byte> header = stackalloc byte[20];
             BinaryPrimitives.WriteInt32LittleEndian(header, FileMagic);
-            BinaryPrimitives.WriteInt32LittleEndian(header[4..], FileVersion);
+            bool quantized = Quantization.Kind != QuantizationKind.None;
+            BinaryPrimitives.WriteInt32LittleEndian(header[4..], quantized ? FileVersion : UnquantizedFileVersion);
             BinaryPrimitives.WriteInt32LittleEndian(header[8..], Dimension);
             BinaryPrimitives.WriteInt32LittleEndian(header[12..], (int)Metric);
             BinaryPrimitives.WriteInt32LittleEndian(header[16..], _highWater);
             stream.Write(header);
-            WriteQuantization(stream);
+            if (quantized)
+            {
+                WriteQuantization(stream);
+            }
             int words = (_highWater + 63) >> 6;
             stream.Write(MemoryMarshal.AsBytes(_live.AsSpan(0, words)));
             for (int label = 0; label < _highWater; label++)

@@ -31,7 +31,9 @@ public sealed record CreateCollectionBody(
     ulong? ProjectionSeed = null,
     bool? Chunking = null,
     int? ChunkTokens = null,
-    int? ChunkOverlap = null)
+    int? ChunkOverlap = null,
+    string? Quantization = null,
+    float? Oversampling = null)
 {
     internal CreateCollectionRequest ToRequest(string name) => new()
     {
@@ -51,6 +53,8 @@ public sealed record CreateCollectionBody(
         Projection = Projection,
         IndexDimension = IndexDimension,
         Rescore = Rescore,
+        Quantization = Quantization,
+        Oversampling = Oversampling,
         PcaSampleSize = PcaSampleSize,
         ProjectionSeed = ProjectionSeed,
         Chunking = Chunking,
@@ -77,7 +81,9 @@ public sealed record CollectionDto(
     bool Rescore = false,
     int PcaSampleSize = 0,
     bool ProjectionReady = false,
-    ChunkingDto? Chunking = null)
+    ChunkingDto? Chunking = null,
+    string Quantization = "none",
+    float Oversampling = 0)
 {
     internal static CollectionDto From(CollectionInfo info)
     {
@@ -85,7 +91,7 @@ public sealed record CollectionDto(
         return new(s.Name, s.Metric.ToWireName(), s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt,
             s.TextIndex is { } text ? new TextIndexDto(text.Language, text.K1, text.B) : null,
             s.DefaultMode, s.Projection, s.ReportedIndexDimension(), s.ReportedRescore(), s.PcaSampleSize, info.ProjectionReady,
-            s.Chunking ? new ChunkingDto(s.ReportedChunkTokens(), s.ChunkOverlap) : null);
+            s.Chunking ? new ChunkingDto(s.ReportedChunkTokens(), s.ChunkOverlap) : null, s.ReportedQuantization(), s.ReportedOversampling());
     }
 }
 
