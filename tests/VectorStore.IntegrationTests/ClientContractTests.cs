@@ -114,6 +114,37 @@ public abstract class ClientContractTests : IDisposable
         await AssertRefused(VectorStoreErrorCode.InvalidArgument, "index", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Index = "btree" }));
     }
 
+    [Fact]
+    public async Task Quantized_collection_reports_its_quantization_and_searches_with_full_vector_scores()
+    {
+        string name = NewName();
+        var created = await Client.CreateCollectionAsync(name, new CollectionOptions { Encoder = "none", Dimension = 32, Index = "exact", Quantization = "int8" });
+        Assert.Equal("int8", created.Quantization);
+        Assert.Equal(3f, created.Oversampling);
+        Assert.True(created.Rescore);
+        var fetched = await Client.GetCollectionAsync(name);
+        Assert.Equal("int8", fetched.Quantization);
+        var plain = await Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 32, Index = "exact" });
+        Assert.Equal("none", plain.Quantization);
+        Assert.Equal(0f, plain.Oversampling);
+        var random = new Random(17);
+        var vectors = Enumerable.Range(0, 200).Select(_ => Enumerable.Range(0, 32).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToArray();
+        await Client.UpsertAsync(name, vectors.Select((v, i) => new DocumentWrite { Id = $"v{i}", Vector = v }));
+        await Client.UpsertAsync(plain.Name, vectors.Select((v, i) => new DocumentWrite { Id = $"v{i}", Vector = v }));
+        var expected = await Client.QueryAsync(plain.Name, new SearchQuery { Vector = vectors[9], K = 5 });
+        var quantized = await Client.QueryAsync(name, new SearchQuery { Vector = vectors[9], K = 5 });
+        Assert.Equal("v9", quantized[0].Id);
+        QueryBatchApiTests.AssertSameHits([.. expected.Select(h => (h.Id, h.Score))], [.. quantized.Select(h => (h.Id, h.Score))]);
+
+        var binary = await Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 32, Index = "exact", Quantization = "binary", Oversampling = 10, Rescore = false });
+        Assert.Equal("binary", binary.Quantization);
+        Assert.Equal(10f, binary.Oversampling);
+        Assert.False(binary.Rescore);
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "quantization", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Quantization = "int8" }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "quantization", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Index = "exact", Quantization = "pq" }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "oversampling", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Index = "exact", Quantization = "int8", Oversampling = 0 }));
+    }
+
     [Theory]
     [InlineData(null, 1)]
     [InlineData(null, 3)]
