@@ -18,22 +18,37 @@ internal static class ExactBenchmark
     private const int K = 10;
     private const int Rounds = 5;
 
-    public static int Run(int count, int dimension, int queries, string? baselineBinary, int[] batches)
+    // dataFolder: *_base.fvecs and *_query.fvecs (e.g. siftsmall) scanned instead of generated data; its queries repeat to fill larger batches.
+    public static int Run(int count, int dimension, int queries, string? baselineBinary, int[] batches, string? dataFolder = null)
     {
-        Console.WriteLine($"exact scan: {count:N0} x {dimension} float32 ({(long)count * dimension * 4 / 1e6:F0} MB), {queries} queries x {Rounds} rounds (best), k={K}, dot product, one query at a time, "
-            + $"{Environment.ProcessorCount} cores, {(Vector512.IsHardwareAccelerated ? "AVX-512" : "AVX2/SSE")}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        var random = new Random(1);
-        var flat = new float[(long)count * dimension];
-        for (long i = 0; i < flat.LongLength; i++)
-        {
-            flat[i] = (float)(random.NextDouble() * 2 - 1);
-        }
         int generated = Math.Max(queries, batches.Length == 0 ? 0 : batches.Max());
-        var queryFlat = new float[generated * dimension];
-        for (int i = 0; i < queryFlat.Length; i++)
+        float[] flat;
+        float[] queryFlat;
+        if (dataFolder is not null)
         {
-            queryFlat[i] = (float)(random.NextDouble() * 2 - 1);
+            var baseRows = AnnBenchmark.ReadVecs<float>(Directory.GetFiles(dataFolder, "*_base.fvecs").Single());
+            var queryRows = AnnBenchmark.ReadVecs<float>(Directory.GetFiles(dataFolder, "*_query.fvecs").Single());
+            (count, dimension) = (baseRows.Length, baseRows[0].Length);
+            flat = [.. baseRows.SelectMany(r => r)];
+            queryFlat = [.. Enumerable.Range(0, generated).SelectMany(q => queryRows[q % queryRows.Length])];
         }
+        else
+        {
+            var random = new Random(1);
+            flat = new float[(long)count * dimension];
+            for (long i = 0; i < flat.LongLength; i++)
+            {
+                flat[i] = (float)(random.NextDouble() * 2 - 1);
+            }
+            queryFlat = new float[generated * dimension];
+            for (int i = 0; i < queryFlat.Length; i++)
+            {
+                queryFlat[i] = (float)(random.NextDouble() * 2 - 1);
+            }
+        }
+        Console.WriteLine($"exact scan: {(dataFolder is null ? "generated" : Path.GetFileName(Path.TrimEndingDirectorySeparator(dataFolder)))} {count:N0} x {dimension} float32 ({(long)count * dimension * 4 / 1e6:F0} MB), "
+            + $"{queries} queries x {Rounds} rounds (best), k={K}, dot product, one query at a time, "
+            + $"{Environment.ProcessorCount} cores, {(Vector512.IsHardwareAccelerated ? "AVX-512" : "AVX2/SSE")}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         using var index = new ExactIndex(dimension, Metric.Dot);
         for (int i = 0; i < count; i++)
         {
