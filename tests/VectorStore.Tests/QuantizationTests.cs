@@ -358,6 +358,27 @@ public class QuantizationTests
         Assert.Equal(0, hits[1].Label);
     }
 
+    [Theory]
+    [InlineData(QuantizationKind.None, 1)]
+    [InlineData(QuantizationKind.Int8, 2)]
+    [InlineData(QuantizationKind.Binary, 2)]
+    public void Only_a_quantized_exact_index_writes_file_version_2(QuantizationKind kind, int version)
+    {
+        using var index = new ExactIndex(4, Metric.L2, new QuantizationSettings(kind));
+        index.Upsert(0, [1f, 2f, 3f, 4f]);
+        using var stream = new MemoryStream();
+        index.Save(stream);
+        Assert.Equal(version, BitConverter.ToInt32(stream.GetBuffer(), 4));
+        // Version 1 is the old layout exactly: header (20 bytes), one bitmap word, one vector.
+        if (version == 1)
+        {
+            Assert.Equal(20 + 8 + 16, stream.Length);
+        }
+        stream.Position = 0;
+        using var loaded = ExactIndex.Load(stream);
+        Assert.Equal(kind, loaded.Quantization.Kind);
+    }
+
     [Fact]
     public void Quantized_batch_equals_one_query_at_a_time()
     {
