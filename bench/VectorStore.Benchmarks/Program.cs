@@ -34,9 +34,13 @@ projection.SetAction(result => ProjectionBenchmark.Run(result.GetValue(model)!, 
 root.Subcommands.Add(projection);
 var exactVectors = new Option<int>("--vectors") { Description = "Vectors to scan.", DefaultValueFactory = _ => 100_000 };
 var exactDim = new Option<int>("--dim") { Description = "Vector dimension.", DefaultValueFactory = _ => 384 };
-var exactQueries = new Option<int>("--queries") { Description = "Queries per measurement.", DefaultValueFactory = _ => 50 };
-var exact = new Command("exact", "Exact-scan throughput: ExactIndex and the SIMD kernel next to a naive scalar loop.") { exactVectors, exactDim, exactQueries };
-exact.SetAction(result => ExactBenchmark.Run(result.GetValue(exactVectors), result.GetValue(exactDim), result.GetValue(exactQueries)));
+var exactQueries = new Option<int>("--queries") { Description = "Queries per measurement round.", DefaultValueFactory = _ => 30 };
+var exactBaseline = new Option<string?>("--baseline-bin") { Description = "Path of the compiled hnswlib/FAISS scan harness (run-exact.sh builds it); omit to skip the peers." };
+var exactBatches = new Option<string>("--batches") { Description = "Comma-separated batch sizes for the batched rows (empty: none).", DefaultValueFactory = _ => "64,1000" };
+var exactData = new Option<string?>("--data") { Description = "Folder with *_base.fvecs and *_query.fvecs (e.g. ../shared/data/ann/siftsmall) to scan instead of generated vectors." };
+var exact = new Command("exact", "Exact-scan throughput, one query on one thread: ExactIndex next to the bandwidth ceiling, hnswlib BruteforceSearch and FAISS IndexFlat; then batches on all cores.") { exactVectors, exactDim, exactQueries, exactBaseline, exactBatches, exactData };
+exact.SetAction(result => ExactBenchmark.Run(result.GetValue(exactVectors), result.GetValue(exactDim), result.GetValue(exactQueries), result.GetValue(exactBaseline),
+    [.. result.GetValue(exactBatches)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)], result.GetValue(exactData)));
 root.Subcommands.Add(exact);
 
 var data = new Option<string>("--data") { Description = "Folder with *_base.fvecs, *_query.fvecs and optionally *_groundtruth.ivecs.", DefaultValueFactory = _ => "../shared/data/ann/siftsmall" };

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using VectorStoreDb.Index;
 using VectorStoreDb.Index.Hnsw;
+using VectorStoreDb.Index.Quantization;
 
 namespace VectorStoreDb.Engine;
 
@@ -26,7 +27,15 @@ internal static class IndexFactory
     public static IVectorIndex Create(CollectionSettings settings) =>
         settings.Projection is ProjectionKinds.Random or ProjectionKinds.Pca
             ? new ExactIndex(settings.Dimension, settings.Metric)
-            : Create(settings.Index, settings.Dimension, settings.Metric, settings);
+            : settings.Index == IndexKinds.Exact
+                ? new ExactIndex(settings.Dimension, settings.Metric, QuantizationOf(settings))
+                : Create(settings.Index, settings.Dimension, settings.Metric, settings);
+
+    /// <summary>The quantization a collection's full-vector index scans with (settings saved before quantization existed have none).</summary>
+    public static QuantizationSettings QuantizationOf(CollectionSettings settings) =>
+        QuantizationSettings.TryParseKind(settings.Quantization, out var kind) && kind != QuantizationKind.None
+            ? new QuantizationSettings(kind, settings.Rescore, settings.Oversampling)
+            : QuantizationSettings.None;
 
     /// <summary>The index over projected vectors: the collection's own kind, at the projection's dimension.</summary>
     public static IVectorIndex CreateProjected(CollectionSettings settings, int dimension, Metric metric) =>
@@ -43,7 +52,17 @@ internal static class IndexFactory
     public static void RegisterLoader(string kind, Func<Stream, IVectorIndex> loader) => Loaders[kind] = loader;
 
     /// <summary>Loads a saved index and checks it matches the collection's settings.</summary>
-    public static IVectorIndex Load(string kind, Stream stream, CollectionSettings settings) => Load(kind, stream, settings.Dimension, settings.Metric);
+    public static IVectorIndex Load(string kind, Stream stream, CollectionSettings settings)
+    {
+        var index = Load(kind, stream, settings.Dimension, settings.Metric);
+        var expected = settings.Projection is ProjectionKinds.None ? QuantizationOf(settings) : QuantizationSettings.None;
+        if (index is ExactIndex exact && exact.Quantization != expected)
+        {
+            index.Dispose();
+            throw new InvalidDataException($"Saved exact index scans with {exact.Quantization}; the collection asks for {expected}.");
+        }
+        return index;
+    }
 
     /// <summary>Loads a saved index of any dimension and metric (the caller checks them).</summary>
     public static IVectorIndex Load(string kind, Stream stream) =>

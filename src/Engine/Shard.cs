@@ -239,6 +239,28 @@ internal sealed class Shard : IDisposable
         return labelFilter is null ? index.Search(query, destination, parameters) : index.Search(query, destination, parameters, labelFilter);
     }
 
+    /// <summary>
+    /// Unfiltered search of many prepared queries (rows of the collection's dimension): query q's hits go to
+    /// <c>results[q * k ..]</c>, their number to <c>counts[q]</c>. The full-vector index searches them as one batch;
+    /// a projected index answers them one by one.
+    /// </summary>
+    public void SearchBatch(ReadOnlySpan<float> queries, int k, Span<Neighbor> results, Span<int> counts, SearchParameters parameters, CancellationToken cancellationToken)
+    {
+        var projected = _projected.Current;
+        var index = _vectors.Index;
+        if (projected is null || parameters.Exact)
+        {
+            index.SearchBatch(queries, k, results, counts, parameters, null, cancellationToken);
+            return;
+        }
+        int dimension = index.Dimension;
+        for (int q = 0; q < counts.Length; q++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            counts[q] = _projected.Search(projected, queries.Slice(q * dimension, dimension), results.Slice(q * k, k), parameters, null);
+        }
+    }
+
     /// <summary>BM25 search in this shard under collection-wide statistics; results are (label, −score), best first.</summary>
     public int SearchText(Bm25Statistics statistics, TextIndexSettings settings, Span<Neighbor> destination, MetadataFilter? filter) =>
         _text is null ? 0 : _text.Search(statistics, settings, destination, filter is null ? null : new DocumentFilter(_documents, filter));

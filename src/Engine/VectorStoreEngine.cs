@@ -189,6 +189,20 @@ public sealed class VectorStoreEngine : IDisposable
     }
 
     /// <summary>
+    /// Answers many queries at once; result i belongs to query i. Dense queries without a filter that share k, ef
+    /// and exact are searched together (<see cref="VectorStoreDb.Index.IVectorIndex.SearchBatch"/>: one pass over memory for an
+    /// exact scan, all cores for HNSW); the others run one after another. At most
+    /// <see cref="LimitsOptions.MaxQueryBatch"/> queries; a refusal names the query (<c>queries[i].k</c>).
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyList<QueryHit>>> QueryBatchAsync(string collection, IReadOnlyList<QueryRequest> queries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        using var lease = _catalog.Acquire(collection);
+        _validator.QueryBatch(queries);
+        return await lease.Collection.QueryBatchAsync(queries, cancellationToken);
+    }
+
+    /// <summary>
     /// Pages through a collection's documents in ordinal id order, so pages are stable while the collection
     /// does not change. Two ways to page:
     /// <list type="bullet">

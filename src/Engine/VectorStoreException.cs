@@ -31,5 +31,14 @@ public sealed class VectorStoreException(ErrorCode code, string message, string?
 
     internal static VectorStoreException Invalid(string field, string message) => new(ErrorCode.InvalidArgument, $"{field}: {message}", field);
 
+    /// <summary>
+    /// The refusal of item <paramref name="index"/> of a batch query: its field (and message) say which query
+    /// (<c>queries[3].k</c>). A refusal that names no field, or a missing collection, stays as it is.
+    /// </summary>
+    public static VectorStoreException InBatch(int index, VectorStoreException inner) =>
+        inner.Field is null || inner.Code == ErrorCode.NotFound
+            ? inner
+            : new(inner.Code, $"queries[{index}].{inner.Message}", $"queries[{index}].{inner.Field}");
+
     internal static VectorStoreException CollectionNotFound(string name) => new(ErrorCode.NotFound, $"Collection '{name}' does not exist.", "name");
 }

@@ -91,6 +91,10 @@ public sealed class LimitsOptions
     [Range(1, 16 * 1024 * 1024)]
     public int MaxMetadataBytes { get; set; } = 64 * 1024;
 
+    /// <summary>Queries in one batch query request.</summary>
+    [Range(1, 100_000)]
+    public int MaxQueryBatch { get; set; } = 1_000;
+
     /// <summary>Texts in one embed request.</summary>
     [Range(1, 100_000)]
     public int MaxEmbedBatch { get; set; } = 256;

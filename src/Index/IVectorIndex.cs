@@ -54,6 +54,17 @@ public interface IVectorIndex : IDisposable
     /// </summary>
     int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters = default, ILabelFilter? filter = null);
 
+    /// <summary>
+    /// Searches many queries at once, using all cores. <paramref name="queries"/> holds the queries as rows of
+    /// <see cref="Dimension"/> floats (prepared like a single query); up to <paramref name="k"/> neighbours of
+    /// query q are written closest first to <c>results[q * k .. (q + 1) * k)</c> and their number to
+    /// <c>counts[q]</c>. Results equal those of <see cref="Search"/> per query (up to float rounding of the
+    /// distances). The exact index reads memory once for the whole batch; HNSW runs the queries in parallel.
+    /// One filter applies to every query of the batch.
+    /// </summary>
+    void SearchBatch(ReadOnlySpan<float> queries, int k, Span<Neighbor> results, Span<int> counts, SearchParameters parameters = default,
+        ILabelFilter? filter = null, CancellationToken cancellationToken = default);
+
     /// <summary>Writes the whole index to <paramref name="stream"/> so it can be loaded without a rebuild.</summary>
     void Save(Stream stream);
 }

@@ -18,6 +18,13 @@ public ref struct TopKHeap
         _count = 0;
     }
 
+    /// <summary>Resumes a heap whose first <paramref name="count"/> items of <paramref name="storage"/> were kept by an earlier instance (batch scans keep one heap per query in a shared array).</summary>
+    internal TopKHeap(Span<Neighbor> storage, int count)
+    {
+        _items = storage;
+        _count = count;
+    }
+
     public readonly int Count => _count;
 
     public readonly int Capacity => _items.Length;

@@ -329,7 +329,7 @@ internal static partial class AnnBenchmark
         return truth;
     }
 
-    private static T[][] ReadVecs<T>(string path) where T : unmanaged
+    internal static T[][] ReadVecs<T>(string path) where T : unmanaged
     {
         using var reader = new BinaryReader(new BufferedStream(File.OpenRead(path), 1 << 20));
         var rows = new List<T[]>();

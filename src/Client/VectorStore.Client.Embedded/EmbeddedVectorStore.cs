@@ -173,6 +173,15 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<IReadOnlyList<SearchHit>>> QueryBatchAsync(string collection, IReadOnlyList<SearchQuery> queries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(queries);
+        var request = ProtoMapping.ToProto(collection, queries);
+        return Run(async () => ProtoMapping.FromProto(await _api.QueryBatchAsync(request, cancellationToken), queries), cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);

@@ -57,6 +57,14 @@ public interface IVectorStoreClient : IDisposable
     /// <summary>Nearest neighbours, best first.</summary>
     Task<IReadOnlyList<SearchHit>> QueryAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Many queries in one call; result i answers query i. Dense queries without a filter that share k, ef and
+    /// exact are searched together (one pass over memory for an exact scan, all cores for HNSW). At most the
+    /// server's <c>Limits:MaxQueryBatch</c> queries (default 1000; more is <see cref="VectorStoreErrorCode.LimitExceeded"/>
+    /// with field <c>queries</c>); a refused query is named by its field, e.g. <c>queries[3].vector</c>.
+    /// </summary>
+    Task<IReadOnlyList<IReadOnlyList<SearchHit>>> QueryBatchAsync(string collection, IReadOnlyList<SearchQuery> queries, CancellationToken cancellationToken = default);
+
     /// <summary>Embeds texts with a named encoder (default <c>demo</c>).</summary>
     Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default);
 

@@ -70,6 +70,15 @@ public sealed record CollectionOptions
 
     /// <summary>Tokens consecutive chunks share (default 32, or a quarter of a smaller window).</summary>
     public int? ChunkOverlap { get; init; }
+
+    /// <summary>
+    /// <c>none</c> (default), <c>int8</c> or <c>binary</c>: exact scans run over compressed codes, and (with
+    /// <see cref="Rescore"/>, default true) the candidates are rescored with the full vectors. Needs <see cref="Index"/> <c>exact</c>.
+    /// </summary>
+    public string? Quantization { get; init; }
+
+    /// <summary>Quantized scans keep k × oversampling candidates for rescoring (default 3 for int8, 8 for binary; 1–100).</summary>
+    public float? Oversampling { get; init; }
 }
 
 /// <summary>A collection's settings and size.</summary>
@@ -98,6 +107,12 @@ public sealed record CollectionDescription(
 
     /// <summary>How long texts are split, or null when they are truncated to the encoder's window.</summary>
     public ChunkingDescription? Chunking { get; init; }
+
+    /// <summary><c>none</c>, <c>int8</c> or <c>binary</c>.</summary>
+    public string Quantization { get; init; } = "none";
+
+    /// <summary>The oversampling of quantized scans (0 without quantization).</summary>
+    public float Oversampling { get; init; }
 }
 
 /// <summary>A collection's chunking: tokens per chunk (null: the encoder's window) and tokens shared by consecutive chunks.</summary>

@@ -48,6 +48,8 @@ internal static class ProtoMapping
     {
         TextIndex = info.Text ? new TextIndexDescription(info.TextLanguage, info.Bm25K1, info.Bm25B) : null,
         DefaultMode = HybridWireNames.ModeFromWire(info.DefaultMode),
+        Quantization = string.IsNullOrEmpty(info.Quantization) ? "none" : info.Quantization,
+        Oversampling = info.Oversampling,
         Chunking = info.Chunking ? new ChunkingDescription(info.ChunkTokens == 0 ? null : info.ChunkTokens, info.ChunkOverlap) : null,
     };
 
@@ -73,6 +75,23 @@ internal static class ProtoMapping
         AddHybrid(request, query);
         return request;
     }
+
+    public static Proto.QueryBatchRequest ToProto(string collection, IReadOnlyList<SearchQuery> queries)
+    {
+        var request = new Proto.QueryBatchRequest { Collection = collection };
+        foreach (var query in queries)
+        {
+            ArgumentNullException.ThrowIfNull(query, nameof(queries));
+            // The batch names the collection once; each query leaves its own empty.
+            var one = ToProto(collection, query);
+            one.Collection = string.Empty;
+            request.Queries.Add(one);
+        }
+        return request;
+    }
+
+    public static IReadOnlyList<IReadOnlyList<SearchHit>> FromProto(Proto.QueryBatchResponse response, IReadOnlyList<SearchQuery> queries) =>
+        [.. response.Responses.Select((r, i) => FromProto(r, i < queries.Count && queries[i].IncludeVectors))];
 
     public static IReadOnlyList<SearchHit> FromProto(Proto.QueryResponse response, bool includeVectors) =>
         [.. response.Results.Select(r => new SearchHit(r.Id, r.Score, r.HasText ? r.Text : null, FromStruct(r.Metadata), includeVectors ? [.. r.Vector] : null)
@@ -160,6 +179,14 @@ internal static class ProtoMapping
         if (options.Rescore is { } rescore)
         {
             request.Rescore = rescore;
+        }
+        if (options.Quantization is not null)
+        {
+            request.Quantization = options.Quantization;
+        }
+        if (options.Oversampling is { } oversampling)
+        {
+            request.Oversampling = oversampling;
         }
         if (options.PcaSampleSize is { } pcaSampleSize)
         {

@@ -163,6 +163,15 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<IReadOnlyList<SearchHit>>> QueryBatchAsync(string collection, IReadOnlyList<SearchQuery> queries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(queries);
+        var request = ProtoMapping.ToProto(collection, queries);
+        return Call(async o => ProtoMapping.FromProto(await _search.QueryBatchAsync(request, o), queries), cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);

@@ -38,7 +38,16 @@ public sealed record CollectionSettings
     /// <summary>Dimension of the vectors in the index; equals <see cref="Dimension"/> without a projection.</summary>
     public int IndexDimension { get; init; }
 
-    /// <summary>Rescore the projected index's candidates with the full vectors (on by default when projecting).</summary>
+    /// <summary>
+    /// <c>none</c>, <c>int8</c> or <c>binary</c>: the exact scan runs over compressed codes kept beside the full
+    /// vectors. Absent (none) in settings saved before quantization existed.
+    /// </summary>
+    public string Quantization { get; init; } = CollectionDefaults.Quantization;
+
+    /// <summary>Candidates of a quantized scan per result (k × oversampling) before rescoring; 0 is the kind's default.</summary>
+    public float Oversampling { get; init; }
+
+    /// <summary>Rescore the projected index's (or the quantized scan's) candidates with the full vectors (on by default when projecting or quantizing).</summary>
     public bool Rescore { get; init; } = CollectionDefaults.RescoreWithProjection;
 
     /// <summary>Seed of the random projection's Gaussian matrix, so every restart rebuilds the same matrix.</summary>

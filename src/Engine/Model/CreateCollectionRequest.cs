@@ -45,6 +45,12 @@ public sealed record CreateCollectionRequest
     /// <summary>Rescore projected candidates with the full vectors; defaults to true.</summary>
     public bool? Rescore { get; init; }
 
+    /// <summary><c>none</c> (default), <c>int8</c> or <c>binary</c>; needs <c>index: exact</c> and no projection.</summary>
+    public string? Quantization { get; init; }
+
+    /// <summary>Quantized scans keep k × oversampling candidates for rescoring (default 3 for int8, 8 for binary).</summary>
+    public float? Oversampling { get; init; }
+
     /// <summary>Seed of the random projection; a fixed default when absent.</summary>
     public ulong? ProjectionSeed { get; init; }
 

@@ -36,6 +36,15 @@ public static class CollectionDefaults
     /// <summary>Rescoring is on whenever a projection is used.</summary>
     public const bool RescoreWithProjection = true;
 
+    /// <summary>Vectors are scanned as float32 unless a quantization is asked for.</summary>
+    public const string Quantization = "none";
+
+    /// <summary>Rescoring is on whenever a quantization is used.</summary>
+    public const bool RescoreWithQuantization = true;
+
+    /// <summary>Largest oversampling factor (candidates = k × oversampling); 0 picks the kind's default.</summary>
+    public const float MaxOversampling = 100;
+
     /// <summary>Seed of the random projection when the request gives none.</summary>
     public const ulong ProjectionSeed = 0x5EED;
 

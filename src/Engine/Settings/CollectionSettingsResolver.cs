@@ -2,6 +2,7 @@ using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine.Text;
 using VectorStoreDb.Engine.Validation;
 using VectorStoreDb.Index;
+using VectorStoreDb.Index.Quantization;
 
 namespace VectorStoreDb.Engine.Settings;
 
@@ -48,6 +49,11 @@ internal sealed class CollectionSettingsResolver(VectorStoreOptions options, Enc
             throw VectorStoreException.Invalid("shards", $"must be between 1 and {CollectionDefaults.MaxShards}, was {shards}.");
         }
         var (projection, indexDimension, rescore, seed) = ResolveProjection(request, dimension);
+        var (quantization, oversampling) = ResolveQuantization(request, index, projection);
+        if (quantization != CollectionDefaults.Quantization)
+        {
+            rescore = request.Rescore ?? CollectionDefaults.RescoreWithQuantization;
+        }
         int pcaSampleSize = request.PcaSampleSize ?? CollectionDefaults.PcaSampleSize;
         if (pcaSampleSize < CollectionDefaults.MinPcaSampleSize || pcaSampleSize > CollectionDefaults.MaxPcaSampleSize)
         {
@@ -68,6 +74,8 @@ internal sealed class CollectionSettingsResolver(VectorStoreOptions options, Enc
             Projection = projection,
             IndexDimension = indexDimension,
             Rescore = rescore,
+            Quantization = quantization,
+            Oversampling = oversampling,
             ProjectionSeed = seed,
             PcaSampleSize = pcaSampleSize,
             Chunking = chunking,
@@ -167,6 +175,41 @@ internal sealed class CollectionSettingsResolver(VectorStoreOptions options, Enc
             throw VectorStoreException.Invalid("indexDimension", $"must be between 1 and the vector dimension ({dimension}), was {indexDimension}.");
         }
         return (kind, indexDimension, request.Rescore ?? CollectionDefaults.RescoreWithProjection, request.ProjectionSeed ?? CollectionDefaults.ProjectionSeed);
+    }
+
+    /// <summary>
+    /// The quantization kind's wire name and the oversampling (0 = the kind's default). Quantized codes serve the
+    /// exact scan; HNSW still walks float vectors, so a quantized HNSW or projected collection is refused rather
+    /// than silently scanning floats.
+    /// </summary>
+    private static (string Kind, float Oversampling) ResolveQuantization(CreateCollectionRequest request, string index, string projection)
+    {
+        if (!QuantizationSettings.TryParseKind(request.Quantization, out var kind))
+        {
+            throw VectorStoreException.Invalid("quantization", $"unknown quantization '{request.Quantization}'; use none, int8 or binary.");
+        }
+        if (kind == QuantizationKind.None)
+        {
+            if (request.Oversampling is not null)
+            {
+                throw VectorStoreException.Invalid("oversampling", "needs a quantization (int8 or binary).");
+            }
+            return (CollectionDefaults.Quantization, 0);
+        }
+        if (index != IndexKinds.Exact)
+        {
+            throw VectorStoreException.Invalid("quantization", $"applies to the exact index (\"index\": \"exact\"); the {index} graph is searched over float vectors.");
+        }
+        if (projection != ProjectionKinds.None)
+        {
+            throw VectorStoreException.Invalid("quantization", "cannot be combined with a projection.");
+        }
+        float oversampling = request.Oversampling ?? 0;
+        if (request.Oversampling is not null && (!float.IsFinite(oversampling) || oversampling < 1 || oversampling > CollectionDefaults.MaxOversampling))
+        {
+            throw VectorStoreException.Invalid("oversampling", $"must be between 1 and {CollectionDefaults.MaxOversampling}, was {request.Oversampling}.");
+        }
+        return (QuantizationSettings.ToWireName(kind), oversampling);
     }
 
     /// <summary>The full-text index (null for none) and the default query mode.</summary>

@@ -84,6 +84,32 @@ internal sealed class RequestValidator(LimitsOptions limits)
         }
     }
 
+    /// <summary>Batch size within <see cref="LimitsOptions.MaxQueryBatch"/>, then every query as <see cref="Query"/> does, with fields named <c>queries[i].…</c>.</summary>
+    public void QueryBatch(IReadOnlyList<QueryRequest> queries)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        if (queries.Count == 0)
+        {
+            throw VectorStoreException.Invalid("queries", "at least one query is required.");
+        }
+        if (queries.Count > limits.MaxQueryBatch)
+        {
+            throw new VectorStoreException(ErrorCode.LimitExceeded, $"queries: {queries.Count} queries in one request; the limit is {limits.MaxQueryBatch}.", "queries");
+        }
+        for (int i = 0; i < queries.Count; i++)
+        {
+            var query = queries[i] ?? throw VectorStoreException.Invalid($"queries[{i}]", "must not be null.");
+            try
+            {
+                Query(query);
+            }
+            catch (VectorStoreException e)
+            {
+                throw VectorStoreException.InBatch(i, e);
+            }
+        }
+    }
+
     public void Embed(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);

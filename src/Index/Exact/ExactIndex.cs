@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using VectorStoreDb.Index.Quantization;
 
 namespace VectorStoreDb.Index;
 
@@ -14,19 +15,46 @@ public sealed class ExactIndex : IVectorIndex
     public const int ParallelScanThreshold = 32_768;
 
     private const int FileMagic = 0x58455356; // "VSEX"
-    private const int FileVersion = 1;
+    private const int FileVersion = 2; // 2 adds the quantization settings and fitted parameters; 1 still loads
+
+    /// <summary>The layout without quantization: an unquantized index still writes it, so its files stay byte-identical to older ones.</summary>
+    private const int UnquantizedFileVersion = 1;
+
+    /// <summary>Share of clamped components (outside the fitted ranges) since the last fit that triggers a refit.</summary>
+    private const double RefitClampedShare = 0.001;
 
     private readonly VectorBlock _vectors;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private ulong[] _live = new ulong[64];
     private int _highWater; // one past the largest label ever stored
     private int _count;
+    private readonly QuantizedCodes? _codes;
+    private int _countAtFit;
+    private long _clampedSinceFit;
 
-    public ExactIndex(int dimension, Metric metric)
+    /// <param name="dimension">Vector dimension.</param>
+    /// <param name="metric">Distance metric.</param>
+    /// <param name="quantization">
+    /// Optional compressed codes the scan runs over (full vectors are kept for rescoring). The parameters are
+    /// fitted on the data and refitted whenever the collection has doubled since the last fit or too many
+    /// components fall outside the fitted ranges.
+    /// </param>
+    public ExactIndex(int dimension, Metric metric, QuantizationSettings? quantization = null)
     {
         _vectors = new VectorBlock(dimension);
         Metric = metric;
+        Quantization = quantization ?? QuantizationSettings.None;
+        _codes = QuantizedCodes.Create(Quantization.Kind, dimension, metric);
     }
+
+    /// <summary>The stored vectors (benchmarks measure the bandwidth ceiling over this very memory).</summary>
+    internal VectorBlock Vectors => _vectors;
+
+    /// <summary>The quantization this index scans with (<see cref="QuantizationSettings.None"/> for plain float scans).</summary>
+    public QuantizationSettings Quantization { get; }
+
+    /// <summary>Bytes of the quantized codes (0 without quantization): what must stay in RAM when full vectors move to disk.</summary>
+    public long CodeMemoryBytes => _codes?.MemoryBytes ?? 0;
 
     public string Kind => "exact";
 
@@ -36,7 +64,7 @@ public sealed class ExactIndex : IVectorIndex
 
     public int Count => Volatile.Read(ref _count);
 
-    public long MemoryBytes => _vectors.MemoryBytes + (long)_live.Length * sizeof(ulong);
+    public long MemoryBytes => _vectors.MemoryBytes + (long)_live.Length * sizeof(ulong) + CodeMemoryBytes;
 
     /// <summary>Splits large scans over this many workers at most (defaults to the core count).</summary>
     public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
@@ -47,22 +75,76 @@ public sealed class ExactIndex : IVectorIndex
         _lock.EnterWriteLock();
         try
         {
-            _vectors.Set(label, vector);
-            EnsureLiveCapacity(label);
-            if (!IsLive(label))
+            Store(label, vector);
+            if (_codes is not null)
             {
-                _live[label >> 6] |= 1UL << (label & 63);
-                _count++;
-            }
-            if (label >= _highWater)
-            {
-                _highWater = label + 1;
+                Encode(label, vector);
             }
         }
         finally
         {
             _lock.ExitWriteLock();
         }
+    }
+
+    /// <summary>Stores the full vector and marks the label live. Callers hold the write lock (or own the index, while loading).</summary>
+    private void Store(int label, ReadOnlySpan<float> vector)
+    {
+        _vectors.Set(label, vector);
+        EnsureLiveCapacity(label);
+        if (!IsLive(label))
+        {
+            _live[label >> 6] |= 1UL << (label & 63);
+            _count++;
+        }
+        if (label >= _highWater)
+        {
+            _highWater = label + 1;
+        }
+    }
+
+    /// <summary>Refits the quantizer on the current vectors and re-encodes them all (no-op without quantization).</summary>
+    public void Refit()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            RefitCodes();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Called under the write lock. Doubling since the last fit keeps the refits amortised O(1) per insert.</summary>
+    private void Encode(int label, ReadOnlySpan<float> vector)
+    {
+        if (!_codes!.IsFitted || _count >= 2 * _countAtFit || _clampedSinceFit > RefitClampedShare * _count * Dimension)
+        {
+            RefitCodes();
+            return;
+        }
+        _clampedSinceFit += _codes.Set(label, vector);
+    }
+
+    private void RefitCodes()
+    {
+        if (_codes is null || _count == 0)
+        {
+            return;
+        }
+        var labels = new List<int>(_count);
+        for (int label = 0; label < _highWater; label++)
+        {
+            if (IsLive(label))
+            {
+                labels.Add(label);
+            }
+        }
+        _codes.Refit(_vectors, labels);
+        _countAtFit = _count;
+        _clampedSinceFit = 0;
     }
 
     public bool Remove(int label)
@@ -128,6 +210,10 @@ public sealed class ExactIndex : IVectorIndex
         _lock.EnterReadLock();
         try
         {
+            if (_codes is not null)
+            {
+                return QuantizedSearch(query, destination, filter);
+            }
             int end = _highWater;
             int workers = Math.Min(MaxDegreeOfParallelism, end / (ParallelScanThreshold / 2));
             if (end >= ParallelScanThreshold && workers > 1)
@@ -144,6 +230,64 @@ public sealed class ExactIndex : IVectorIndex
         }
     }
 
+    /// <summary>Scans the codes for <c>k × oversampling</c> candidates, then ranks them by their full vectors. Called under the read lock.</summary>
+    private int QuantizedSearch(ReadOnlySpan<float> query, Span<Neighbor> destination, ILabelFilter? filter)
+    {
+        int candidates = Quantization.Candidates(destination.Length);
+        var pool = ArrayPool<Neighbor>.Shared.Rent(candidates);
+        try
+        {
+            var heap = new TopKHeap(pool.AsSpan(0, candidates));
+            _codes!.Scan(query, _live, filter, _highWater, ref heap);
+            if (!Quantization.Rescore)
+            {
+                int n = heap.SortAscending();
+                pool.AsSpan(0, n).CopyTo(destination);
+                return n;
+            }
+            var final = new TopKHeap(destination);
+            foreach (var candidate in pool.AsSpan(0, heap.Count))
+            {
+                final.Push(candidate.Label, ExactScan.Distance(Metric, query, _vectors, candidate.Label));
+            }
+            return final.SortAscending();
+        }
+        finally
+        {
+            ArrayPool<Neighbor>.Shared.Return(pool);
+        }
+    }
+
+    public void SearchBatch(ReadOnlySpan<float> queries, int k, Span<Neighbor> results, Span<int> counts, SearchParameters parameters = default,
+        ILabelFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        int queryCount = BatchValidation.QueryCount(queries, Dimension, k, results, counts);
+        if (queryCount == 0)
+        {
+            return;
+        }
+        if (k == 0)
+        {
+            counts[..queryCount].Clear();
+            return;
+        }
+        if (_codes is not null)
+        {
+            // Code scans are compute-light and short: one per query, the queries spread over the cores.
+            ParallelQueries.Search(this, queries, k, results, counts, parameters, filter, MaxDegreeOfParallelism, cancellationToken);
+            return;
+        }
+        _lock.EnterReadLock();
+        try
+        {
+            ExactBatchScan.Search(Metric, queries, k, _vectors, new LiveBitmap(_live), filter, _highWater, MaxDegreeOfParallelism, results, counts, cancellationToken);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Scores exactly the given labels (the planner's path for very selective filters).</summary>
     public int SearchLabels(ReadOnlySpan<float> query, ReadOnlySpan<int> labels, Span<Neighbor> destination)
     {
@@ -151,12 +295,11 @@ public sealed class ExactIndex : IVectorIndex
         try
         {
             var heap = new TopKHeap(destination);
-            ref float q = ref MemoryMarshal.GetReference(query);
             foreach (int label in labels)
             {
                 if (IsLive(label))
                 {
-                    heap.Push(label, Distance(ref q, ref _vectors.GetRef(label)));
+                    heap.Push(label, ExactScan.Distance(Metric, query, _vectors, label));
                 }
             }
             return heap.SortAscending();
@@ -201,27 +344,8 @@ public sealed class ExactIndex : IVectorIndex
         }
     }
 
-    private void ScanRange(ReadOnlySpan<float> query, ref TopKHeap heap, ILabelFilter? filter, int start, int end)
-    {
-        ref float q = ref MemoryMarshal.GetReference(query);
-        var live = _live;
-        for (int label = start; label < end; label++)
-        {
-            if ((live[label >> 6] & (1UL << (label & 63))) == 0 || (filter is not null && !filter.Allows(label)))
-            {
-                continue;
-            }
-            float d = Distance(ref q, ref _vectors.GetRef(label));
-            if (d < heap.Threshold)
-            {
-                heap.Push(label, d);
-            }
-        }
-    }
-
-    private float Distance(ref float query, ref float vector) => Metric == Metric.L2
-        ? SquaredL2Distance.Compute(ref query, ref vector, Dimension)
-        : NegativeDotDistance.Compute(ref query, ref vector, Dimension);
+    private void ScanRange(ReadOnlySpan<float> query, ref TopKHeap heap, ILabelFilter? filter, int start, int end) =>
+        ExactScan.Scan(Metric, query, _vectors, new LiveBitmap(_live), filter, start, end, ref heap);
 
     private bool IsLive(int label) => label >= 0 && (label >> 6) < _live.Length && (_live[label >> 6] & (1UL << (label & 63))) != 0;
 
@@ -241,11 +365,16 @@ public sealed class ExactIndex : IVectorIndex
         {
             Span<byte> header = stackalloc byte[20];
             BinaryPrimitives.WriteInt32LittleEndian(header, FileMagic);
-            BinaryPrimitives.WriteInt32LittleEndian(header[4..], FileVersion);
+            bool quantized = Quantization.Kind != QuantizationKind.None;
+            BinaryPrimitives.WriteInt32LittleEndian(header[4..], quantized ? FileVersion : UnquantizedFileVersion);
             BinaryPrimitives.WriteInt32LittleEndian(header[8..], Dimension);
             BinaryPrimitives.WriteInt32LittleEndian(header[12..], (int)Metric);
             BinaryPrimitives.WriteInt32LittleEndian(header[16..], _highWater);
             stream.Write(header);
+            if (quantized)
+            {
+                WriteQuantization(stream);
+            }
             int words = (_highWater + 63) >> 6;
             stream.Write(MemoryMarshal.AsBytes(_live.AsSpan(0, words)));
             for (int label = 0; label < _highWater; label++)
@@ -262,19 +391,54 @@ public sealed class ExactIndex : IVectorIndex
         }
     }
 
-    /// <summary>Reads an index written by <see cref="Save"/>.</summary>
+    /// <summary>Quantization settings, then the fitted parameters if any: codes are re-encoded from the vectors on load, bit for bit the same.</summary>
+    private void WriteQuantization(Stream stream)
+    {
+        Span<byte> block = stackalloc byte[10];
+        BinaryPrimitives.WriteInt32LittleEndian(block, (int)Quantization.Kind);
+        block[4] = Quantization.Rescore ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteSingleLittleEndian(block[5..], Quantization.Oversampling);
+        bool fitted = _codes is { IsFitted: true };
+        block[9] = fitted ? (byte)1 : (byte)0;
+        stream.Write(block);
+        if (fitted)
+        {
+            _codes!.WriteParameters(stream);
+        }
+    }
+
+    /// <summary>Reads an index written by <see cref="Save"/> (this version or version 1, which had no quantization).</summary>
     public static ExactIndex Load(Stream stream)
     {
         Span<byte> header = stackalloc byte[20];
         stream.ReadExactly(header);
-        if (BinaryPrimitives.ReadInt32LittleEndian(header) != FileMagic || BinaryPrimitives.ReadInt32LittleEndian(header[4..]) != FileVersion)
+        int version = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
+        if (BinaryPrimitives.ReadInt32LittleEndian(header) != FileMagic || version is < 1 or > FileVersion)
         {
             throw new InvalidDataException("Not an exact-index file of a supported version.");
         }
         int dimension = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
         var metric = (Metric)BinaryPrimitives.ReadInt32LittleEndian(header[12..]);
         int highWater = BinaryPrimitives.ReadInt32LittleEndian(header[16..]);
-        var index = new ExactIndex(dimension, metric);
+        var settings = QuantizationSettings.None;
+        bool fitted = false;
+        if (version >= 2)
+        {
+            Span<byte> block = stackalloc byte[10];
+            stream.ReadExactly(block);
+            var kind = (QuantizationKind)BinaryPrimitives.ReadInt32LittleEndian(block);
+            if (!Enum.IsDefined(kind))
+            {
+                throw new InvalidDataException($"Unknown quantization kind {(int)kind}.");
+            }
+            settings = new QuantizationSettings(kind, block[4] != 0, BinaryPrimitives.ReadSingleLittleEndian(block[5..]));
+            fitted = block[9] != 0;
+        }
+        var index = new ExactIndex(dimension, metric, settings);
+        if (fitted)
+        {
+            index._codes!.ReadParameters(stream);
+        }
         var live = new ulong[Math.Max(64, (highWater + 63) >> 6)];
         stream.ReadExactly(MemoryMarshal.AsBytes(live.AsSpan(0, (highWater + 63) >> 6)));
         var vector = new float[dimension];
@@ -283,8 +447,23 @@ public sealed class ExactIndex : IVectorIndex
             if ((live[label >> 6] & (1UL << (label & 63))) != 0)
             {
                 stream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
-                index.Upsert(label, vector);
+                index.Store(label, vector);
             }
+        }
+        if (fitted)
+        {
+            for (int label = 0; label < index._highWater; label++)
+            {
+                if (index.IsLive(label))
+                {
+                    index._clampedSinceFit += index._codes!.Set(label, index._vectors.Get(label));
+                }
+            }
+            index._countAtFit = index._count;
+        }
+        else
+        {
+            index.RefitCodes();
         }
         return index;
     }

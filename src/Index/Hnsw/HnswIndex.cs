@@ -664,6 +664,40 @@ public sealed class HnswIndex : IVectorIndex
         }
     }
 
+    /// <summary>Splits a batch over this many workers at most (defaults to the core count).</summary>
+    public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
+
+    public void SearchBatch(ReadOnlySpan<float> queries, int k, Span<Neighbor> results, Span<int> counts, SearchParameters parameters = default,
+        ILabelFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        int queryCount = BatchValidation.QueryCount(queries, Dimension, k, results, counts);
+        if (queryCount == 0)
+        {
+            return;
+        }
+        if (k == 0)
+        {
+            counts[..queryCount].Clear();
+            return;
+        }
+        if (parameters.Exact)
+        {
+            _resizeLock.EnterReadLock();
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                ExactBatchScan.Search(Metric, queries, k, _vectors, new LiveStates(_state, Live), filter, Volatile.Read(ref _highWater), MaxDegreeOfParallelism, results, counts, cancellationToken);
+            }
+            finally
+            {
+                _resizeLock.ExitReadLock();
+            }
+            return;
+        }
+        // Graph searches are latency-bound pointer chasing: parallel over queries, each an ordinary search.
+        ParallelQueries.Search(this, queries, k, results, counts, parameters, filter, MaxDegreeOfParallelism, cancellationToken);
+    }
+
     /// <summary>Exact distances for the given labels only (skipping ones that are not live), closest first.</summary>
     public int SearchLabels(ReadOnlySpan<float> query, ReadOnlySpan<int> labels, Span<Neighbor> destination)
     {
@@ -830,21 +864,7 @@ public sealed class HnswIndex : IVectorIndex
     private int ExactSearch(ReadOnlySpan<float> query, Span<Neighbor> destination, ILabelFilter? filter)
     {
         var heap = new TopKHeap(destination);
-        ref float q = ref MemoryMarshal.GetReference(query);
-        int end = Volatile.Read(ref _highWater);
-        var state = _state;
-        for (int id = 0; id < end; id++)
-        {
-            if (state[id] != Live || (filter is not null && !filter.Allows(id)))
-            {
-                continue;
-            }
-            float d = Distance(ref q, id);
-            if (d < heap.Threshold)
-            {
-                heap.Push(id, d);
-            }
-        }
+        ExactScan.Scan(Metric, query, _vectors, new LiveStates(_state, Live), filter, 0, Volatile.Read(ref _highWater), ref heap);
         return heap.SortAscending();
     }
 

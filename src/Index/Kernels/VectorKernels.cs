@@ -53,7 +53,7 @@ public static class VectorKernels
             {
                 acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a, i), Vector512.LoadUnsafe(ref b, i), acc0);
             }
-            sum = Vector512.Sum((acc0 + acc1) + (acc2 + acc3));
+            sum = BlockKernels.HorizontalSum((acc0 + acc1) + (acc2 + acc3));
         }
         else if (Vector256.IsHardwareAccelerated && n >= (nuint)Vector256<float>.Count)
         {
@@ -125,7 +125,7 @@ public static class VectorKernels
                 var d = Vector512.LoadUnsafe(ref a, i) - Vector512.LoadUnsafe(ref b, i);
                 acc0 = Vector512.FusedMultiplyAdd(d, d, acc0);
             }
-            sum = Vector512.Sum((acc0 + acc1) + (acc2 + acc3));
+            sum = BlockKernels.HorizontalSum((acc0 + acc1) + (acc2 + acc3));
         }
         else if (Vector256.IsHardwareAccelerated && n >= (nuint)Vector256<float>.Count)
         {

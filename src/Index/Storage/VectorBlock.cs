@@ -9,8 +9,12 @@ namespace VectorStoreDb.Index;
 /// </summary>
 public sealed unsafe class VectorBlock : IDisposable
 {
-    private const int ChunkShift = 12; // 4096 vectors per chunk: large scans stay sequential, growth stays cheap
-    private const int ChunkSize = 1 << ChunkShift;
+    /// <summary>log2 of <see cref="ChunkSize"/>.</summary>
+    public const int ChunkShift = 12; // 4096 vectors per chunk: large scans stay sequential, growth stays cheap
+
+    /// <summary>Vectors per chunk; the vectors of one chunk are contiguous, row after row.</summary>
+    public const int ChunkSize = 1 << ChunkShift;
+
     private const int ChunkMask = ChunkSize - 1;
 
     private volatile IntPtr[] _chunks = [];
@@ -49,6 +53,16 @@ public sealed unsafe class VectorBlock : IDisposable
         }
         _chunks = grown;
     }
+
+    /// <summary>
+    /// The first float of chunk <paramref name="chunk"/> in a chunk table read once by a scan (see
+    /// <see cref="Chunks"/>), so a loop over many vectors does not re-read the volatile table per vector.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref float ChunkRef(IntPtr[] chunks, int chunk) => ref Unsafe.AsRef<float>((float*)chunks[chunk]);
+
+    /// <summary>The current chunk table. Chunks never move, so a snapshot stays valid while the owner's read lock is held.</summary>
+    public IntPtr[] Chunks => _chunks;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref float GetRef(int label)

@@ -71,6 +71,10 @@ internal sealed class SearchGrpcService(VectorStoreEngine engine) : V1.Search.Se
     [Authorize(Policy = ApiKeyRoles.Read)]
     public override Task<V1.QueryResponse> Query(V1.QueryRequest request, ServerCallContext context) =>
         _api.QueryAsync(request, context.CancellationToken);
+
+    [Authorize(Policy = ApiKeyRoles.Read)]
+    public override Task<V1.QueryBatchResponse> QueryBatch(V1.QueryBatchRequest request, ServerCallContext context) =>
+        _api.QueryBatchAsync(request, context.CancellationToken);
 }
 
 internal sealed class EmbeddingsGrpcService(VectorStoreEngine engine) : V1.Embeddings.EmbeddingsBase

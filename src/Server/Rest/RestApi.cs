@@ -69,6 +69,11 @@ public static class RestApi
             .WithTags("Search").RequireReadKey()
             .WithSummary("Search by vector (dense), by words (text, BM25) or both fused (hybrid), with an optional metadata filter; best first.");
 
+        documents.MapPost("/query/batch", async (string name, [FromBody] QueryBatchBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new QueryBatchResponseDto([.. (await engine.QueryBatchAsync(name, body.ToRequests(), cancellationToken)).Select(QueryResponseDto.From)])))
+            .WithTags("Search").RequireReadKey()
+            .WithSummary("Many queries in one request (at most Limits:MaxQueryBatch, default 1000); results[i] answers queries[i]. Dense queries without a filter are searched together.");
+
         app.MapPost("/embed", async ([FromBody] EmbedBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
         {
             var texts = body.Texts ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "texts: required, e.g. {\"texts\":[\"hello\"]}.", "texts");

@@ -31,7 +31,9 @@ public sealed record CreateCollectionBody(
     ulong? ProjectionSeed = null,
     bool? Chunking = null,
     int? ChunkTokens = null,
-    int? ChunkOverlap = null)
+    int? ChunkOverlap = null,
+    string? Quantization = null,
+    float? Oversampling = null)
 {
     internal CreateCollectionRequest ToRequest(string name) => new()
     {
@@ -51,6 +53,8 @@ public sealed record CreateCollectionBody(
         Projection = Projection,
         IndexDimension = IndexDimension,
         Rescore = Rescore,
+        Quantization = Quantization,
+        Oversampling = Oversampling,
         PcaSampleSize = PcaSampleSize,
         ProjectionSeed = ProjectionSeed,
         Chunking = Chunking,
@@ -77,7 +81,9 @@ public sealed record CollectionDto(
     bool Rescore = false,
     int PcaSampleSize = 0,
     bool ProjectionReady = false,
-    ChunkingDto? Chunking = null)
+    ChunkingDto? Chunking = null,
+    string Quantization = "none",
+    float Oversampling = 0)
 {
     internal static CollectionDto From(CollectionInfo info)
     {
@@ -85,7 +91,7 @@ public sealed record CollectionDto(
         return new(s.Name, s.Metric.ToWireName(), s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt,
             s.TextIndex is { } text ? new TextIndexDto(text.Language, text.K1, text.B) : null,
             s.DefaultMode, s.Projection, s.ReportedIndexDimension(), s.ReportedRescore(), s.PcaSampleSize, info.ProjectionReady,
-            s.Chunking ? new ChunkingDto(s.ReportedChunkTokens(), s.ChunkOverlap) : null);
+            s.Chunking ? new ChunkingDto(s.ReportedChunkTokens(), s.ChunkOverlap) : null, s.ReportedQuantization(), s.ReportedOversampling());
     }
 }
 
@@ -201,6 +207,32 @@ public sealed record QueryBody(
         return K is { } k ? request with { K = k } : request;
     }
 }
+
+/// <summary>Body of <c>POST /collections/{name}/query/batch</c>: queries shaped like <see cref="QueryBody"/>.</summary>
+public sealed record QueryBatchBody(IReadOnlyList<QueryBody?>? Queries = null)
+{
+    internal List<QueryRequest> ToRequests()
+    {
+        var queries = Queries ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "queries: required, e.g. {\"queries\":[{\"text\":\"hello\"}]}.", "queries");
+        var requests = new List<QueryRequest>(queries.Count);
+        for (int i = 0; i < queries.Count; i++)
+        {
+            var query = queries[i] ?? throw new VectorStoreException(ErrorCode.InvalidArgument, $"queries[{i}]: must be a query object.", $"queries[{i}]");
+            try
+            {
+                requests.Add(query.ToRequest());
+            }
+            catch (VectorStoreException e)
+            {
+                throw VectorStoreException.InBatch(i, e);
+            }
+        }
+        return requests;
+    }
+}
+
+/// <summary>Answer of a batch query: <c>results[i]</c> holds the hits of query i.</summary>
+public sealed record QueryBatchResponseDto(IReadOnlyList<QueryResponseDto> Results);
 
 /// <summary>Per-retriever weights in hybrid fusion, e.g. <c>{"dense":1,"text":0.5}</c>; each defaults to 1.</summary>
 public sealed record FusionWeightsBody(float? Dense = null, float? Text = null);

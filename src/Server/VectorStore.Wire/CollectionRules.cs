@@ -1,4 +1,5 @@
 using VectorStoreDb.Engine;
+using VectorStoreDb.Index.Quantization;
 
 namespace VectorStoreDb.Wire;
 
@@ -15,11 +16,27 @@ public static class CollectionRules
         return settings.IndexDimension > 0 ? settings.IndexDimension : settings.Dimension;
     }
 
-    /// <summary>Whether candidates are rescored with full vectors: stored as on by default, but only meaningful with a projection.</summary>
+    /// <summary>Whether candidates are rescored with full vectors: stored as on by default, but only meaningful with a projection or a quantization.</summary>
     public static bool ReportedRescore(this CollectionSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return settings.Projection != ProjectionKinds.None && settings.Rescore;
+        return (settings.Projection != ProjectionKinds.None || settings.ReportedQuantization() != "none") && settings.Rescore;
+    }
+
+    /// <summary>The quantization's wire name; settings saved before quantization existed have none.</summary>
+    public static string ReportedQuantization(this CollectionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return QuantizationSettings.TryParseKind(settings.Quantization, out var kind) ? QuantizationSettings.ToWireName(kind) : "none";
+    }
+
+    /// <summary>The oversampling a quantized scan uses (the kind's default when the stored value is 0); 0 without quantization.</summary>
+    public static float ReportedOversampling(this CollectionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return QuantizationSettings.TryParseKind(settings.Quantization, out var kind) && kind != QuantizationKind.None
+            ? new QuantizationSettings(kind, settings.Rescore, settings.Oversampling).EffectiveOversampling
+            : 0f;
     }
 
     /// <summary>Tokens per chunk, or null for "as many as the encoder reads" (stored as 0).</summary>

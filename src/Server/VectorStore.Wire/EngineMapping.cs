@@ -40,6 +40,8 @@ public static class EngineMapping
             Projection = s.Projection,
             IndexDimension = s.ReportedIndexDimension(),
             Rescore = s.ReportedRescore(),
+            Quantization = s.ReportedQuantization(),
+            Oversampling = s.ReportedOversampling(),
             PcaSampleSize = s.PcaSampleSize,
             ProjectionReady = info.ProjectionReady,
             Chunking = s.Chunking,
@@ -70,6 +72,8 @@ public static class EngineMapping
             Projection = request.HasProjection ? request.Projection : null,
             IndexDimension = request.HasIndexDimension ? request.IndexDimension : null,
             Rescore = request.HasRescore ? request.Rescore : null,
+            Quantization = request.HasQuantization ? request.Quantization : null,
+            Oversampling = request.HasOversampling ? request.Oversampling : null,
             PcaSampleSize = request.HasPcaSampleSize ? request.PcaSampleSize : null,
             ProjectionSeed = request.HasProjectionSeed ? request.ProjectionSeed : null,
             Chunking = request.HasChunking ? request.Chunking : null,
@@ -128,6 +132,34 @@ public static class EngineMapping
         };
         // An absent limit keeps the engine's default rather than restating it here.
         return request.HasLimit ? scroll with { Limit = request.Limit } : scroll;
+    }
+
+    /// <summary>
+    /// The engine queries of a batch; a query may leave its collection empty or repeat the batch's. A refusal
+    /// names the query (<c>queries[2].filter</c>).
+    /// </summary>
+    public static List<QueryRequest> ToEngine(this V1.QueryBatchRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var queries = new List<QueryRequest>(request.Queries.Count);
+        for (int i = 0; i < request.Queries.Count; i++)
+        {
+            var query = request.Queries[i];
+            if (query.Collection.Length > 0 && query.Collection != request.Collection)
+            {
+                throw new VectorStoreException(ErrorCode.InvalidArgument,
+                    $"queries[{i}].collection: must be empty or '{request.Collection}', was '{query.Collection}'.", $"queries[{i}].collection");
+            }
+            try
+            {
+                queries.Add(query.ToEngine());
+            }
+            catch (VectorStoreException e)
+            {
+                throw VectorStoreException.InBatch(i, e);
+            }
+        }
+        return queries;
     }
 
     /// <summary>A filter Struct as the engine's filter; an absent or empty Struct is no filter.</summary>

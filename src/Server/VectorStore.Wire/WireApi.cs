@@ -96,6 +96,20 @@ public sealed class WireApi(VectorStoreEngine engine)
         return response;
     }
 
+    public async Task<V1.QueryBatchResponse> QueryBatchAsync(V1.QueryBatchRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var results = await engine.QueryBatchAsync(request.Collection, request.ToEngine(), cancellationToken).ConfigureAwait(false);
+        var response = new V1.QueryBatchResponse();
+        foreach (var hits in results)
+        {
+            var one = new V1.QueryResponse();
+            one.Results.Add(hits.Select(h => h.ToProto()));
+            response.Responses.Add(one);
+        }
+        return response;
+    }
+
     public async Task<V1.EmbedResponse> EmbedAsync(V1.EmbedRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

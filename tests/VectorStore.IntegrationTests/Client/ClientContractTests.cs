@@ -1,4 +1,5 @@
 using VectorStoreDb.Client;
+using VectorStoreDb.IntegrationTests.Rest;
 
 namespace VectorStoreDb.IntegrationTests.Client;
 
@@ -112,6 +113,75 @@ public abstract class ClientContractTests : IDisposable
         await AssertRefused(VectorStoreErrorCode.InvalidArgument, "dimension", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "demo", Dimension = 7 }));
         await AssertRefused(VectorStoreErrorCode.InvalidArgument, "encoder", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "no-such-encoder" }));
         await AssertRefused(VectorStoreErrorCode.InvalidArgument, "index", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Index = "btree" }));
+    }
+
+    [Fact]
+    public async Task Quantized_collection_reports_its_quantization_and_searches_with_full_vector_scores()
+    {
+        string name = NewName();
+        var created = await Client.CreateCollectionAsync(name, new CollectionOptions { Encoder = "none", Dimension = 32, Index = "exact", Quantization = "int8" });
+        Assert.Equal("int8", created.Quantization);
+        Assert.Equal(3f, created.Oversampling);
+        Assert.True(created.Rescore);
+        var fetched = await Client.GetCollectionAsync(name);
+        Assert.Equal("int8", fetched.Quantization);
+        var plain = await Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 32, Index = "exact" });
+        Assert.Equal("none", plain.Quantization);
+        Assert.Equal(0f, plain.Oversampling);
+        var random = new Random(17);
+        var vectors = Enumerable.Range(0, 200).Select(_ => Enumerable.Range(0, 32).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToArray();
+        await Client.UpsertAsync(name, vectors.Select((v, i) => new DocumentWrite { Id = $"v{i}", Vector = v }));
+        await Client.UpsertAsync(plain.Name, vectors.Select((v, i) => new DocumentWrite { Id = $"v{i}", Vector = v }));
+        var expected = await Client.QueryAsync(plain.Name, new SearchQuery { Vector = vectors[9], K = 5 });
+        var quantized = await Client.QueryAsync(name, new SearchQuery { Vector = vectors[9], K = 5 });
+        Assert.Equal("v9", quantized[0].Id);
+        QueryBatchApiTests.AssertSameHits([.. expected.Select(h => (h.Id, h.Score))], [.. quantized.Select(h => (h.Id, h.Score))]);
+
+        var binary = await Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 32, Index = "exact", Quantization = "binary", Oversampling = 10, Rescore = false });
+        Assert.Equal("binary", binary.Quantization);
+        Assert.Equal(10f, binary.Oversampling);
+        Assert.False(binary.Rescore);
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "quantization", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Quantization = "int8" }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "quantization", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Index = "exact", Quantization = "pq" }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "oversampling", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Index = "exact", Quantization = "int8", Oversampling = 0 }));
+    }
+
+    [Theory]
+    [InlineData(null, 1)]
+    [InlineData(null, 3)]
+    [InlineData("random", 2)]
+    public async Task Batch_query_answers_each_query_as_a_single_query_does(string? projection, int shards)
+    {
+        string name = NewName();
+        await Client.CreateCollectionAsync(name, new CollectionOptions { Encoder = "none", Dimension = 16, Projection = projection, Shards = shards });
+        var random = new Random(3);
+        var vectors = Enumerable.Range(0, 120).Select(_ => Enumerable.Range(0, 16).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToArray();
+        await Client.UpsertAsync(name, vectors.Select((v, i) => new DocumentWrite { Id = $"v{i}", Vector = v, Metadata = new Dictionary<string, object?> { ["even"] = i % 2 == 0 } }));
+        var queries = Enumerable.Range(0, 24).Select(i => new SearchQuery
+        {
+            Vector = vectors[i * 5],
+            K = 3 + i % 3,
+            Exact = i % 2 == 0,
+            Filter = i % 6 == 5 ? """{"even":true}""" : null,
+            IncludeVectors = i % 4 == 1,
+        }).ToList();
+
+        var batch = await Client.QueryBatchAsync(name, queries);
+
+        Assert.Equal(queries.Count, batch.Count);
+        for (int i = 0; i < queries.Count; i++)
+        {
+            var single = await Client.QueryAsync(name, queries[i]);
+            Assert.Equal(queries[i].K, single.Count);
+            QueryBatchApiTests.AssertSameHits([.. single.Select(h => (h.Id, h.Score))], [.. batch[i].Select(h => (h.Id, h.Score))]);
+            Assert.Equal(queries[i].IncludeVectors, batch[i][0].Vector is not null);
+        }
+        Assert.Equal("v0", batch[0][0].Id);
+
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "queries", () => Client.QueryBatchAsync(name, []));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "queries[1].vector",
+            () => Client.QueryBatchAsync(name, [new SearchQuery { Vector = vectors[0] }, new SearchQuery { Vector = [1, 2] }]));
+        await AssertRefused(VectorStoreErrorCode.NotFound, "name", () => Client.QueryBatchAsync(NewName(), [new SearchQuery { Vector = vectors[0] }]));
     }
 
     [Fact]

@@ -19,10 +19,15 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
     private const int Dimension = 8;
     private const int Writers = 4;
 
-    [Fact]
-    public async Task AcknowledgedWritesSurviveRepeatedKills()
+    /// <param name="quantization">null: the default HNSW collection; otherwise an exact collection scanning these codes,
+    /// whose codes and fitted parameters must come back from checkpoints and the log like everything else.</param>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("int8")]
+    public async Task AcknowledgedWritesSurviveRepeatedKills(string? quantization)
     {
-        int cycles = Environment.GetEnvironmentVariable("VECTORSTORE_SOAK") == "1" ? 50 : 10;
+        bool soak = Environment.GetEnvironmentVariable("VECTORSTORE_SOAK") == "1";
+        int cycles = quantization is null ? (soak ? 50 : 10) : (soak ? 20 : 5);
         string data = Path.Combine(Path.GetTempPath(), "vectorstore-crash", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
         var random = new Random(12345);
@@ -38,12 +43,16 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                 using var server = await ServerProcess.StartAsync(data, output);
                 if (cycle == 0)
                 {
-                    var created = await server.Http.PutAsJsonAsync($"/collections/{Collection}", new { encoder = "none", dimension = Dimension, metric = "l2", shards = 2 });
+                    var created = await server.Http.PutAsJsonAsync($"/collections/{Collection}", quantization is null
+                        ? new { encoder = "none", dimension = Dimension, metric = "l2", shards = 2 }
+                        : (object)new { encoder = "none", dimension = Dimension, metric = "l2", shards = 2, index = "exact", quantization });
                     Assert.Equal(HttpStatusCode.Created, created.StatusCode);
                 }
                 else
                 {
                     await VerifyAsync(server.Http, acknowledged, deleted, uncertain, random);
+                    var info = JsonDocument.Parse(await server.Http.GetStringAsync($"/collections/{Collection}")).RootElement;
+                    Assert.Equal(quantization ?? "none", info.GetProperty("quantization").GetString());
                 }
                 // Uncertain ids stay uncertain: an upsert in flight at a kill may have survived it, and is never retried.
 

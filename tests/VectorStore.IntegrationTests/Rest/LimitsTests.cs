@@ -11,7 +11,7 @@ public sealed class TinyLimitsServerFixture : ServerFixture
     [
         "--VectorStore:Limits:MaxBatchSize=2", "--VectorStore:Limits:MaxTextLength=50", "--VectorStore:Limits:MaxK=5",
         "--VectorStore:Limits:MaxDimension=8", "--VectorStore:Limits:MaxIdLength=10", "--VectorStore:Limits:MaxMetadataBytes=64",
-        "--VectorStore:Limits:MaxEmbedBatch=2", "--VectorStore:Limits:MaxCollections=2",
+        "--VectorStore:Limits:MaxEmbedBatch=2", "--VectorStore:Limits:MaxCollections=2", "--VectorStore:Limits:MaxQueryBatch=2",
     ];
 }
 
@@ -44,6 +44,9 @@ public class LimitsTests(TinyLimitsServerFixture server) : IClassFixture<TinyLim
         Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>("/collections/lim/count")).GetProperty("count").GetInt64());
 
         await Refused(await http.PostAsJsonAsync("/collections/lim/query", new { vector = v, k = 6 }), HttpStatusCode.BadRequest, "k");
+        await Refused(await http.PostAsJsonAsync("/collections/lim/query/batch", new { queries = new[] { new { vector = v, k = 1 }, new { vector = v, k = 1 }, new { vector = v, k = 1 } } }),
+            HttpStatusCode.RequestEntityTooLarge, "queries");
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("/collections/lim/query/batch", new { queries = new[] { new { vector = v, k = 1 }, new { vector = v, k = 1 } } })).StatusCode);
         await Refused(await http.PostAsJsonAsync("/embed", new { texts = new[] { "a", "b", "c" } }), HttpStatusCode.RequestEntityTooLarge, "texts");
 
         Assert.Equal(HttpStatusCode.Created, (await http.PutAsJsonAsync("/collections/lim2", new { encoder = "none", dimension = 4 })).StatusCode);

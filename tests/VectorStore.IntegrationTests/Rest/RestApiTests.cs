@@ -87,6 +87,30 @@ public class RestApiTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task Quantization_is_set_on_create_shown_by_get_and_refused_where_it_does_not_apply()
+    {
+        string name = ServerFixture.UniqueName();
+        var created = await Http.PutAsJsonAsync($"/collections/{name}", new { encoder = "none", dimension = 16, index = "exact", quantization = "binary", oversampling = 6 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var info = await Json(await Http.GetAsync($"/collections/{name}"));
+        Assert.Equal("binary", info.GetProperty("quantization").GetString());
+        Assert.Equal(6f, info.GetProperty("oversampling").GetSingle());
+        Assert.True(info.GetProperty("rescore").GetBoolean());
+        string plain = ServerFixture.UniqueName();
+        Assert.Equal(HttpStatusCode.Created, (await Http.PutAsJsonAsync($"/collections/{plain}", new { encoder = "none", dimension = 16, index = "exact" })).StatusCode);
+        var plainInfo = await Json(await Http.GetAsync($"/collections/{plain}"));
+        Assert.Equal("none", plainInfo.GetProperty("quantization").GetString());
+        Assert.False(plainInfo.GetProperty("rescore").GetBoolean());
+
+        await AssertProblem(await PostPut(new { encoder = "none", dimension = 16, quantization = "int8" }), HttpStatusCode.BadRequest, "quantization");
+        await AssertProblem(await PostPut(new { encoder = "none", dimension = 16, index = "exact", quantization = "int4" }), HttpStatusCode.BadRequest, "quantization");
+        await AssertProblem(await PostPut(new { encoder = "none", dimension = 16, index = "exact", oversampling = 2 }), HttpStatusCode.BadRequest, "oversampling");
+        await AssertProblem(await PostPut(new { encoder = "none", dimension = 16, index = "exact", quantization = "int8", oversampling = 101 }), HttpStatusCode.BadRequest, "oversampling");
+
+        Task<HttpResponseMessage> PostPut(object body) => Http.PutAsJsonAsync($"/collections/{ServerFixture.UniqueName()}", body);
+    }
+
+    [Fact]
     public async Task Documents_upsert_get_replace_delete_and_count()
     {
         string name = ServerFixture.UniqueName();

@@ -69,6 +69,7 @@ public class AuthorizationMatrixTests(AuthServerFixture server) : IClassFixture<
         Assert.Equal(ApiKeyRoles.Read, RoleOf("POST", "/collections/{name}/query"));
         Assert.Equal(ApiKeyRoles.Read, RoleOf("POST", "/collections/{name}/documents/batch-get"));
         Assert.Equal(ApiKeyRoles.Read, RoleOf("POST", "/collections/{name}/documents/scroll"));
+        Assert.Equal(ApiKeyRoles.Read, RoleOf("POST", "/collections/{name}/query/batch"));
         Assert.Equal(ApiKeyRoles.Admin, RoleOf("DELETE", "/collections/{name}/documents/{id}"));
         Assert.Equal(ApiKeyRoles.Admin, RoleOf("DELETE", "/collections/{name}/snapshots/{snapshot}"));
         Assert.Null(RoleOf("GET", "/healthz"));

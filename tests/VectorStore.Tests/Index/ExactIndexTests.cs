@@ -16,6 +16,9 @@ public class ExactIndexTests
     [InlineData(Metric.Dot, 1_000, 64)]
     [InlineData(Metric.L2, 1_000, 33)]
     [InlineData(Metric.L2, ExactIndex.ParallelScanThreshold + 5_000, 16)] // exercises the parallel scan
+    [InlineData(Metric.Dot, 5_000, 5)] // shorter than one SIMD register: scalar kernel path
+    [InlineData(Metric.L2, 5_000, 8)] // Vector256 path only
+    [InlineData(Metric.Dot, 9_000, 384)] // crosses chunk boundaries of the vector block
     public void Search_equals_brute_force(Metric metric, int count, int dimension)
     {
         var random = new Random(count + dimension);
@@ -98,6 +101,74 @@ public class ExactIndexTests
         index.Search(query, a);
         loaded.Search(query, b);
         Assert.Equal(a, b);
+    }
+
+    [Theory]
+    [InlineData(Metric.Dot, 20_000, 32)]
+    [InlineData(Metric.L2, 20_000, 24)]
+    public void Filter_and_tombstones_are_checked_only_for_candidates_that_would_enter_the_top_k(Metric metric, int count, int dimension)
+    {
+        var random = new Random(count ^ dimension);
+        using var index = new ExactIndex(dimension, metric) { MaxDegreeOfParallelism = 1 };
+        var vectors = new float[count][];
+        var live = new bool[count];
+        for (int i = 0; i < count; i++)
+        {
+            vectors[i] = TestData.RandomVector(random, dimension);
+            index.Upsert(i, vectors[i]);
+            live[i] = i % 3 != 0;
+        }
+        for (int i = 0; i < count; i += 3)
+        {
+            index.Remove(i);
+        }
+        var results = new Neighbor[10];
+        for (int q = 0; q < 5; q++)
+        {
+            var query = TestData.RandomVector(random, dimension);
+            var filter = new CountingFilter(l => l % 2 == 0);
+            int n = index.Search(query, results, default, filter);
+            Assert.Equal(10, n);
+            Assert.Equal(BruteForce(vectors, live, query, metric, 10, l => l % 2 == 0), results.Select(r => r.Label).ToArray());
+            // Asked for every live label this would be ~13,000 calls; only the few distances under the running
+            // top-k threshold (tens to a few hundred) reach the filter.
+            Assert.InRange(filter.Calls, 10, count / 20);
+        }
+    }
+
+    [Fact]
+    public void Filter_rejecting_every_candidate_and_k_larger_than_the_matches_return_what_matches()
+    {
+        var random = new Random(23);
+        using var index = new ExactIndex(16, Metric.Cosine);
+        var vectors = new float[3_000][];
+        for (int i = 0; i < vectors.Length; i++)
+        {
+            vectors[i] = TestData.RandomVector(random, 16);
+            Metric.Cosine.Prepare(vectors[i]);
+            index.Upsert(i, vectors[i]);
+        }
+        var query = vectors[5];
+        var results = new Neighbor[10];
+        Assert.Equal(0, index.Search(query, results, default, new CountingFilter(_ => false)));
+
+        var fewMatches = new CountingFilter(l => l is 7 or 1_234 or 2_999);
+        int n = index.Search(query, results, default, fewMatches);
+        Assert.Equal(3, n);
+        var live = Enumerable.Repeat(true, vectors.Length).ToArray();
+        Assert.Equal(BruteForce(vectors, live, query, Metric.Cosine, 10, l => l is 7 or 1_234 or 2_999), results.Take(n).Select(r => r.Label).ToArray());
+        Assert.Equal(vectors.Length, fewMatches.Calls); // the heap never fills, so every label is a candidate
+    }
+
+    private sealed class CountingFilter(Func<int, bool> predicate) : ILabelFilter
+    {
+        public int Calls { get; private set; }
+
+        public bool Allows(int label)
+        {
+            Calls++;
+            return predicate(label);
+        }
     }
 
     private sealed class PredicateFilter(Func<int, bool> predicate) : ILabelFilter

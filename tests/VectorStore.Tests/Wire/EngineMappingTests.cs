@@ -71,6 +71,9 @@ public class EngineMappingTests
             Chunking = true,
             ChunkTokens = 64,
             ChunkOverlap = 8,
+            // Not a combination the resolver accepts (quantization needs no projection); this test is about the mapping only.
+            Quantization = "int8",
+            Oversampling = 5,
         }, DocumentCount: 5, ProjectionReady: true);
 
         var message = info.ToProto();
@@ -98,6 +101,14 @@ public class EngineMappingTests
         Assert.Equal(0, message.ChunkTokens);
         Assert.Equal(64, (legacy with { ChunkTokens = 64 }).ReportedChunkTokens());
         Assert.True((legacy with { Projection = ProjectionKinds.Random, IndexDimension = 6 }).ReportedRescore());
+        // Settings saved before quantization existed have none, and no oversampling.
+        Assert.Equal("none", message.Quantization);
+        Assert.Equal(0f, message.Oversampling);
+        var int8 = legacy with { Quantization = "int8" };
+        Assert.True(int8.ReportedRescore());
+        Assert.Equal(3f, int8.ReportedOversampling());
+        Assert.Equal(8f, (legacy with { Quantization = "binary" }).ReportedOversampling());
+        Assert.Equal(6f, (int8 with { Oversampling = 6 }).ReportedOversampling());
     }
 
     [Fact]
