@@ -66,7 +66,7 @@ internal sealed class ShardGrain(
         if (applied.Length < required)
         {
             throw ClusterException.Unavailable(
-                $"Shard {_key.Shard} of collection '{_key.Collection}': {applied.Length} of the {required} replicas needed have the write; it is not acknowledged (it may still appear once the replicas catch up; retrying an upsert is safe).");
+                $"Shard {_key.Shard} of collection '{_key.Collection}': {applied.Length} of the {required} replicas needed have the write; it is not acknowledged (it may still appear once the replicas catch up; retrying an upsert is safe). {string.Join("; ", outcomes.Where(o => o.Error is not null).Select(o => $"{o.Node}: {o.Error!.Message}"))}");
         }
         _acknowledged = operation.Sequence;
         var first = applied[0].Result!;
