@@ -13,9 +13,13 @@ namespace VectorStoreDb.ClusterTests;
 /// A real three-silo Orleans cluster in this process (Orleans' TestingHost): every silo has its own engine over its
 /// own folder on disk, and the catalog lives in a shared folder, as on a one-machine cluster.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     private static string? s_root;
+    private static int s_logOperations;
+
+    /// <summary>Operations each replica log keeps; a small number makes returning replicas catch up from snapshots.</summary>
+    protected virtual int ReplicaLogOperations => 10_000;
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -30,6 +34,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         s_root = Root;
+        s_logOperations = ReplicaLogOperations;
         var builder = new TestClusterBuilder(3);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         Cluster = builder.Build();
@@ -61,6 +66,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 DataPath = Path.Combine(root, "nodes"),
                 DefaultReplicas = 2,
                 ReplicaTimeoutSeconds = 30,
+                ReplicaLogOperations = s_logOperations,
             });
             siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(ClusterHosting.CatalogStorage,
                 (sp, _) => new FileGrainStorage(Path.Combine(root, "catalog"), sp.GetRequiredService<Serializer>()));
