@@ -1,4 +1,5 @@
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Hosting;
 
 namespace VectorStoreDb.Server.Rest;
 
@@ -10,8 +11,8 @@ public static class DocumentListApi
 {
     public static IEndpointRouteBuilder MapDocumentListApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/collections/{name}/documents", (string name, VectorStoreEngine engine, string? after = null, int offset = 0, int limit = 50, bool includeVectors = false) =>
-            TypedResults.Ok(DocumentPageDto.From(engine.ListDocuments(name, offset, limit, string.IsNullOrEmpty(after) ? null : after, includeVectors))))
+        app.MapGet("/collections/{name}/documents", async (string name, IDocumentStore store, CancellationToken cancellationToken, string? after = null, int offset = 0, int limit = 50, bool includeVectors = false) =>
+            TypedResults.Ok(DocumentPageDto.From(await store.ListDocumentsAsync(name, offset, limit, string.IsNullOrEmpty(after) ? null : after, includeVectors, cancellationToken))))
             .WithTags("Documents")
             .WithSummary($"A page of documents in ordinal id order (limit 1–{VectorStoreEngine.MaxListLimit}, default 50) and the total count. " +
                 "Scan with the cursor: pass the page's nextAfter as ?after= until it is null (each page costs the same wherever it is); " +

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Hosting;
 
 namespace VectorStoreDb.Server.Rest;
 
@@ -13,7 +14,7 @@ public static class RestApi
 
         // The body is optional (`curl -X PUT …/collections/x` creates one with defaults), so it is read by hand:
         // a declared [FromBody] parameter would make routing refuse requests without a JSON content type.
-        collections.MapPut("/{name}", async (string name, HttpRequest request, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        collections.MapPut("/{name}", async (string name, HttpRequest request, IDocumentStore store, CancellationToken cancellationToken) =>
         {
             bool hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
             if (hasBody && !request.HasJsonContentType())
@@ -21,15 +22,17 @@ public static class RestApi
                 throw new VectorStoreException(ErrorCode.InvalidArgument, "body: send JSON with Content-Type: application/json.", "body");
             }
             var body = hasBody ? await request.ReadFromJsonAsync<CreateCollectionBody>(cancellationToken) : null;
-            var info = await engine.CreateCollectionAsync((body ?? new CreateCollectionBody()).ToRequest(name), cancellationToken);
+            body ??= new CreateCollectionBody();
+            var info = await store.CreateCollectionAsync(body.ToRequest(name), body.Replicas, body.WriteConsistency, cancellationToken);
             return TypedResults.Created($"/collections/{info.Settings.Name}", CollectionDto.From(info));
         }).WithSummary("Create a collection (metric, encoder or dimension, index settings).");
 
-        collections.MapGet("/", (VectorStoreEngine engine) =>
-            TypedResults.Ok(new CollectionListDto([.. engine.ListCollections().Select(CollectionDto.From)])))
+        collections.MapGet("/", async (IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new CollectionListDto([.. (await store.ListCollectionsAsync(cancellationToken)).Select(CollectionDto.From)])))
             .WithSummary("List collections with their settings and document counts.");
 
-        collections.MapGet("/{name}", (string name, VectorStoreEngine engine) => TypedResults.Ok(CollectionDto.From(engine.GetCollection(name))))
+        collections.MapGet("/{name}", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(CollectionDto.From(await store.GetCollectionAsync(name, cancellationToken))))
             .WithSummary("A collection's settings and document count.");
 
         collections.MapPost("/{name}/projection/refit", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
@@ -38,33 +41,34 @@ public static class RestApi
             return TypedResults.Ok(new RefitDto(fitted, CollectionDto.From(engine.GetCollection(name))));
         }).WithSummary("Refit a pca collection's projection on its stored full vectors and rebuild its index.");
 
-        collections.MapDelete("/{name}", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        collections.MapDelete("/{name}", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
         {
-            await engine.DeleteCollectionAsync(name, cancellationToken);
+            await store.DeleteCollectionAsync(name, cancellationToken);
             return TypedResults.NoContent();
         }).WithSummary("Delete a collection and all its documents.");
 
         var documents = collections.MapGroup("/{name}").WithTags("Documents");
 
-        documents.MapPost("/documents", async (string name, [FromBody] UpsertBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
-            TypedResults.Ok(new UpsertResultDto(await engine.UpsertAsync(name, body.ToInputs(), cancellationToken))))
+        documents.MapPost("/documents", async (string name, [FromBody] UpsertBody body, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new UpsertResultDto(await store.UpsertAsync(name, body.ToInputs(), cancellationToken))))
             .WithSummary("Insert or replace a batch of documents; text is embedded unless a vector is given.");
 
-        documents.MapGet("/documents/{id}", (string name, string id, VectorStoreEngine engine, bool includeVector = false) =>
-            TypedResults.Ok(DocumentDto.From(engine.GetDocument(name, id, includeVector))))
+        documents.MapGet("/documents/{id}", async (string name, string id, IDocumentStore store, CancellationToken cancellationToken, bool includeVector = false) =>
+            TypedResults.Ok(DocumentDto.From(await store.GetDocumentAsync(name, id, includeVector, cancellationToken))))
             .WithSummary("Get a document by id.");
 
-        documents.MapDelete("/documents/{id}", async (string name, string id, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        documents.MapDelete("/documents/{id}", async (string name, string id, IDocumentStore store, CancellationToken cancellationToken) =>
         {
-            await engine.DeleteDocumentAsync(name, id, cancellationToken);
+            await store.DeleteDocumentAsync(name, id, cancellationToken);
             return TypedResults.NoContent();
         }).WithSummary("Delete a document by id.");
 
-        documents.MapGet("/count", (string name, VectorStoreEngine engine) => TypedResults.Ok(new CountDto(engine.Count(name))))
+        documents.MapGet("/count", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new CountDto(await store.CountAsync(name, cancellationToken))))
             .WithSummary("Number of documents in the collection.");
 
-        documents.MapPost("/query", async (string name, [FromBody] QueryBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
-            TypedResults.Ok(QueryResponseDto.From(await engine.QueryAsync(name, body.ToRequest(), cancellationToken))))
+        documents.MapPost("/query", async (string name, [FromBody] QueryBody body, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(QueryResponseDto.From(await store.QueryAsync(name, body.ToRequest(), body.FilterJson, cancellationToken))))
             .WithTags("Search")
             .WithSummary("Search by vector (dense), by words (text, BM25) or both fused (hybrid), with an optional metadata filter; best first.");
 

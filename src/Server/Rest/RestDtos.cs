@@ -28,7 +28,9 @@ public sealed record CreateCollectionBody(
     ulong? ProjectionSeed = null,
     bool? Chunking = null,
     int? ChunkTokens = null,
-    int? ChunkOverlap = null)
+    int? ChunkOverlap = null,
+    int? Replicas = null,
+    string? WriteConsistency = null)
 {
     internal CreateCollectionRequest ToRequest(string name) => new()
     {
@@ -162,6 +164,9 @@ public sealed record QueryBody(
     bool Explain = false,
     bool Chunks = false)
 {
+    /// <summary>The filter as the client wrote it, for cluster mode, which sends it to the shards.</summary>
+    internal string? FilterJson => Filter is { ValueKind: not JsonValueKind.Null } f ? f.GetRawText() : null;
+
     internal QueryRequest ToRequest() => new()
     {
         Text = Text,
