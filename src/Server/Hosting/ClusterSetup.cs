@@ -21,6 +21,8 @@ internal static class ClusterSetup
         string dataPath = builder.Configuration[$"{VectorStoreOptions.SectionName}:DataPath"] ?? new VectorStoreOptions().DataPath;
         cluster.DataPath ??= Path.Combine(dataPath, "cluster");
         builder.UseOrleans(silo => silo.AddVectorStoreCluster(cluster));
+        // Orleans' placement runs through Polly, which logs every attempt at Information.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.AddSingleton<IDocumentStore, ClusterDocumentStore>();
     }
 }
