@@ -20,10 +20,17 @@ if ! command -v redis-server >/dev/null; then
 fi
 dotnet build VectorStore.sln -c Release || exit 1
 log=$(mktemp)
-dotnet test VectorStore.sln -c Release --no-build "$@" 2>&1 | tee "$log"
+results=$(mktemp -d)
+# The trx logger records each skipped test with its reason; the console keeps its usual summary per assembly.
+dotnet test VectorStore.sln -c Release --no-build --logger "trx;LogFilePrefix=vs" --results-directory "$results" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-# One closing line for the whole run, summed over the test assemblies.
-awk '/^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+# One closing line for the whole run, summed over the test assemblies, then every skipped test with its reason.
+awk '/^(Passed|Failed|Skipped)!/ { for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
-rm -f "$log"
+find "$results" -name '*.trx' -exec cat {} + 2>/dev/null | awk '
+  function text(s) { gsub(/&apos;/, "\047", s); gsub(/&quot;/, "\"", s); gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&amp;/, "\\&", s); return s }
+  /<UnitTestResult / && /outcome="NotExecuted"/ { match($0, /testName="[^"]*"/); name = text(substr($0, RSTART + 10, RLENGTH - 11)); open = 1; next }
+  open && /<Message>/ { reason = $0; sub(/.*<Message>/, "", reason); sub(/<\/Message>.*/, "", reason); printf "skipped: %s: %s\n", name, text(reason); open = 0 }
+  open && /<\/UnitTestResult>/ { printf "skipped: %s\n", name; open = 0 }'
+rm -rf "$log" "$results"
 exit "$status"

@@ -46,8 +46,17 @@ public static class VectorStoreServer
         var addresses = new ListenAddresses(
             (builder.Configuration["urls"] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             builder.Configuration[$"{VectorStoreOptions.SectionName}:GrpcUrl"]);
-        // Kestrel binds what ListenAddresses says; clearing "urls" stops it warning that they are overridden.
-        builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, "");
+        // Kestrel binds exactly what ListenAddresses says (REST plus the separate gRPC port). Hosting would also hand it
+        // the urls it read (app configuration, else the host settings captured when the builder was made: --urls,
+        // ASPNETCORE_URLS), and Kestrel then warns "Overriding address(es)" at every start although nothing is wrong.
+        // ";" is what hosting itself uses for "no addresses": non-empty, so it does not fall back to the host
+        // settings, and it splits into nothing. HTTP_PORTS (set in the aspnet container images) is dropped likewise.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [WebHostDefaults.ServerUrlsKey] = ";",
+            [WebHostDefaults.HttpPortsKey] = null,
+            [WebHostDefaults.HttpsPortsKey] = null,
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             addresses.Configure(kestrel);

@@ -9,28 +9,14 @@ namespace VectorStoreDb.IntegrationTests;
 
 /// <summary>
 /// A server with the stories260K decoder configured as generator "stories" (one slot, no queue, so the
-/// busy path is testable) and a small collection. Needs shared/models/stories260k; absent outside CI the
-/// tests return early, with CI=true they fail.
+/// busy path is testable) and a small collection. Needs shared/models/stories260k: the tests that use the model are
+/// <c>[ModelFact]</c>, skipped with the reason without it and failing under CI=true.
 /// </summary>
 public sealed class ChatServerFixture : ServerFixture, IAsyncLifetime
 {
-    public static string? ModelFolder
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, "shared", "models", "stories260k");
-                if (File.Exists(Path.Combine(candidate, "model.onnx")))
-                {
-                    return candidate;
-                }
-            }
-            return null;
-        }
-    }
+    public const string Model = "stories260k";
 
-    public bool Available => ModelFolder is not null;
+    public static string? ModelFolder => SharedData.ModelFolder(Model);
 
     protected override IEnumerable<string> ExtraArguments => ModelFolder is { } folder
         ? [$"--VectorStore:Generators:stories:Path={folder}", "--VectorStore:Generators:stories:MaxConcurrent=1", "--VectorStore:Generators:stories:QueueLimit=0"]
@@ -59,16 +45,6 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
 {
     private HttpClient Http => server.Http;
 
-    private bool Skip()
-    {
-        if (server.Available)
-        {
-            return false;
-        }
-        Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "shared/models/stories260k is required when CI=true.");
-        return true;
-    }
-
     private Task<HttpResponseMessage> Post(string path, object body) => Http.PostAsJsonAsync(path, body);
 
     private static async Task<JsonElement> Json(HttpResponseMessage response) => JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -96,13 +72,9 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         return events;
     }
 
-    [Fact]
+    [ModelFact(ChatServerFixture.Model)]
     public async Task Chat_json_and_sse_give_the_same_text()
     {
-        if (Skip())
-        {
-            return;
-        }
         var request = new { question = "How long do cats sleep?", k = 2, max_tokens = 24, debug = true };
         var response = await Post($"/collections/{ChatServerFixture.Collection}/chat", request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -130,13 +102,10 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.Equal(24, done.GetProperty("usage").GetProperty("completionTokens").GetInt32());
     }
 
+    // Needs no model: the extractive generator and request validation work on any server.
     [Fact]
     public async Task Extractive_generator_and_messages_with_filter()
     {
-        if (Skip())
-        {
-            return;
-        }
         var response = await Post($"/collections/{ChatServerFixture.Collection}/chat", new
         {
             messages = new[] { new { role = "user", content = "Where was tea first drunk?" } },
@@ -149,13 +118,10 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.All(json.GetProperty("citations").EnumerateArray(), c => Assert.Equal("tea", c.GetProperty("documentId").GetString()));
     }
 
+    // Needs no model: the extractive generator and request validation work on any server.
     [Fact]
     public async Task Bad_chat_requests_get_problem_details()
     {
-        if (Skip())
-        {
-            return;
-        }
         var noQuestion = await Post($"/collections/{ChatServerFixture.Collection}/chat", new { k = 2 });
         Assert.Equal(HttpStatusCode.BadRequest, noQuestion.StatusCode);
         Assert.Equal("question", (await Json(noQuestion)).GetProperty("field").GetString());
@@ -166,13 +132,9 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
     }
 
-    [Fact]
+    [ModelFact(ChatServerFixture.Model)]
     public async Task OpenAi_chat_completions_request_response_and_chunks()
     {
-        if (Skip())
-        {
-            return;
-        }
         var body = new
         {
             model = ChatServerFixture.Collection,
@@ -217,13 +179,9 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.Equal(content, text);
     }
 
-    [Fact]
+    [ModelFact(ChatServerFixture.Model)]
     public async Task Grpc_chat_streams_the_same_text_and_full_queue_is_429()
     {
-        if (Skip())
-        {
-            return;
-        }
         var client = new V1.Rag.RagClient(server.Channel);
         var request = new V1.ChatRequest { Collection = ChatServerFixture.Collection, Question = "How long do cats sleep?", K = 2, MaxTokens = 24 };
         using var call = client.Chat(request);
@@ -271,13 +229,9 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.Equal(HttpStatusCode.OK, status);
     }
 
-    [Fact]
+    [ModelFact(ChatServerFixture.Model)]
     public async Task Generators_are_listed()
     {
-        if (Skip())
-        {
-            return;
-        }
         var json = await Json(await Http.GetAsync("/generators"));
         var names = json.GetProperty("generators").EnumerateArray().Select(g => g.GetProperty("name").GetString()).ToList();
         Assert.Contains("extractive", names);
@@ -289,14 +243,9 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
 
 public class RemoteChatClientTests(ChatServerFixture server) : IClassFixture<ChatServerFixture>
 {
-    [Fact]
+    [ModelFact(ChatServerFixture.Model)]
     public async Task IChatClient_over_grpc_answers_with_citations_usage_and_streams_the_same_text()
     {
-        if (!server.Available)
-        {
-            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "shared/models/stories260k is required when CI=true.");
-            return;
-        }
         using Microsoft.Extensions.AI.IChatClient chat = new VectorStoreDb.Client.VectorStoreChatClient(server.Channel, ChatServerFixture.Collection);
         var options = new Microsoft.Extensions.AI.ChatOptions { MaxOutputTokens = 20, AdditionalProperties = new() { ["k"] = 2 } };
         Microsoft.Extensions.AI.ChatMessage[] messages = [new(Microsoft.Extensions.AI.ChatRole.User, "How long do cats sleep?")];

@@ -37,6 +37,18 @@ public sealed class CliTests : IDisposable
         JsonSerializer.Serialize(new { id = $"doc{i}", text = $"document number {i} about {(i % 2 == 0 ? "cats" : "cars")}", metadata = new { n = i, kind = i % 2 == 0 ? "pet" : "vehicle" } }))) + "\n";
 
     [Fact]
+    public async Task A_server_that_does_not_answer_is_named_with_how_to_start_one()
+    {
+        string address = $"http://127.0.0.1:{LoopbackPort.Free()}";
+
+        var (exit, _, error) = await Run("collections", "list", "--server", address);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"no VectorStore server answers at {address}", error, StringComparison.Ordinal);
+        Assert.Contains("dotnet run --project src/Server", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Import_jsonl_creates_the_collection_and_query_finds_documents()
     {
         string file = WriteFile("docs.jsonl", JsonLines(10) + """{"text":"no id: gets a stable one","metadata":{"tags":["a","b"],"ok":true}}""" + "\n");

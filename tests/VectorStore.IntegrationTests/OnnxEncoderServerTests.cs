@@ -9,35 +9,12 @@ using V1 = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.IntegrationTests;
 
-/// <summary>Skipped without <c>shared/models/{model}</c> on a developer machine; runs (and fails) when <c>CI=true</c>.</summary>
-public sealed class ModelFactAttribute : FactAttribute
-{
-    public ModelFactAttribute(string model)
-    {
-        if (OnnxServerFixture.ModelFolder(model) is null && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Skip = $"shared/models/{model} not found (set CI=true to make this a failure).";
-        }
-    }
-}
-
 /// <summary>The real server with vs-encoder-small configured as encoder <c>small</c>.</summary>
 public sealed class OnnxServerFixture : ServerFixture
 {
     public const string Model = "vs-encoder-small";
 
-    public static string? ModelFolder(string model)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "models", model);
-            if (File.Exists(Path.Combine(candidate, "model.onnx")))
-            {
-                return candidate;
-            }
-        }
-        return null;
-    }
+    public static string? ModelFolder(string model) => SharedData.ModelFolder(model);
 
     protected override IEnumerable<string> ExtraArguments =>
         ModelFolder(Model) is string folder ? [$"--VectorStore:Encoders:small:Path={folder}", "--VectorStore:Encoders:small:IntraOpThreads=2"] : [];

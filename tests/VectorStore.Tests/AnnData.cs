@@ -3,23 +3,16 @@ namespace VectorStoreDb.Tests;
 /// <summary>Reads the texmex <c>.fvecs</c>/<c>.ivecs</c> files of <c>shared/data/ann</c>.</summary>
 internal static class AnnData
 {
-    /// <summary>The siftsmall folder, or null when absent outside CI (inside CI a missing folder fails the test).</summary>
-    public static string? SiftSmall
-    {
-        get
-        {
-            string? folder = TestData.SharedFolder is { } shared ? Path.Combine(shared, "data", "ann", "siftsmall") : null;
-            if (folder is not null && File.Exists(Path.Combine(folder, "siftsmall_base.fvecs")))
-            {
-                return folder;
-            }
-            if (Environment.GetEnvironmentVariable("CI") == "true")
-            {
-                throw new InvalidOperationException("shared/data/ann/siftsmall is missing, and CI=true requires it.");
-            }
-            return null;
-        }
-    }
+    /// <summary>The siftsmall base vectors, relative to the shared folder (what <see cref="DataFactAttribute"/> checks).</summary>
+    public const string SiftSmallFile = "data/ann/siftsmall/siftsmall_base.fvecs";
+
+    /// <summary>
+    /// The siftsmall folder. Tests that read it are <c>[DataFact(SiftSmallFile)]</c>, so a missing folder reaches here
+    /// only under <c>CI=true</c>, where it must fail.
+    /// </summary>
+    public static string SiftSmall => TestData.SharedFile(SiftSmallFile) is { } file
+        ? Path.GetDirectoryName(file)!
+        : throw new InvalidOperationException($"shared/{SiftSmallFile} is missing, and CI=true requires it.");
 
     public static float[][] ReadFvecs(string path) => ReadRows(path, static (reader, d) =>
     {

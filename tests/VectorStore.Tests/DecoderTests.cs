@@ -6,30 +6,27 @@ namespace VectorStoreDb.Tests;
 /// <summary>One stories260K model for the whole class: loading it is the slow part.</summary>
 public sealed class Stories260kFixture : IDisposable
 {
-    public Stories260kFixture()
+    public const string ModelName = "stories260k";
+
+    private readonly Lazy<DecoderModel> _model = new(() => DecoderModel.Load(TestModels.Folder(ModelName)));
+
+    public string Folder => TestModels.Folder(ModelName);
+
+    /// <summary>
+    /// The model. Tests that call this are <c>[ModelFact(ModelName)]</c>: they run only when the model is there, or under
+    /// <c>CI=true</c>, where a missing model must fail the test rather than pass it.
+    /// </summary>
+    public DecoderModel Require() => TestModels.Path(ModelName, "model.onnx") is null
+        ? throw new InvalidOperationException($"shared/models/{ModelName}/model.onnx is missing, and CI=true requires it.")
+        : _model.Value;
+
+    public void Dispose()
     {
-        Folder = TestData.SharedFolder is { } shared ? Path.Combine(shared, "models", "stories260k") : null;
-        if (Folder is not null && File.Exists(Path.Combine(Folder, "model.onnx")))
+        if (_model.IsValueCreated)
         {
-            Model = DecoderModel.Load(Folder);
+            _model.Value.Dispose();
         }
     }
-
-    public string? Folder { get; }
-
-    public DecoderModel? Model { get; }
-
-    /// <summary>The model, or null when the shared folder is absent outside CI (inside CI its absence fails the test).</summary>
-    public DecoderModel? Require()
-    {
-        if (Model is null && string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail("shared/models/stories260k is required when CI=true.");
-        }
-        return Model;
-    }
-
-    public void Dispose() => Model?.Dispose();
 }
 
 public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Stories260kFixture>
@@ -46,13 +43,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         return sb.ToString();
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public async Task Greedy_from_once_upon_a_time_reproduces_the_reference_story()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         var stats = new GenerationStats();
         string text = "Once upon a time" + await Generate(model, "Once upon a time", new SamplingOptions { MaxTokens = 60 }, stats);
         Assert.StartsWith(Reference, text, StringComparison.Ordinal);
@@ -61,13 +55,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         Assert.Equal("length", stats.FinishReason);
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public void Tokenizer_encodes_like_llama2c_and_round_trips()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         Assert.Equal([1, 403, 407, 261, 378], model.EncodePrompt("Once upon a time"));
         foreach (string text in new[] { "Once upon a time", "Tom had a red ball.\nThe end.", "Zoë's café — 日本 🙂" })
         {
@@ -76,13 +67,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         }
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public void Streaming_detokenizer_joins_bytes_split_across_tokens()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         // "é" and "🙂" are not in the 512-token vocabulary, so they arrive as byte-fallback tokens (<0xC3> <0xA9> …).
         var ids = model.Tokenizer.Encode("café 🙂\nok");
         var detokenizer = new StreamingDetokenizer(model.Tokenizer, atStart: true);
@@ -92,13 +80,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         Assert.DoesNotContain(deltas, d => d.Contains('\uFFFD'));
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public void Kv_cache_decoding_matches_full_recomputation()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         var ids = model.EncodePrompt("Once upon a time, there was a little girl named Lily. She loved to play");
         int vocab = model.Decoder.VocabSize;
         using var full = model.Decoder.CreateState();
@@ -128,13 +113,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         Assert.True(worst <= 1e-4f, $"max |Δlogit| = {worst}");
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public async Task Top_k_one_and_near_zero_temperature_equal_greedy()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         string greedy = await Generate(model, "Tom had a red ball", new SamplingOptions { MaxTokens = 40 });
         string topK = await Generate(model, "Tom had a red ball", new SamplingOptions { MaxTokens = 40, Temperature = 1.5f, TopK = 1, Seed = 3 });
         string cold = await Generate(model, "Tom had a red ball", new SamplingOptions { MaxTokens = 40, Temperature = 1e-4f, Seed = 4 });
@@ -142,13 +124,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         Assert.Equal(greedy, cold);
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public async Task Same_seed_gives_same_text_and_different_seeds_differ()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         var options = new SamplingOptions { MaxTokens = 40, Temperature = 1.0f, TopP = 0.95f, TopK = 50, RepetitionPenalty = 1.1f, Seed = 42 };
         string a = await Generate(model, "Once upon a time", options);
         string b = await Generate(model, "Once upon a time", options);
@@ -162,13 +141,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         Assert.Contains(others, o => o != a);
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public async Task Stop_string_ends_generation_and_is_not_returned()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         var stats = new GenerationStats();
         string text = await Generate(model, "Once upon a time", new SamplingOptions { MaxTokens = 60, Stop = ["Lily."] }, stats);
         Assert.Equal(", there was a little girl named ", text);
@@ -178,13 +154,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         Assert.Equal(await Generate(model, "Once upon a time", new SamplingOptions { MaxTokens = 30 }), unchanged);
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public async Task Stop_token_id_and_max_tokens_end_generation()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         var stats = new GenerationStats();
         // "," is the greedy story's first token, so generation stops at once.
         var withComma = model.Tokenizer.Encode("time,");
@@ -196,13 +169,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         Assert.Equal("stop", stats.FinishReason);
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public async Task Cancellation_stops_generation()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         using var cts = new CancellationTokenSource();
         int deltas = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
@@ -218,13 +188,10 @@ public sealed class DecoderTests(Stories260kFixture fixture) : IClassFixture<Sto
         Assert.Equal(3, deltas);
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public async Task Bad_sampling_options_are_refused_naming_the_field()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         var ex = await Assert.ThrowsAsync<VectorStoreDb.Engine.VectorStoreException>(() => Generate(model, "Hi", new SamplingOptions { TopP = 0 }));
         Assert.Equal("top_p", ex.Field);
         ex = await Assert.ThrowsAsync<VectorStoreDb.Engine.VectorStoreException>(() => Generate(model, "Hi", new SamplingOptions { Temperature = -1 }));

@@ -13,7 +13,7 @@ public sealed class ModelFactAttribute : FactAttribute
     {
         if (TestModels.Path(model, file) is null && !TestModels.IsCi)
         {
-            Skip = $"shared/models/{model}/{file} not found (set CI=true to make this a failure).";
+            Skip = $"needs shared/models/{model}/{file}, which is not there (set CI=true to make this a failure; {TestData.SharedFolderVariable} says where shared/ is).";
         }
     }
 }
@@ -29,16 +29,7 @@ internal static class TestModels
 
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
-    public static string? Path(string model, string file)
-    {
-        string? shared = TestData.SharedFolder;
-        if (shared is null)
-        {
-            return null;
-        }
-        string path = System.IO.Path.Combine(shared, "models", model, file);
-        return File.Exists(path) ? path : null;
-    }
+    public static string? Path(string model, string file) => TestData.SharedFile($"models/{model}/{file}");
 
     public static string Folder(string model) =>
         System.IO.Path.Combine(TestData.SharedFolder ?? throw new InvalidOperationException("shared/ folder not found"), "models", model);

@@ -101,13 +101,10 @@ public sealed class RagTests(Stories260kFixture fixture) : IClassFixture<Stories
         Assert.Equal(1, limiter.InFlight);
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public void Token_budget_drops_the_lowest_ranked_passages_first_then_truncates()
     {
-        if (fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         var prompts = model.Prompts;
         string[] passages = ["Lily had a red ball in the park.", "Tom liked his big blue boat.", "The cat slept under the warm sun all day long."];
         var all = prompts.Build("Answer.", [], "What did Lily have?", passages, 512);
@@ -133,13 +130,10 @@ public sealed class RagTests(Stories260kFixture fixture) : IClassFixture<Stories
         Assert.Equal(1, cut.Ids[0]);
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public void ChatMl_template_maps_markers_to_single_special_tokens()
     {
-        if (fixture.Folder is null || fixture.Require() is not { } model)
-        {
-            return;
-        }
+        var model = fixture.Require();
         var config = model.Config with { SpecialTokens = new Dictionary<string, int> { ["<|im_start|>"] = 500, ["<|im_end|>"] = 501 }, ChatTemplate = "{% for m in messages %}<|im_start|>{{m.role}}..." };
         var tokenizer = DecoderTokenizer.Load(fixture.Folder, config);
         var builder = new PromptBuilder(tokenizer, config);
@@ -151,13 +145,10 @@ public sealed class RagTests(Stories260kFixture fixture) : IClassFixture<Stories
         Assert.Equal(4, ids.Count(id => id == 501));
     }
 
-    [Fact]
+    [ModelFact(Stories260kFixture.ModelName)]
     public async Task Onnx_generator_streams_citations_then_tokens_then_usage()
     {
-        if (fixture.Folder is null || fixture.Require() is null)
-        {
-            return;
-        }
+        fixture.Require();
         using var folder = new TestData.TempFolder();
         using var engine = await OpenStore(folder);
         var options = new RagOptions();

@@ -13,11 +13,21 @@ internal static class TestData
         return v;
     }
 
-    /// <summary>The <c>shared</c> folder beside the repository (models and benchmark data), found by walking up.</summary>
+    /// <summary>Overrides where the shared models and data sets are; pointing it at a missing folder shows what skips.</summary>
+    public const string SharedFolderVariable = "VECTORSTORE_SHARED";
+
+    /// <summary>
+    /// The <c>shared</c> folder beside the repository (models and benchmark data), found by walking up, or the folder
+    /// named by <c>VECTORSTORE_SHARED</c>; null when there is none.
+    /// </summary>
     public static string? SharedFolder
     {
         get
         {
+            if (Environment.GetEnvironmentVariable(SharedFolderVariable) is { Length: > 0 } configured)
+            {
+                return Directory.Exists(configured) ? configured : null;
+            }
             for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             {
                 string candidate = Path.Combine(dir.FullName, "shared");
@@ -29,6 +39,10 @@ internal static class TestData
             return null;
         }
     }
+
+    /// <summary>A file under the shared folder (path relative to it, '/'-separated), or null when it is not there.</summary>
+    public static string? SharedFile(string relativePath) =>
+        SharedFolder is { } shared && Path.Combine(shared, relativePath) is var path && File.Exists(path) ? path : null;
 
     /// <summary>A fresh folder under the temp directory, deleted when disposed.</summary>
     public sealed class TempFolder : IDisposable

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Grpc.Core;
 using Microsoft.Extensions.AI;
 using VectorStoreDb.Client;
 using VectorStoreDb.Client.Embedded;
@@ -277,6 +278,14 @@ public static class CliApp
             await error.WriteLineAsync("Interrupted.");
             return 130;
         }
+        catch (VectorStoreClientException e) when (IsUnreachable(e))
+        {
+            // gRPC's own text ("Error connecting to subchannel.") names neither the address nor what to do about it.
+            await error.WriteLineAsync($"error: no VectorStore server answers at {ServerAddress(parse)} ({e.Message}). "
+                + "Start one with 'dotnet run --project src/Server' (gRPC listens on REST port + 1, default 6334), "
+                + "or point --server / VECTORSTORE_SERVER at a running one, or use --data <folder> to work without a server.");
+            return 1;
+        }
         catch (VectorStoreClientException e)
         {
             await error.WriteLineAsync($"error: {e.Message}{(e.Code is VectorStoreErrorCode.Unauthenticated or VectorStoreErrorCode.PermissionDenied ? " (check --api-key)" : "")}");
@@ -293,6 +302,13 @@ public static class CliApp
             return 1;
         }
     }
+
+    /// <summary>
+    /// A connection that never reached a server: the channel attaches the socket error as the status's debug exception,
+    /// which a server's own UNAVAILABLE answer (a damaged collection) never has.
+    /// </summary>
+    private static bool IsUnreachable(VectorStoreClientException e) =>
+        e.Code == VectorStoreErrorCode.Unavailable && e.InnerException is RpcException { Status.DebugException: not null };
 
     private static IVectorStoreClient Open(ParseResult parse)
     {

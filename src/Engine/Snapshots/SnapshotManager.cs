@@ -1,25 +1,21 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using VectorStoreDb.Engine.Catalog;
 using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Engine.Validation;
 
-namespace VectorStoreDb.Engine;
+namespace VectorStoreDb.Engine.Snapshots;
 
-/// <summary>Whether the engine serves requests yet.</summary>
-public enum EngineState
+/// <summary>
+/// Snapshots: writes one checksummed file per snapshot while writes go on, and restores such a file into a new
+/// collection. The manager drives them; the storage provider decides where the bytes go. A snapshot being written
+/// holds a lease on its collection, so a concurrent delete waits for it instead of closing files under it.
+/// </summary>
+internal sealed class SnapshotManager(CollectionCatalog catalog, IStorageProvider storage, VectorStoreOptions options, ILogger logger)
 {
-    /// <summary>Collections are being opened (checkpoints loaded, logs replayed); requests get <see cref="ErrorCode.Unavailable"/>.</summary>
-    Recovering,
-    /// <summary>Every collection that could be opened is open.</summary>
-    Ready,
-}
-
-/// <summary>What a start-up recovered, for logs and health endpoints.</summary>
-public sealed record RecoveryReport(int Collections, int UnavailableCollections, long Documents, long LogRecordsReplayed, int ShardsFromCheckpoint, int TornLogTails, TimeSpan Elapsed);
-
-// Checkpoints and snapshots: the engine drives them, the storage provider decides where the bytes go.
-public sealed partial class VectorStoreEngine
-{
+    private readonly IStorageProvider _storage = storage;
+    private readonly ILogger _logger = logger;
     private const int SnapshotMagic = 0x4E535356; // "VSSN"
     // Version 2 adds the fitted projection (a PCA's matrix) after the shard count; version 1 snapshots still restore.
     private const int SnapshotVersion = 2;
@@ -27,45 +23,14 @@ public sealed partial class VectorStoreEngine
     private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>
-    /// Checkpoints every shard with writes no checkpoint covers yet (or every shard when <paramref name="force"/>),
-    /// then truncates their logs. Runs in the background every <see cref="DurabilityOptions.CheckpointIntervalSeconds"/>.
-    /// </summary>
-    public async Task<int> CheckpointAsync(bool force = false, CancellationToken cancellationToken = default)
-    {
-        Collection[] collections;
-        lock (_catalogLock)
-        {
-            ThrowIfNotReady();
-            collections = [.. _collections.Values];
-        }
-        int written = 0;
-        foreach (var collection in collections)
-        {
-            try
-            {
-                written += await collection.CheckpointAsync(force, cancellationToken);
-            }
-            catch (ObjectDisposedException)
-            {
-                // Deleted while we were at it.
-            }
-        }
-        return written;
-    }
-
-    internal IReadOnlyList<Shard> ShardsOf(string collection) => Find(collection).Shards;
-
-    /// <summary>Bytes the data folder holds, for tests and metrics.</summary>
-    public long DiskUsageBytes() => _storage.DiskUsageBytes();
-
-    /// <summary>
     /// Writes a consistent snapshot of the collection into one checksummed file while writes go on (each shard is
     /// captured at one point in its log). <paramref name="name"/> defaults to the collection name and a UTC timestamp.
     /// </summary>
     public async Task<SnapshotInfo> CreateSnapshotAsync(string collection, string? name = null, CancellationToken cancellationToken = default)
     {
-        var found = Find(collection);
-        name ??= $"{collection}-{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}";
+        name = name is null ? $"{collection}-{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}" : NameRules.SnapshotName(name);
+        using var lease = catalog.Acquire(collection);
+        var found = lease.Collection;
         using (var file = _storage.CreateSnapshot(collection, name))
         {
             var stream = file.Stream;
@@ -98,21 +63,21 @@ public sealed partial class VectorStoreEngine
     /// <summary>Snapshots kept for a collection name (also after the collection itself was deleted).</summary>
     public IReadOnlyList<SnapshotInfo> ListSnapshots(string collection)
     {
-        ThrowIfNotReady();
-        return _storage.ListSnapshots(ValidateCollectionName(collection));
+        catalog.ThrowIfNotReady();
+        return _storage.ListSnapshots(NameRules.CollectionName(collection));
     }
 
     /// <summary>Opens a snapshot file for download; throws <see cref="ErrorCode.NotFound"/> when there is none.</summary>
     public Stream OpenSnapshot(string collection, string snapshot)
     {
-        ThrowIfNotReady();
-        return _storage.OpenSnapshot(ValidateCollectionName(collection), snapshot) ?? throw SnapshotNotFound(collection, snapshot);
+        catalog.ThrowIfNotReady();
+        return _storage.OpenSnapshot(NameRules.CollectionName(collection), snapshot) ?? throw SnapshotNotFound(collection, snapshot);
     }
 
     public void DeleteSnapshot(string collection, string snapshot)
     {
-        ThrowIfNotReady();
-        if (!_storage.DeleteSnapshot(ValidateCollectionName(collection), snapshot))
+        catalog.ThrowIfNotReady();
+        if (!_storage.DeleteSnapshot(NameRules.CollectionName(collection), snapshot))
         {
             throw SnapshotNotFound(collection, snapshot);
         }
@@ -171,15 +136,12 @@ public sealed partial class VectorStoreEngine
         {
             throw VectorStoreException.Invalid("snapshot", $"the snapshot holds {shards} shards but its settings say {settings.Shards}.");
         }
-        settings = settings with { Name = ValidateCollectionName(target ?? settings.Name, "target"), CreatedAt = DateTimeOffset.UtcNow };
+        settings = settings with { Name = NameRules.CollectionName(target ?? settings.Name, "target"), CreatedAt = DateTimeOffset.UtcNow };
         Collection collection;
-        lock (_catalogLock)
+        // Reserve the name while the data streams in: the half-restored collection is not found, and the name is taken.
+        catalog.ReserveForRestore(settings.Name, "target");
+        try
         {
-            ThrowIfNotReady();
-            if (_collections.ContainsKey(settings.Name) || _failed.ContainsKey(settings.Name))
-            {
-                throw new VectorStoreException(ErrorCode.AlreadyExists, $"Collection '{settings.Name}' already exists; restore into a new name.", "target");
-            }
             _storage.CreateCollection(settings);
             try
             {
@@ -187,15 +149,18 @@ public sealed partial class VectorStoreEngine
                 {
                     _storage.WriteCollectionFile(settings.Name, Collection.ProjectionFile, projection);
                 }
-                collection = new Collection(settings, ResolveEncoder(settings), _storage, Limits);
+                collection = catalog.Open(settings);
             }
             catch
             {
                 _storage.DeleteCollection(settings.Name);
                 throw;
             }
-            // Reserve the name while the data streams in; Find will not hand out the half-restored collection.
-            _failed[settings.Name] = "it is being restored from a snapshot";
+        }
+        catch
+        {
+            catalog.AbandonRestore(settings.Name);
+            throw;
         }
         try
         {
@@ -220,36 +185,30 @@ public sealed partial class VectorStoreEngine
         catch (Exception ex)
         {
             collection.Dispose();
-            lock (_catalogLock)
-            {
-                _failed.Remove(settings.Name);
-                _storage.DeleteCollection(settings.Name);
-            }
+            _storage.DeleteCollection(settings.Name);
+            catalog.AbandonRestore(settings.Name);
             if (ex is InvalidDataException or EndOfStreamException)
             {
                 throw VectorStoreException.Invalid("snapshot", $"the snapshot is damaged: {ex.Message}");
             }
             throw;
         }
-        lock (_catalogLock)
-        {
-            _failed.Remove(settings.Name);
-            _collections[settings.Name] = collection;
-        }
+        catalog.CompleteRestore(collection);
         _logger.LogInformation("Restored collection {Collection} from a snapshot ({Documents} documents)", settings.Name, collection.Count);
         return collection.Info;
     }
 
-    private void RestoreAtStartup()
+    /// <summary>Restores <see cref="VectorStoreOptions.RestoreSnapshot"/>, if set, once recovery has opened the store.</summary>
+    public void RestoreAtStartup()
     {
-        if (Options.RestoreSnapshot is not { Length: > 0 } path)
+        if (options.RestoreSnapshot is not { Length: > 0 } path)
         {
             return;
         }
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            var info = RestoreSnapshotAsync(file, Options.RestoreSnapshotTarget).GetAwaiter().GetResult();
+            var info = RestoreSnapshotAsync(file, options.RestoreSnapshotTarget).GetAwaiter().GetResult();
             _logger.LogInformation("Restored snapshot {File} into collection {Collection} at start-up", path, info.Settings.Name);
         }
         catch (VectorStoreException ex) when (ex.Code == ErrorCode.AlreadyExists)
@@ -261,31 +220,6 @@ public sealed partial class VectorStoreEngine
             _logger.LogError(ex, "Could not restore snapshot {File} at start-up", path);
         }
     }
-
-    private async Task CheckpointLoopAsync()
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Options.Durability.CheckpointIntervalSeconds));
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
-            {
-                try
-                {
-                    await CheckpointAsync(force: false, _stopping.Token);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
-                {
-                    _logger.LogError(ex, "Background checkpoint failed; the log keeps every write until the next one succeeds");
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private static string ValidateCollectionName(string name, string field = "name") =>
-        name is not null && CollectionName().IsMatch(name) ? name : throw VectorStoreException.Invalid(field, "collection names are 1-64 characters of a-z, 0-9, '_' and '-'.");
 
     private static VectorStoreException SnapshotNotFound(string collection, string snapshot) =>
         new(ErrorCode.NotFound, $"Snapshot '{snapshot}' of collection '{collection}' does not exist.", "snapshot");
