@@ -1,3 +1,4 @@
+using Orleans.Runtime;
 using VectorStoreDb.Cluster;
 using VectorStoreDb.Engine;
 
