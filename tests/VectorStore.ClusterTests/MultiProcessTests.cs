@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Grpc.Net.Client;
+using V1 = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.ClusterTests;
 
@@ -117,6 +119,15 @@ public sealed class MultiProcessTests : IDisposable
             return shards.All(s => s.GetProperty("replicas").EnumerateArray()
                 .Select(r => (r.GetProperty("appliedSequence").GetInt64(), r.GetProperty("documents").GetInt64())).Distinct().Count() == 1);
         }, TimeSpan.FromSeconds(30), "every shard's replicas at the same position with the same documents");
+
+        // gRPC Cluster.Status is the twin of GET /cluster, answered by the restarted node as well.
+        using var channel = GrpcChannel.ForAddress(victim.GrpcAddress);
+        var status = await new V1.Cluster.ClusterClient(channel).StatusAsync(new V1.ClusterStatusRequest());
+        Assert.Equal(victim.Name, status.Node);
+        Assert.Equal(3, status.Nodes.Count(n => n.Status == "Active"));
+        var collection = Assert.Single(status.Collections);
+        Assert.Equal(3, collection.ShardStates.Count);
+        Assert.All(collection.ShardStates, s => Assert.Equal(3, s.Replicas.Select(r => r.Node).Distinct().Count()));
     }
 
     private async Task<HashSet<string>> ListAllAsync(ServerNode node)

@@ -22,6 +22,8 @@ internal sealed class ServerNode(string name, string dataPath, string redis, str
 
     public Uri BaseAddress => new($"http://127.0.0.1:{HttpPort}/");
 
+    public Uri GrpcAddress => new($"http://127.0.0.1:{_grpcPort}");
+
     public bool Running => _process is { HasExited: false };
 
     public void Start()
