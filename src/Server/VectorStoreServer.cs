@@ -89,14 +89,22 @@ public static class VectorStoreServer
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, limits.MaxRequestBytes);
             grpc.MaxSendMessageSize = null;
+            // No catch-all endpoint for unknown services: it would also claim REST paths of two segments sent with a
+            // gRPC content type (and answer them UNIMPLEMENTED under its own, admin, role). Unknown services get a
+            // 404, which gRPC clients report as UNIMPLEMENTED.
+            grpc.IgnoreUnknownServices = true;
         });
         services.AddGrpcReflection();
         services.AddDashboard();
     }
 
-    /// <summary>camelCase, enums as strings, and "NaN"/"Infinity" accepted so they reach validation and get a clear message.</summary>
+    /// <summary>
+    /// camelCase, enums as strings, "NaN"/"Infinity" accepted so they reach validation and get a clear message, and
+    /// unknown fields refused: a misspelled setting must not be dropped while the client believes it took effect.
+    /// </summary>
     public static void ConfigureJson(JsonSerializerOptions options)
     {
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
@@ -110,12 +118,12 @@ public static class VectorStoreServer
         app.UseStatusCodePages();
         app.UseVectorStoreOperations();
 
-        app.MapOpenApi();
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process is up.");
+        app.MapOpenApi().RequireReadKey();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).AllowAnonymous().WithTags("Health").WithSummary("Liveness: the process is up.");
         app.MapGet("/readyz", (IDocumentStore store) => store.IsReady
                 ? Results.Ok(new { status = "ready" })
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering (or, in cluster mode, this node is not an active member yet)."))
-            .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded; in cluster mode also an active cluster member.");
+            .AllowAnonymous().WithTags("Health").WithSummary("Readiness: storage recovered and models loaded; in cluster mode also an active cluster member.");
         app.MapVectorStoreRestApi();
         app.MapDocumentListApi();
         app.MapDashboard();
@@ -131,7 +139,7 @@ public static class VectorStoreServer
         app.MapGrpcService<RagGrpcService>();
         app.MapGrpcService<SnapshotsGrpcService>();
         app.MapGrpcService<ClusterGrpcService>();
-        app.MapGrpcReflectionService();
+        app.MapGrpcReflectionService().RequireReadKey();
         app.MapVectorStoreOperations();
     }
 

@@ -1,8 +1,7 @@
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VectorStoreDb.Engine.Catalog;
 using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Engine.Storage.Format;
 using VectorStoreDb.Engine.Validation;
 
 namespace VectorStoreDb.Engine.Snapshots;
@@ -16,11 +15,6 @@ internal sealed class SnapshotManager(CollectionCatalog catalog, IStorageProvide
 {
     private readonly IStorageProvider _storage = storage;
     private readonly ILogger _logger = logger;
-    private const int SnapshotMagic = 0x4E535356; // "VSSN"
-    // Version 2 adds the fitted projection (a PCA's matrix) after the shard count; version 1 snapshots still restore.
-    private const int SnapshotVersion = 2;
-    private const int SnapshotEnd = 0x444E4553;
-    private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>
     /// Writes a consistent snapshot of the collection into one checksummed file while writes go on (each shard is
@@ -34,25 +28,13 @@ internal sealed class SnapshotManager(CollectionCatalog catalog, IStorageProvide
         using (var file = _storage.CreateSnapshot(collection, name))
         {
             var stream = file.Stream;
-            using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
-            {
-                writer.Write(SnapshotMagic);
-                writer.Write(SnapshotVersion);
-                writer.Write(JsonSerializer.Serialize(found.Settings, SnapshotJson));
-                writer.Write(found.Shards.Count);
-                // Shard states carry their projected index; without the same projection a restore would rebuild it.
-                var projection = _storage.ReadCollectionFile(collection, Collection.ProjectionFile) ?? [];
-                writer.Write(projection.Length);
-                writer.Write(projection);
-            }
+            // Shard states carry their projected index; without the same projection a restore would rebuild it.
+            SnapshotFormat.WriteHeader(stream, found.Settings, _storage.ReadCollectionFile(collection, Collection.ProjectionFile) ?? []);
             foreach (var shard in found.Shards)
             {
                 await shard.WriteSnapshotAsync(stream, cancellationToken);
             }
-            using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
-            {
-                writer.Write(SnapshotEnd);
-            }
+            SnapshotFormat.WriteEnd(stream);
             await Task.Run(file.Commit, CancellationToken.None);
         }
         var info = _storage.ListSnapshots(collection).First(s => s.Name == name);
@@ -98,104 +80,67 @@ internal sealed class SnapshotManager(CollectionCatalog catalog, IStorageProvide
     public async Task<CollectionInfo> RestoreSnapshotAsync(Stream snapshot, string? target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var reader = new ChecksummedReader(snapshot, "snapshot");
-        CollectionSettings settings;
-        int shards;
-        byte[] projection = [];
-        using (var binary = new BinaryReader(reader, Encoding.UTF8, leaveOpen: true))
+        if (target is not null)
         {
-            try
-            {
-                int version = binary.ReadInt32() == SnapshotMagic ? binary.ReadInt32() : -1;
-                if (version is not (1 or SnapshotVersion))
-                {
-                    throw new InvalidDataException("not a snapshot file of a supported version.");
-                }
-                settings = JsonSerializer.Deserialize<CollectionSettings>(binary.ReadString(), SnapshotJson) ?? throw new InvalidDataException("the settings are empty.");
-                shards = binary.ReadInt32();
-                if (version >= 2)
-                {
-                    int length = binary.ReadInt32();
-                    if (length < 0 || length > 1 << 30)
-                    {
-                        throw new InvalidDataException($"bad projection length {length}.");
-                    }
-                    projection = binary.ReadBytes(length);
-                    if (projection.Length != length)
-                    {
-                        throw new EndOfStreamException("the projection is cut short.");
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or JsonException)
-            {
-                throw VectorStoreException.Invalid("snapshot", $"the snapshot cannot be read: {ex.Message}");
-            }
+            NameRules.CollectionName(target, "target");
         }
-        if (shards != settings.Shards)
-        {
-            throw VectorStoreException.Invalid("snapshot", $"the snapshot holds {shards} shards but its settings say {settings.Shards}.");
-        }
-        settings = settings with { Name = NameRules.CollectionName(target ?? settings.Name, "target"), CreatedAt = DateTimeOffset.UtcNow };
-        Collection collection;
-        // Reserve the name while the data streams in: the half-restored collection is not found, and the name is taken.
-        catalog.ReserveForRestore(settings.Name, "target");
+        SnapshotContent content;
         try
         {
-            _storage.CreateCollection(settings);
+            content = await Task.Run(() => SnapshotFormat.Read(snapshot), cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+        {
+            throw VectorStoreException.Invalid("snapshot", $"the snapshot cannot be restored: {ex.Message}");
+        }
+        using (content)
+        {
+            var settings = content.Settings with { Name = NameRules.CollectionName(target ?? content.Settings.Name, "target"), CreatedAt = DateTimeOffset.UtcNow };
+            Collection collection;
+            // Reserve the name while the state is installed: the half-restored collection is not found, and the name is taken.
+            catalog.ReserveForRestore(settings.Name, "target");
             try
             {
-                if (projection.Length > 0)
+                _storage.CreateCollection(settings);
+                try
                 {
-                    _storage.WriteCollectionFile(settings.Name, Collection.ProjectionFile, projection);
+                    if (content.Projection.Length > 0)
+                    {
+                        _storage.WriteCollectionFile(settings.Name, Collection.ProjectionFile, content.Projection);
+                    }
+                    collection = catalog.Open(settings);
                 }
-                collection = catalog.Open(settings);
+                catch
+                {
+                    _storage.DeleteCollection(settings.Name);
+                    throw;
+                }
             }
             catch
             {
-                _storage.DeleteCollection(settings.Name);
+                catalog.AbandonRestore(settings.Name);
                 throw;
             }
-        }
-        catch
-        {
-            catalog.AbandonRestore(settings.Name);
-            throw;
-        }
-        try
-        {
-            await Task.Run(() =>
+            try
             {
-                foreach (var shard in collection.Shards)
+                for (int i = 0; i < collection.Shards.Count; i++)
                 {
-                    shard.RestoreFrom(reader);
+                    collection.Shards[i].Install(content.Shards[i]);
                 }
-                using (var binary = new BinaryReader(reader, Encoding.UTF8, leaveOpen: true))
-                {
-                    if (binary.ReadInt32() != SnapshotEnd)
-                    {
-                        throw new InvalidDataException("the snapshot does not end where expected.");
-                    }
-                }
-                reader.VerifyEnd();
-            }, cancellationToken);
-            // The restored state is durable only once checkpointed: the log of the new collection is empty.
-            await collection.CheckpointAsync(force: true, CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            collection.Dispose();
-            _storage.DeleteCollection(settings.Name);
-            catalog.AbandonRestore(settings.Name);
-            if (ex is InvalidDataException or EndOfStreamException)
-            {
-                throw VectorStoreException.Invalid("snapshot", $"the snapshot is damaged: {ex.Message}");
+                // The restored state is durable only once checkpointed: the log of the new collection is empty.
+                await collection.CheckpointAsync(force: true, CancellationToken.None);
             }
-            throw;
+            catch
+            {
+                collection.Dispose();
+                _storage.DeleteCollection(settings.Name);
+                catalog.AbandonRestore(settings.Name);
+                throw;
+            }
+            catalog.CompleteRestore(collection);
+            _logger.LogInformation("Restored collection {Collection} from a snapshot ({Documents} documents)", settings.Name, collection.Count);
+            return collection.Info;
         }
-        catalog.CompleteRestore(collection);
-        _logger.LogInformation("Restored collection {Collection} from a snapshot ({Documents} documents)", settings.Name, collection.Count);
-        return collection.Info;
     }
 
     /// <summary>Restores <see cref="VectorStoreOptions.RestoreSnapshot"/>, if set, once recovery has opened the store.</summary>

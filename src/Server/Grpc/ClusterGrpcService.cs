@@ -1,6 +1,8 @@
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Cluster;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Operations;
 using V1 = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.Server.Grpc;
@@ -8,6 +10,7 @@ namespace VectorStoreDb.Server.Grpc;
 /// <summary>gRPC <c>Cluster.Status</c>, the twin of <c>GET /cluster</c>.</summary>
 internal sealed class ClusterGrpcService(IServiceProvider services) : V1.Cluster.ClusterBase
 {
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task<V1.ClusterStatusResponse> Status(V1.ClusterStatusRequest request, ServerCallContext context)
     {
         var coordinator = services.GetService<ClusterCoordinator>()

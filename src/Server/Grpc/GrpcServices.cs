@@ -1,19 +1,26 @@
 using Grpc.Core;
-using VectorStoreDb.Embedding;
+using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Server.Hosting;
+using VectorStoreDb.Server.Operations;
+using VectorStoreDb.Wire;
 using V1 = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.Server.Grpc;
 
-// Thin adapters: map the message, call the engine, map the answer. Errors are mapped by ErrorInterceptor.
+// Transport only. Collections, documents and queries go through IDocumentStore (the local engine, or the cluster in
+// cluster mode) with the same EngineMapping and defaults WireApi uses, so single-node answers equal the embedded
+// client's; the rest is the WireApi call the embedded client makes too. Errors are mapped by ErrorInterceptor.
+// Each method declares the API-key role it needs (a method without one needs admin).
 
 internal sealed class CollectionsGrpcService(IDocumentStore store) : V1.Collections.CollectionsBase
 {
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override async Task<V1.CollectionInfo> Create(V1.CreateCollectionRequest request, ServerCallContext context) =>
         (await store.CreateCollectionAsync(request.ToEngine(), request.HasReplicas ? request.Replicas : null,
             request.HasWriteConsistency ? request.WriteConsistency : null, context.CancellationToken)).ToProto();
 
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task<V1.ListCollectionsResponse> List(V1.ListCollectionsRequest request, ServerCallContext context)
     {
         var response = new V1.ListCollectionsResponse();
@@ -21,9 +28,11 @@ internal sealed class CollectionsGrpcService(IDocumentStore store) : V1.Collecti
         return response;
     }
 
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task<V1.CollectionInfo> Get(V1.GetCollectionRequest request, ServerCallContext context) =>
         (await store.GetCollectionAsync(request.Name, context.CancellationToken)).ToProto();
 
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override async Task<V1.DeleteCollectionResponse> Delete(V1.DeleteCollectionRequest request, ServerCallContext context)
     {
         await store.DeleteCollectionAsync(request.Name, context.CancellationToken);
@@ -33,6 +42,7 @@ internal sealed class CollectionsGrpcService(IDocumentStore store) : V1.Collecti
 
 internal sealed class DocumentsGrpcService(IDocumentStore store) : V1.Documents.DocumentsBase
 {
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override async Task<V1.UpsertResponse> Upsert(V1.UpsertRequest request, ServerCallContext context)
     {
         var inputs = request.Documents.Select((d, i) => d.ToEngine(i)).ToArray();
@@ -41,37 +51,33 @@ internal sealed class DocumentsGrpcService(IDocumentStore store) : V1.Documents.
         return response;
     }
 
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task<V1.Document> Get(V1.GetDocumentRequest request, ServerCallContext context) =>
         (await store.GetDocumentAsync(request.Collection, request.Id, request.IncludeVector, context.CancellationToken)).ToProto();
 
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override async Task<V1.DeleteDocumentResponse> Delete(V1.DeleteDocumentRequest request, ServerCallContext context)
     {
         await store.DeleteDocumentAsync(request.Collection, request.Id, context.CancellationToken);
         return new V1.DeleteDocumentResponse();
     }
 
-    public override async Task<V1.ListDocumentsResponse> List(V1.ListDocumentsRequest request, ServerCallContext context)
-    {
-        var page = await store.ListDocumentsAsync(request.Collection, request.Offset, request.HasLimit ? request.Limit : 50,
-            request.HasAfter ? request.After : null, request.IncludeVectors, context.CancellationToken);
-        var response = new V1.ListDocumentsResponse { Total = page.Total };
-        response.Documents.Add(page.Documents.Select(d => d.ToProto()));
-        if (page.NextAfter is { } next)
-        {
-            response.NextAfter = next;
-        }
-        return response;
-    }
+    [Authorize(Policy = ApiKeyRoles.Read)]
+    public override async Task<V1.ListDocumentsResponse> List(V1.ListDocumentsRequest request, ServerCallContext context) =>
+        (await store.ListDocumentsAsync(request.Collection, request.Offset, request.HasLimit ? request.Limit : WireApi.DefaultListLimit,
+            request.HasAfter ? request.After : null, request.IncludeVectors, context.CancellationToken)).ToProto();
 
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task<V1.CountResponse> Count(V1.CountRequest request, ServerCallContext context) =>
         new() { Count = await store.CountAsync(request.Collection, context.CancellationToken) };
 }
 
 internal sealed class SearchGrpcService(IDocumentStore store) : V1.Search.SearchBase
 {
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task<V1.QueryResponse> Query(V1.QueryRequest request, ServerCallContext context)
     {
-        string? filterJson = request.Filter is { Fields.Count: > 0 } filter ? ProtoMapping.ToJson(filter).GetRawText() : null;
+        string? filterJson = request.Filter is { Fields.Count: > 0 } filter ? EngineMapping.ToJson(filter).GetRawText() : null;
         var hits = await store.QueryAsync(request.Collection, request.ToEngine(), filterJson, context.CancellationToken);
         var response = new V1.QueryResponse();
         response.Results.Add(hits.Select(h => h.ToProto()));
@@ -81,24 +87,13 @@ internal sealed class SearchGrpcService(IDocumentStore store) : V1.Search.Search
 
 internal sealed class EmbeddingsGrpcService(VectorStoreEngine engine) : V1.Embeddings.EmbeddingsBase
 {
-    public override async Task<V1.EmbedResponse> Embed(V1.EmbedRequest request, ServerCallContext context)
-    {
-        string encoder = request.HasEncoder ? request.Encoder : DemoEncoder.DefaultName;
-        var vectors = await engine.EmbedAsync([.. request.Texts], encoder, context.CancellationToken);
-        var response = new V1.EmbedResponse { Encoder = encoder };
-        foreach (var vector in vectors)
-        {
-            var embedding = new V1.Embedding();
-            embedding.Values.Add(vector);
-            response.Embeddings.Add(embedding);
-        }
-        return response;
-    }
+    private readonly WireApi _api = new(engine);
 
-    public override Task<V1.ListModelsResponse> ListModels(V1.ListModelsRequest request, ServerCallContext context)
-    {
-        var response = new V1.ListModelsResponse();
-        response.Models.Add(engine.Encoders.List().Select(e => new V1.ModelInfo { Name = e.Name, Dimension = e.Dimension, MaxTokens = e.MaxTokens, Kind = e.Kind }));
-        return Task.FromResult(response);
-    }
+    [Authorize(Policy = ApiKeyRoles.Read)]
+    public override Task<V1.EmbedResponse> Embed(V1.EmbedRequest request, ServerCallContext context) =>
+        _api.EmbedAsync(request, context.CancellationToken);
+
+    [Authorize(Policy = ApiKeyRoles.Read)]
+    public override Task<V1.ListModelsResponse> ListModels(V1.ListModelsRequest request, ServerCallContext context) =>
+        Task.FromResult(_api.ListModels());
 }

@@ -1,6 +1,8 @@
 using Grpc.Core;
-using VectorStoreDb.Engine.Filtering;
+using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Server.Operations;
+using VectorStoreDb.Wire;
 using V1 = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.Server.Grpc;
@@ -8,6 +10,7 @@ namespace VectorStoreDb.Server.Grpc;
 /// <summary>gRPC RAG chat: server-streaming citations, token deltas and a final done event. Cancelling the call cancels generation.</summary>
 internal sealed class RagGrpcService(RagService rag) : V1.Rag.RagBase
 {
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task Chat(V1.ChatRequest request, IServerStreamWriter<V1.ChatEvent> responseStream, ServerCallContext context)
     {
         var ragRequest = new RagRequest
@@ -15,7 +18,7 @@ internal sealed class RagGrpcService(RagService rag) : V1.Rag.RagBase
             Question = request.HasQuestion ? request.Question : null,
             Messages = request.Messages.Count > 0 ? [.. request.Messages.Select(m => new RagMessage(m.Role, m.Content))] : null,
             K = request.HasK ? request.K : null,
-            Filter = request.Filter is { Fields.Count: > 0 } filter ? MetadataFilter.Parse(ProtoMapping.ToJson(filter)) : null,
+            Filter = EngineMapping.FilterFromStruct(request.Filter),
             MaxTokens = request.HasMaxTokens ? request.MaxTokens : null,
             Temperature = request.HasTemperature ? request.Temperature : null,
             TopK = request.HasTopK ? request.TopK : null,
@@ -67,6 +70,7 @@ internal sealed class RagGrpcService(RagService rag) : V1.Rag.RagBase
         }
     }
 
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override Task<V1.ListGeneratorsResponse> ListGenerators(V1.ListGeneratorsRequest request, ServerCallContext context)
     {
         var response = new V1.ListGeneratorsResponse();

@@ -1,5 +1,6 @@
 using VectorStoreDb.Cluster;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Operations;
 
 namespace VectorStoreDb.Server.Rest;
 
@@ -14,7 +15,7 @@ public static class ClusterApi
                     ?? throw new VectorStoreException(ErrorCode.FailedPrecondition, "This server is not in cluster mode (set VectorStore:Cluster:Enabled).");
                 return TypedResults.Ok(await coordinator.GetStatusAsync(cancellationToken));
             })
-            .WithTags("Cluster")
+            .WithTags("Cluster").RequireReadKey()
             .WithSummary("Cluster mode: the nodes as Orleans membership sees them, and each shard's replicas (node, applied sequence, first sequence its log still holds, serving).");
         return app;
     }

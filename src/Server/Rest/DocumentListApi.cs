@@ -1,5 +1,7 @@
 using VectorStoreDb.Engine;
 using VectorStoreDb.Server.Hosting;
+using VectorStoreDb.Server.Operations;
+using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest;
 
@@ -11,10 +13,10 @@ public static class DocumentListApi
 {
     public static IEndpointRouteBuilder MapDocumentListApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/collections/{name}/documents", async (string name, IDocumentStore store, CancellationToken cancellationToken, string? after = null, int offset = 0, int limit = 50, bool includeVectors = false) =>
+        app.MapGet("/collections/{name}/documents", async (string name, IDocumentStore store, CancellationToken cancellationToken, string? after = null, int offset = 0, int limit = WireApi.DefaultListLimit, bool includeVectors = false) =>
             TypedResults.Ok(DocumentPageDto.From(await store.ListDocumentsAsync(name, offset, limit, string.IsNullOrEmpty(after) ? null : after, includeVectors, cancellationToken))))
-            .WithTags("Documents")
-            .WithSummary($"A page of documents in ordinal id order (limit 1–{VectorStoreEngine.MaxListLimit}, default 50) and the total count. " +
+            .WithTags("Documents").RequireReadKey()
+            .WithSummary($"A page of documents in ordinal id order (limit 1–{VectorStoreEngine.MaxListLimit}, default {WireApi.DefaultListLimit}) and the total count. " +
                 "Scan with the cursor: pass the page's nextAfter as ?after= until it is null (each page costs the same wherever it is); " +
                 "?offset= also works but deep offsets cost more. Vectors only with ?includeVectors=true.");
         return app;

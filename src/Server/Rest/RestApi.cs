@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Server.Hosting;
+using VectorStoreDb.Server.Operations;
 
 namespace VectorStoreDb.Server.Rest;
 
@@ -22,54 +23,53 @@ public static class RestApi
                 throw new VectorStoreException(ErrorCode.InvalidArgument, "body: send JSON with Content-Type: application/json.", "body");
             }
             var body = hasBody ? await request.ReadFromJsonAsync<CreateCollectionBody>(cancellationToken) : null;
-            body ??= new CreateCollectionBody();
-            var info = await store.CreateCollectionAsync(body.ToRequest(name), body.Replicas, body.WriteConsistency, cancellationToken);
-            return TypedResults.Created($"/collections/{info.Settings.Name}", CollectionDto.From(info));
-        }).WithSummary("Create a collection (metric, encoder or dimension, index settings).");
+            var info = await store.CreateCollectionAsync((body ?? new CreateCollectionBody()).ToRequest(name), body?.Replicas, body?.WriteConsistency, cancellationToken);
+            return TypedResults.Created($"/collections/{Uri.EscapeDataString(info.Settings.Name)}", CollectionDto.From(info));
+        }).RequireAdminKey().WithSummary("Create a collection (metric, encoder or dimension, index settings).");
 
         collections.MapGet("/", async (IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(new CollectionListDto([.. (await store.ListCollectionsAsync(cancellationToken)).Select(CollectionDto.From)])))
-            .WithSummary("List collections with their settings and document counts.");
+            .RequireReadKey().WithSummary("List collections with their settings and document counts.");
 
         collections.MapGet("/{name}", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(CollectionDto.From(await store.GetCollectionAsync(name, cancellationToken))))
-            .WithSummary("A collection's settings and document count.");
+            .RequireReadKey().WithSummary("A collection's settings and document count.");
 
         collections.MapPost("/{name}/projection/refit", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
         {
             int fitted = await engine.RefitProjectionAsync(name, cancellationToken);
             return TypedResults.Ok(new RefitDto(fitted, CollectionDto.From(engine.GetCollection(name))));
-        }).WithSummary("Refit a pca collection's projection on its stored full vectors and rebuild its index.");
+        }).RequireAdminKey().WithSummary("Refit a pca collection's projection on its stored full vectors and rebuild its index.");
 
         collections.MapDelete("/{name}", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
         {
             await store.DeleteCollectionAsync(name, cancellationToken);
             return TypedResults.NoContent();
-        }).WithSummary("Delete a collection and all its documents.");
+        }).RequireAdminKey().WithSummary("Delete a collection and all its documents.");
 
         var documents = collections.MapGroup("/{name}").WithTags("Documents");
 
         documents.MapPost("/documents", async (string name, [FromBody] UpsertBody body, IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(new UpsertResultDto(await store.UpsertAsync(name, body.ToInputs(), cancellationToken))))
-            .WithSummary("Insert or replace a batch of documents; text is embedded unless a vector is given.");
+            .RequireAdminKey().WithSummary("Insert or replace a batch of documents; text is embedded unless a vector is given.");
 
         documents.MapGet("/documents/{id}", async (string name, string id, IDocumentStore store, CancellationToken cancellationToken, bool includeVector = false) =>
             TypedResults.Ok(DocumentDto.From(await store.GetDocumentAsync(name, id, includeVector, cancellationToken))))
-            .WithSummary("Get a document by id.");
+            .RequireReadKey().WithSummary("Get a document by id.");
 
         documents.MapDelete("/documents/{id}", async (string name, string id, IDocumentStore store, CancellationToken cancellationToken) =>
         {
             await store.DeleteDocumentAsync(name, id, cancellationToken);
             return TypedResults.NoContent();
-        }).WithSummary("Delete a document by id.");
+        }).RequireAdminKey().WithSummary("Delete a document by id.");
 
         documents.MapGet("/count", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(new CountDto(await store.CountAsync(name, cancellationToken))))
-            .WithSummary("Number of documents in the collection.");
+            .RequireReadKey().WithSummary("Number of documents in the collection.");
 
         documents.MapPost("/query", async (string name, [FromBody] QueryBody body, IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(QueryResponseDto.From(await store.QueryAsync(name, body.ToRequest(), body.FilterJson, cancellationToken))))
-            .WithTags("Search")
+            .WithTags("Search").RequireReadKey()
             .WithSummary("Search by vector (dense), by words (text, BM25) or both fused (hybrid), with an optional metadata filter; best first.");
 
         app.MapPost("/embed", async ([FromBody] EmbedBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
@@ -77,11 +77,11 @@ public static class RestApi
             var texts = body.Texts ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "texts: required, e.g. {\"texts\":[\"hello\"]}.", "texts");
             string encoder = body.Encoder ?? DemoEncoder.DefaultName;
             return TypedResults.Ok(new EmbedResponseDto(await engine.EmbedAsync(texts, encoder, cancellationToken), encoder));
-        }).WithTags("Embeddings").WithSummary("Embed texts with a named encoder (default demo).");
+        }).WithTags("Embeddings").RequireReadKey().WithSummary("Embed texts with a named encoder (default demo).");
 
         app.MapGet("/models", (VectorStoreEngine engine) =>
             TypedResults.Ok(new ModelListDto([.. engine.Encoders.List().Select(e => new ModelDto(e.Name, e.Dimension, e.MaxTokens, e.Kind))])))
-            .WithTags("Embeddings").WithSummary("The encoders this server can embed with.");
+            .WithTags("Embeddings").RequireReadKey().WithSummary("The encoders this server can embed with.");
 
         return app;
     }
