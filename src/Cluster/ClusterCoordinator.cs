@@ -9,6 +9,7 @@ using VectorStoreDb.Cluster.Catalog;
 using VectorStoreDb.Cluster.Replication;
 using VectorStoreDb.Cluster.Wire;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Text;
 using VectorStoreDb.Index;
 
 namespace VectorStoreDb.Cluster;
@@ -32,8 +33,6 @@ public sealed class ClusterCoordinator(
     private ClusterOptions Options => options.Value;
 
     private TimeSpan Timeout => TimeSpan.FromSeconds(Options.ReplicaTimeoutSeconds);
-
-    private LimitsOptions Limits => node.Engine.Options.Limits;
 
     private ICatalogGrain Catalog => grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key);
 
@@ -90,7 +89,7 @@ public sealed class ClusterCoordinator(
     {
         ArgumentNullException.ThrowIfNull(documents);
         var cached = await FindAsync(collection, cancellationToken);
-        string[] ids = UpsertValidator.Validate(documents, cached.Settings, Limits);
+        var ids = node.Engine.ValidateUpsert(cached.Settings, documents);
         var perShard = new List<ReplicaDocument>?[cached.Entry.Shards];
         for (int i = 0; i < documents.Count; i++)
         {
@@ -145,21 +144,51 @@ public sealed class ClusterCoordinator(
 
     /// <summary>
     /// Runs the query on one replica of every shard in parallel and merges the shards' top k. The filter travels as
-    /// its JSON (<paramref name="filterJson"/>); <c>request.Filter</c> is ignored because a compiled filter cannot be sent.
+    /// its JSON (<see cref="Engine.Filtering.MetadataFilter.Json"/>) and each replica compiles it again. Text and
+    /// hybrid queries first sum every shard's BM25 statistics and score with the sums, so a document's score does not
+    /// depend on which shard holds it; hybrid fusion runs here over the merged dense and text candidates, exactly as a
+    /// single collection fuses its shards' candidates.
     /// </summary>
-    public async Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, string? filterJson = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var cached = await FindAsync(collection, cancellationToken);
-        if (request.K < 1 || request.K > Limits.MaxK)
+        node.Engine.ValidateQuery(request);
+        string mode = EffectiveMode(cached.Settings, request);
+        if (mode is not (QueryModes.Text or QueryModes.Hybrid) || cached.Settings.TextIndex is null || string.IsNullOrWhiteSpace(request.Text) || request.Chunks)
         {
-            throw new VectorStoreException(ErrorCode.InvalidArgument, $"k: must be between 1 and {Limits.MaxK}, was {request.K}.", "k");
+            // Dense, or a request the replicas refuse with the engine's own message (unknown mode, no text index, no text).
+            return await FanOutAsync(cached, request, HigherIsBetter(cached.Settings, mode), cancellationToken);
         }
-        var query = WireMapping.ToWire(request, filterJson);
+        var statistics = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
+            .Select(s => ReadShardAsync(cached, s, r => r.GetTextStatisticsAsync(request.Text), cancellationToken)));
+        request = request with { TextStatistics = TextStatistics.Sum(statistics.Select(WireMapping.ToEngine)) };
+        if (mode == QueryModes.Text)
+        {
+            var hits = await FanOutAsync(cached, request with { Explain = false }, higherIsBetter: true, cancellationToken);
+            return request.Explain ? [.. hits.Select((h, i) => h with { Explanation = new HitExplanation(null, null, i + 1, h.Score) })] : hits;
+        }
+        int prefetch = HybridFusion.Prefetch(request);
+        int maxK = node.Engine.Options.Limits.MaxK;
+        if (prefetch > maxK)
+        {
+            throw new VectorStoreException(ErrorCode.InvalidArgument,
+                $"prefetch: in cluster mode each shard returns at most k = {maxK} candidates, so prefetch must be at most {maxK}, was {prefetch}.", "prefetch");
+        }
+        var candidates = request with { K = prefetch, Explain = false };
+        var dense = FanOutAsync(cached, candidates with { Mode = QueryModes.Dense, Ef = request.Ef is { } ef ? Math.Max(ef, prefetch) : null, TextStatistics = null },
+            cached.Settings.Metric.HigherIsBetter(), cancellationToken);
+        var text = FanOutAsync(cached, candidates with { Mode = QueryModes.Text }, higherIsBetter: true, cancellationToken);
+        return HybridFusion.Fuse(request, cached.Settings.Metric.HigherIsBetter(), await dense, await text);
+    }
+
+    private async Task<List<QueryHit>> FanOutAsync(CachedEntry cached, QueryRequest request, bool higherIsBetter, CancellationToken cancellationToken)
+    {
+        var query = WireMapping.ToWire(request);
         var perShard = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
             .Select(s => ReadShardAsync(cached, s, r => r.QueryAsync(query), cancellationToken)));
         long started = Stopwatch.GetTimestamp();
-        var merged = Merge(perShard, request.K, HigherIsBetter(cached.Settings, request));
+        var merged = Merge(perShard, request.K, higherIsBetter);
         logger.LogTrace("Merged {Shards} shards in {Elapsed}", perShard.Length, Stopwatch.GetElapsedTime(started));
         return merged;
     }
@@ -252,16 +281,18 @@ public sealed class ClusterCoordinator(
         return [.. ordered.Take(k).Select(WireMapping.ToEngine)];
     }
 
-    private static bool HigherIsBetter(CollectionSettings settings, QueryRequest request)
+    /// <summary>The mode the engine will run: the request's, else the collection's default, but dense for a vector-only query.</summary>
+    private static string EffectiveMode(CollectionSettings settings, QueryRequest request)
     {
-        string mode = request.Mode?.Trim().ToLowerInvariant() ?? settings.DefaultMode;
         // A collection whose default is text or hybrid still runs a vector-only query in dense mode.
         if (request.Mode is null && string.IsNullOrWhiteSpace(request.Text) && request.Vector is not null)
         {
-            mode = "dense";
+            return QueryModes.Dense;
         }
-        return mode != "dense" || settings.Metric.HigherIsBetter();
+        return request.Mode?.Trim().ToLowerInvariant() ?? settings.DefaultMode;
     }
+
+    private static bool HigherIsBetter(CollectionSettings settings, string mode) => mode != QueryModes.Dense || settings.Metric.HigherIsBetter();
 
     private static async Task<ShardDocument[]> ListShardAsync(IReplicaGrain replica, string? after, int wanted, bool includeVectors)
     {

@@ -7,6 +7,7 @@ using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Engine.Storage;
 using VectorStoreDb.Engine.Text;
+using VectorStoreDb.Engine.Validation;
 using VectorStoreDb.Index;
 
 namespace VectorStoreDb.Engine;
@@ -84,48 +85,17 @@ internal sealed class Collection : IDisposable
         return written;
     }
 
+    /// <summary>Writes a batch the engine's <see cref="RequestValidator.Upsert"/> already accepted.</summary>
     public async Task<IReadOnlyList<string>> UpsertAsync(IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken)
     {
-        if (documents.Count == 0)
-        {
-            throw VectorStoreException.Invalid("documents", "at least one document is required.");
-        }
-        if (documents.Count > _limits.MaxBatchSize)
-        {
-            throw new VectorStoreException(ErrorCode.LimitExceeded, $"documents: {documents.Count} documents in one request; the limit is {_limits.MaxBatchSize}.", "documents");
-        }
-        var ids = new string[documents.Count];
+        var ids = new RequestValidator(_limits).UpsertInto(Settings, Encoder is not null, documents);
         var vectors = new float[documents.Count][];
         var toEmbed = new List<int>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < documents.Count; i++)
         {
-            var document = documents[i] ?? throw VectorStoreException.Invalid($"documents[{i}]", "must not be null.");
-            string field = $"documents[{i}]";
-            ids[i] = document.Id is null ? Guid.CreateVersion7().ToString() : ValidateId(document.Id, $"{field}.id");
-            if (!seen.Add(ids[i]))
+            if (documents[i].Vector is { } vector)
             {
-                throw VectorStoreException.Invalid($"{field}.id", $"'{ids[i]}' appears more than once in this batch.");
-            }
-            if (document.Text is { Length: var length } && length > _limits.MaxTextLength)
-            {
-                throw new VectorStoreException(ErrorCode.LimitExceeded, $"{field}.text: {length} characters; the limit is {_limits.MaxTextLength}.", $"{field}.text");
-            }
-            if (document.Metadata is { } metadata && Metadata.ToUtf8Json(metadata).Length > _limits.MaxMetadataBytes)
-            {
-                throw new VectorStoreException(ErrorCode.LimitExceeded, $"{field}.metadata: larger than the limit of {_limits.MaxMetadataBytes} bytes.", $"{field}.metadata");
-            }
-            if (document.Vector is { } vector)
-            {
-                vectors[i] = PrepareVector(vector, $"{field}.vector");
-            }
-            else if (string.IsNullOrWhiteSpace(document.Text))
-            {
-                throw VectorStoreException.Invalid($"{field}.text", "a document needs a non-empty text or a vector.");
-            }
-            else if (Encoder is null)
-            {
-                throw VectorStoreException.Invalid($"{field}.vector", $"collection '{Settings.Name}' has no encoder, so every document needs a vector of dimension {Settings.Dimension}.");
+                vectors[i] = PrepareVector(vector, $"documents[{i}].vector");
             }
             else
             {
@@ -209,6 +179,9 @@ internal sealed class Collection : IDisposable
         activity?.SetTag(VectorStoreTelemetry.Tags.Hits, hits.Length);
         return request.Explain ? ExplainDense(hits) : hits;
     }
+
+    /// <inheritdoc cref="HybridSearch.GetTextStatistics"/>
+    public TextStatistics GetTextStatistics(string text) => _hybrid.GetTextStatistics(text);
 
     /// <summary>Dense search: the k best documents (or chunks, when asked) for <paramref name="query"/>.</summary>
     internal QueryHit[] Search(float[] query, QueryRequest request, CancellationToken cancellationToken)
@@ -362,33 +335,10 @@ internal sealed class Collection : IDisposable
 
     internal float[] PrepareVector(float[] vector, string field)
     {
-        if (vector.Length != Settings.Dimension)
-        {
-            throw VectorStoreException.Invalid(field, $"expected dimension {Settings.Dimension}, got {vector.Length}.");
-        }
-        if (!VectorKernels.AllFinite(vector))
-        {
-            throw VectorStoreException.Invalid(field, "contains NaN or infinity.");
-        }
+        RequestValidator.Vector(Settings, vector, field);
         var prepared = (float[])vector.Clone();
         Settings.Metric.Prepare(prepared);
         return prepared;
-    }
-
-    private string ValidateId(string id, string field)
-    {
-        if (id.Length == 0 || id.Length > _limits.MaxIdLength)
-        {
-            throw VectorStoreException.Invalid(field, $"ids must be 1-{_limits.MaxIdLength} characters.");
-        }
-        foreach (char c in id)
-        {
-            if (char.IsControl(c) || c == '/')
-            {
-                throw VectorStoreException.Invalid(field, "ids must not contain control characters or '/'.");
-            }
-        }
-        return id;
     }
 
     internal int ShardOf(string id)

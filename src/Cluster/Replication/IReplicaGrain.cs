@@ -33,6 +33,10 @@ public interface IReplicaGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ShardHit[]> QueryAsync(ShardQuery query);
 
+    /// <summary>This shard's BM25 statistics for the terms of <paramref name="text"/>, for the coordinator to sum.</summary>
+    [AlwaysInterleave]
+    Task<ShardTextStatistics> GetTextStatisticsAsync(string text);
+
     [AlwaysInterleave]
     Task<ShardDocument?> GetAsync(string id, bool includeVector);
 

@@ -162,6 +162,12 @@ internal sealed class ReplicaGrain(
         return hits.Select(WireMapping.ToWire).ToArray();
     });
 
+    public Task<ShardTextStatistics> GetTextStatisticsAsync(string text) => Guard(async () =>
+    {
+        await EnsureServingAsync();
+        return WireMapping.ToWire(Engine.GetTextStatistics(Local, text));
+    });
+
     public Task<ShardDocument?> GetAsync(string id, bool includeVector) => Guard(async () =>
     {
         await EnsureServingAsync();

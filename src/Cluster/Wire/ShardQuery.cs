@@ -22,4 +22,7 @@ public sealed record ShardQuery
     [Id(12)] public float? TextWeight { get; init; }
     [Id(13)] public bool Explain { get; init; }
     [Id(14)] public bool Chunks { get; init; }
+
+    /// <summary>Cluster-wide BM25 statistics for text and hybrid queries, summed by the coordinator over every shard.</summary>
+    [Id(15)] public ShardTextStatistics? TextStatistics { get; init; }
 }

@@ -21,12 +21,13 @@ internal static class WireMapping
         Metadata = document.MetadataJson is { } json ? Metadata.FromUtf8Json(json) : null,
     };
 
-    public static ShardQuery ToWire(QueryRequest request, string? filterJson) => new()
+    public static ShardQuery ToWire(QueryRequest request) => new()
     {
         Text = request.Text,
         Vector = request.Vector,
         K = request.K,
-        FilterJson = filterJson,
+        FilterJson = request.Filter?.Json,
+        TextStatistics = request.TextStatistics is { } statistics ? ToWire(statistics) : null,
         Exact = request.Exact,
         Ef = request.Ef,
         IncludeVectors = request.IncludeVectors,
@@ -65,8 +66,15 @@ internal static class WireMapping
             TextWeight = query.TextWeight,
             Explain = query.Explain,
             Chunks = query.Chunks,
+            TextStatistics = query.TextStatistics is { } statistics ? ToEngine(statistics) : null,
         };
     }
+
+    public static ShardTextStatistics ToWire(TextStatistics statistics) =>
+        new(statistics.DocumentCount, statistics.TotalLength, new Dictionary<string, long>(statistics.DocumentFrequencies, StringComparer.Ordinal));
+
+    public static TextStatistics ToEngine(ShardTextStatistics statistics) =>
+        new(statistics.DocumentCount, statistics.TotalLength, statistics.DocumentFrequencies);
 
     public static ShardHit ToWire(QueryHit hit) => new()
     {

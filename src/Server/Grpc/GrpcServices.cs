@@ -77,8 +77,7 @@ internal sealed class SearchGrpcService(IDocumentStore store) : V1.Search.Search
     [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task<V1.QueryResponse> Query(V1.QueryRequest request, ServerCallContext context)
     {
-        string? filterJson = request.Filter is { Fields.Count: > 0 } filter ? EngineMapping.ToJson(filter).GetRawText() : null;
-        var hits = await store.QueryAsync(request.Collection, request.ToEngine(), filterJson, context.CancellationToken);
+        var hits = await store.QueryAsync(request.Collection, request.ToEngine(), context.CancellationToken);
         var response = new V1.QueryResponse();
         response.Results.Add(hits.Select(h => h.ToProto()));
         return response;

@@ -31,8 +31,8 @@ internal sealed class ClusterDocumentStore(ClusterCoordinator coordinator, Engin
 
     public Task<long> CountAsync(string collection, CancellationToken cancellationToken) => coordinator.CountAsync(collection, cancellationToken);
 
-    public Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, string? filterJson, CancellationToken cancellationToken) =>
-        coordinator.QueryAsync(collection, request, filterJson, cancellationToken);
+    public Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, CancellationToken cancellationToken) =>
+        coordinator.QueryAsync(collection, request, cancellationToken);
 
     public Task<DocumentPage> ListDocumentsAsync(string collection, int offset, int limit, string? after, bool includeVectors, CancellationToken cancellationToken) =>
         coordinator.ListDocumentsAsync(collection, offset, limit, after, includeVectors, cancellationToken);

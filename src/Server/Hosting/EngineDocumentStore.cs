@@ -35,7 +35,7 @@ internal sealed class EngineDocumentStore(EngineHost host) : IDocumentStore
 
     public Task<long> CountAsync(string collection, CancellationToken cancellationToken) => Task.FromResult(Engine.Count(collection));
 
-    public Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, string? filterJson, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, CancellationToken cancellationToken) =>
         Engine.QueryAsync(collection, request, cancellationToken);
 
     public Task<DocumentPage> ListDocumentsAsync(string collection, int offset, int limit, string? after, bool includeVectors, CancellationToken cancellationToken) =>

@@ -28,11 +28,7 @@ public interface IDocumentStore
 
     Task<long> CountAsync(string collection, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Runs a query. <paramref name="filterJson"/> is the filter as the client wrote it: the cluster sends it to the
-    /// shards (a compiled <see cref="QueryRequest.Filter"/> cannot travel); the engine uses the compiled one.
-    /// </summary>
-    Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, string? filterJson, CancellationToken cancellationToken);
+    Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, CancellationToken cancellationToken);
 
     Task<DocumentPage> ListDocumentsAsync(string collection, int offset, int limit, string? after, bool includeVectors, CancellationToken cancellationToken);
 }

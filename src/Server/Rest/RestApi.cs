@@ -68,7 +68,7 @@ public static class RestApi
             .RequireReadKey().WithSummary("Number of documents in the collection.");
 
         documents.MapPost("/query", async (string name, [FromBody] QueryBody body, IDocumentStore store, CancellationToken cancellationToken) =>
-            TypedResults.Ok(QueryResponseDto.From(await store.QueryAsync(name, body.ToRequest(), body.FilterJson, cancellationToken))))
+            TypedResults.Ok(QueryResponseDto.From(await store.QueryAsync(name, body.ToRequest(), cancellationToken))))
             .WithTags("Search").RequireReadKey()
             .WithSummary("Search by vector (dense), by words (text, BM25) or both fused (hybrid), with an optional metadata filter; best first.");
 

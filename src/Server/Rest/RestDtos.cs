@@ -152,9 +152,6 @@ public sealed record QueryBody(
     bool Explain = false,
     bool Chunks = false)
 {
-    /// <summary>The filter as the client wrote it, for cluster mode, which sends it to the shards.</summary>
-    internal string? FilterJson => Filter is { ValueKind: not JsonValueKind.Null } f ? f.GetRawText() : null;
-
     internal QueryRequest ToRequest()
     {
         var request = new QueryRequest
