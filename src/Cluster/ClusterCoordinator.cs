@@ -221,6 +221,66 @@ public sealed class ClusterCoordinator(
         return new DocumentPage(page, total, offset, limit, after, next);
     }
 
+    /// <summary>
+    /// Moves replicas until every active, non-draining node holds an even share (within one) and no draining node
+    /// holds any; one move at a time, writes and reads going on. Returns the moves made.
+    /// </summary>
+    public async Task<IReadOnlyList<ReplicaMove>> RebalanceAsync(CancellationToken cancellationToken = default)
+    {
+        var plan = await Call(() => Catalog.PlanRebalanceAsync(), cancellationToken);
+        var done = new List<ReplicaMove>();
+        foreach (var move in plan)
+        {
+            // A move copies a whole shard: allow it the snapshot's time, not one replica call's.
+            if (await Call(() => Catalog.MoveReplicaAsync(move), cancellationToken, Timeout * 12))
+            {
+                done.Add(move);
+            }
+        }
+        if (done.Count > 0)
+        {
+            _catalog.Clear();
+        }
+        return done;
+    }
+
+    /// <summary>Marks <paramref name="nodeName"/> as draining and moves every replica off it; it then holds none and can be removed.</summary>
+    public async Task<IReadOnlyList<ReplicaMove>> DrainAsync(string nodeName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(nodeName);
+        if (!membership.CurrentSnapshot.Members.Values.Any(m => m.Name == nodeName))
+        {
+            throw new VectorStoreException(ErrorCode.NotFound, $"Node '{nodeName}' is not a member of this cluster.", "id");
+        }
+        await Call(async () =>
+        {
+            await Catalog.SetDrainingAsync(nodeName, true);
+            return true;
+        }, cancellationToken);
+        try
+        {
+            return await RebalanceAsync(cancellationToken);
+        }
+        catch (VectorStoreException ex) when (ex.Code == ErrorCode.FailedPrecondition)
+        {
+            // Nothing can take its replicas: the node is not draining after all.
+            await Call(async () =>
+            {
+                await Catalog.SetDrainingAsync(nodeName, false);
+                return true;
+            }, cancellationToken);
+            throw;
+        }
+    }
+
+    /// <summary>Lets a drained node hold replicas again (the next rebalance gives it its share).</summary>
+    public Task UndrainAsync(string nodeName, CancellationToken cancellationToken = default) =>
+        Call(async () =>
+        {
+            await Catalog.SetDrainingAsync(nodeName, false);
+            return true;
+        }, cancellationToken);
+
     /// <summary>Nodes, and every shard's replicas with their positions; replicas that do not answer are shown as unreachable.</summary>
     public async Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
@@ -331,7 +391,7 @@ public sealed class ClusterCoordinator(
     }
 
     /// <summary>Asks the replicas of a shard in turn (this node's own first, then the others in random order) until one answers.</summary>
-    private async Task<T> ReadShardAsync<T>(CachedEntry cached, int shard, Func<IReplicaGrain, Task<T>> read, CancellationToken cancellationToken)
+    private async Task<T> ReadShardAsync<T>(CachedEntry cached, int shard, Func<IReplicaGrain, Task<T>> read, CancellationToken cancellationToken, bool retried = false)
     {
         var live = LiveNodes();
         var nodes = cached.Entry.Placement[shard].Where(live.Contains).ToArray();
@@ -361,6 +421,15 @@ public sealed class ClusterCoordinator(
             {
                 logger.LogDebug(ex, "Replica of shard {Shard} of {Collection} on {Node} did not answer", shard, cached.Entry.Name, n);
                 errors.Add($"{n}: {ex.Message}");
+            }
+        }
+        if (!retried)
+        {
+            // The shard may have moved since this node cached the catalog: ask the catalog and try its replicas once.
+            var fresh = await FindAsync(cached.Entry.Name, cancellationToken, fresh: true);
+            if (fresh.Entry.Incarnation == cached.Entry.Incarnation && fresh.Entry.Version != cached.Entry.Version)
+            {
+                return await ReadShardAsync(fresh, shard, read, cancellationToken, retried: true);
             }
         }
         throw new VectorStoreException(ErrorCode.Unavailable,

@@ -71,6 +71,13 @@ public sealed class ClusterOptions
     [Range(1, 60)]
     public int ProbeTimeoutSeconds { get; set; } = 1;
 
+    /// <summary>Move replicas onto a node that joins (after <see cref="RebalanceDelaySeconds"/> without further membership changes).</summary>
+    public bool AutoRebalance { get; set; } = true;
+
+    /// <summary>How long membership must stay unchanged after a node joins before replicas move to it.</summary>
+    [Range(0, 3600)]
+    public double RebalanceDelaySeconds { get; set; } = 10;
+
     /// <summary>Orleans membership: missed probes after which a silo votes its peer dead.</summary>
     [Range(1, 10)]
     public int MissedProbesLimit { get; set; } = 2;

@@ -17,9 +17,13 @@ public class ClusterFixture : IAsyncLifetime
 {
     private static string? s_root;
     private static int s_logOperations;
+    private static double s_rebalanceDelay;
 
     /// <summary>Operations each replica log keeps; a small number makes returning replicas catch up from snapshots.</summary>
     protected virtual int ReplicaLogOperations => 10_000;
+
+    /// <summary>How long membership must settle after a node joins before replicas move to it.</summary>
+    protected virtual double RebalanceDelaySeconds => 10;
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -35,6 +39,7 @@ public class ClusterFixture : IAsyncLifetime
     {
         s_root = Root;
         s_logOperations = ReplicaLogOperations;
+        s_rebalanceDelay = RebalanceDelaySeconds;
         var builder = new TestClusterBuilder(3);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         Cluster = builder.Build();
@@ -67,6 +72,7 @@ public class ClusterFixture : IAsyncLifetime
                 DefaultReplicas = 2,
                 ReplicaTimeoutSeconds = 30,
                 ReplicaLogOperations = s_logOperations,
+                RebalanceDelaySeconds = s_rebalanceDelay,
             });
             siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(ClusterHosting.CatalogStorage,
                 (sp, _) => new FileGrainStorage(Path.Combine(root, "catalog"), sp.GetRequiredService<Serializer>()));

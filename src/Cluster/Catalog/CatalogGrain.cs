@@ -40,12 +40,7 @@ internal sealed partial class CatalogGrain(
         {
             throw new VectorStoreException(ErrorCode.AlreadyExists, $"Collection '{name}' already exists.", "name");
         }
-        var nodes = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.Name)
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToArray();
+        var nodes = PlaceableNodes();
         if (replicas > nodes.Length)
         {
             throw new VectorStoreException(ErrorCode.FailedPrecondition,
@@ -117,6 +112,133 @@ internal sealed partial class CatalogGrain(
 
     public Task<CollectionEntry[]> ListAsync() =>
         Task.FromResult(state.State.Collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).ToArray());
+
+    public Task<ReplicaMove[]> PlanRebalanceAsync()
+    {
+        try
+        {
+            return Task.FromResult(Plan(state.State.Collections.Values, PlaceableNodes(), state.State.Draining));
+        }
+        catch (VectorStoreException ex)
+        {
+            throw ClusterException.From(ex);
+        }
+    }
+
+    public async Task<bool> MoveReplicaAsync(ReplicaMove move)
+    {
+        ArgumentNullException.ThrowIfNull(move);
+        if (!state.State.Collections.TryGetValue(move.Collection, out var entry) || move.Shard >= entry.Shards
+            || !entry.Placement[move.Shard].Contains(move.From) || entry.Placement[move.Shard].Contains(move.To)
+            || !PlaceableNodes().Contains(move.To))
+        {
+            return false;
+        }
+        var key = new ShardKey(entry.Name, entry.Incarnation, move.Shard);
+        var target = grains.GetGrain<IReplicaGrain>(key.OnNode(move.To).ToString());
+        var source = grains.GetGrain<IReplicaGrain>(key.OnNode(move.From).ToString());
+        var sequencer = grains.GetGrain<IShardGrain>(key.ToString());
+
+        // 1. The target copies a live replica (snapshot + log) while writes go on to the current replicas.
+        await target.JoinAsync();
+        // 2. The target joins the writes; the few it missed since the copy it takes from a peer's log on its first
+        //    write or read. From here every write needs it too (all live replicas acknowledge).
+        entry = await SetPlacementAsync(entry, move.Shard, [.. entry.Placement[move.Shard], move.To]);
+        await sequencer.RefreshAsync();
+        // 3. The source stops serving reads (coordinators move on to the next replica), then leaves the writes.
+        await source.RetireAsync();
+        await SetPlacementAsync(entry, move.Shard, [.. entry.Placement[move.Shard].Where(n => n != move.From)]);
+        await sequencer.RefreshAsync();
+        logger.LogInformation("Moved shard {Shard} of {Collection} from {From} to {To}", move.Shard, move.Collection, move.From, move.To);
+        return true;
+    }
+
+    public async Task SetDrainingAsync(string node, bool draining)
+    {
+        if (draining ? state.State.Draining.Add(node) : state.State.Draining.Remove(node))
+        {
+            state.State.Version++;
+            await state.WriteStateAsync();
+        }
+    }
+
+    public Task<string[]> GetDrainingAsync() => Task.FromResult(state.State.Draining.Order(StringComparer.Ordinal).ToArray());
+
+    private async Task<CollectionEntry> SetPlacementAsync(CollectionEntry entry, int shard, string[] nodes)
+    {
+        var placement = entry.Placement.ToArray();
+        placement[shard] = nodes;
+        var updated = entry with { Placement = placement, Version = state.State.Version + 1 };
+        state.State.Collections[entry.Name] = updated;
+        state.State.Version = updated.Version;
+        await state.WriteStateAsync();
+        return updated;
+    }
+
+    /// <summary>Active nodes that are not draining, sorted: where replicas may be placed.</summary>
+    private string[] PlaceableNodes() => [.. membership.CurrentSnapshot.Members.Values
+        .Where(m => m.Status == SiloStatus.Active && !state.State.Draining.Contains(m.Name))
+        .Select(m => m.Name)
+        .Distinct(StringComparer.Ordinal)
+        .Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Every replica on a draining node goes to the least-loaded placeable node that does not hold its shard; then,
+    /// while the most-loaded placeable node holds two replicas more than the least-loaded, one of its shards that
+    /// the least-loaded lacks moves there. Replicas on nodes that are down are left where they are (they come back
+    /// and catch up; drain a node to move its replicas away for good).
+    /// </summary>
+    internal static ReplicaMove[] Plan(IEnumerable<CollectionEntry> entries, IReadOnlyList<string> placeable, IReadOnlySet<string> draining)
+    {
+        var shards = entries.OrderBy(e => e.Name, StringComparer.Ordinal)
+            .SelectMany(e => e.Placement.Select((nodes, s) => (e.Name, Shard: s, Nodes: nodes.ToList())))
+            .ToList();
+        var load = placeable.ToDictionary(n => n, _ => 0, StringComparer.Ordinal);
+        foreach (var shard in shards)
+        {
+            foreach (string n in shard.Nodes.Where(load.ContainsKey))
+            {
+                load[n]++;
+            }
+        }
+        var moves = new List<ReplicaMove>();
+        void Move((string Name, int Shard, List<string> Nodes) shard, string from, string to)
+        {
+            moves.Add(new ReplicaMove(shard.Name, shard.Shard, from, to));
+            shard.Nodes[shard.Nodes.IndexOf(from)] = to;
+            if (load.ContainsKey(from))
+            {
+                load[from]--;
+            }
+            load[to]++;
+        }
+        foreach (var shard in shards)
+        {
+            foreach (string from in shard.Nodes.Where(draining.Contains).ToArray())
+            {
+                string to = load.Keys.Where(n => !shard.Nodes.Contains(n)).OrderBy(n => load[n]).ThenBy(n => n, StringComparer.Ordinal).FirstOrDefault()
+                    ?? throw new VectorStoreException(ErrorCode.FailedPrecondition,
+                        $"Shard {shard.Shard} of collection '{shard.Name}' has {shard.Nodes.Count} replicas and no other active node can take the one on '{from}'; add a node first.");
+                Move(shard, from, to);
+            }
+        }
+        while (load.Count > 1)
+        {
+            string most = load.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
+            string least = load.OrderBy(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
+            if (load[most] - load[least] <= 1)
+            {
+                break;
+            }
+            var candidate = shards.FirstOrDefault(s => s.Nodes.Contains(most) && !s.Nodes.Contains(least));
+            if (candidate.Nodes is null)
+            {
+                break;
+            }
+            Move(candidate, most, least);
+        }
+        return [.. moves];
+    }
 
     /// <summary>
     /// Shard s gets <paramref name="replicas"/> consecutive nodes of the sorted ring starting at hash(name) + s, so

@@ -10,6 +10,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using StackExchange.Redis;
+using VectorStoreDb.Cluster.Hosting;
 using VectorStoreDb.Cluster.Placement;
 using VectorStoreDb.Cluster.Replication;
 using VectorStoreDb.Cluster.Storage;
@@ -100,6 +101,7 @@ public static class ClusterHosting
         silo.AddPlacementDirector<NodePinnedPlacement, NodePinnedPlacementDirector>();
         silo.Services.TryAddSingleton(CreateNodeStore);
         silo.Services.TryAddSingleton<ClusterCoordinator>();
+        silo.Services.AddHostedService<AutoRebalancer>();
         return silo;
     }
 

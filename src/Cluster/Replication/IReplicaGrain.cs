@@ -17,6 +17,16 @@ public interface IReplicaGrain : IGrainWithStringKey
     /// <summary>Applies the operation with this sequence number, first catching up from a peer if earlier ones are missing.</summary>
     Task<ApplyResult> ApplyAsync(ReplicaOperation operation);
 
+    /// <summary>
+    /// Before this node joins the shard's placement: copies a live replica (its snapshot, then its log tail). It serves
+    /// reads only once it is in the placement and has compared itself with its peers again.
+    /// </summary>
+    Task JoinAsync();
+
+    /// <summary>This node is leaving the shard's placement: refuse reads from now on, and delete the data shortly after.</summary>
+    [AlwaysInterleave]
+    Task RetireAsync();
+
     /// <summary>The next time this replica serves, it first checks its peers and catches up.</summary>
     [AlwaysInterleave]
     Task MarkStaleAsync();

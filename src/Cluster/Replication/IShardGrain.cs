@@ -14,4 +14,10 @@ public interface IShardGrain : IGrainWithStringKey
     /// <summary>The highest sequence number acknowledged to a client since this sequencer was activated.</summary>
     [AlwaysInterleave]
     Task<long> GetAcknowledgedAsync();
+
+    /// <summary>
+    /// The shard's placement changed: the next write reads it again. Queued between writes (not interleaved), so each
+    /// write goes to exactly the old or the new set of replicas.
+    /// </summary>
+    Task RefreshAsync();
 }

@@ -25,11 +25,16 @@ internal sealed class ReplicaGrain(
     ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
 {
     private const int CatchUpBatch = 500;
+
+    /// <summary>How long a retired replica keeps its data: beyond coordinators' catalog cache, so reads in flight finish.</summary>
+    private static readonly TimeSpan RetiredGrace = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim _applyGate = new(1, 1);
     private ReplicaKey _key;
     private ReplicaLog _log = null!;
     private long _applied;
     private volatile bool _serving;
+    private volatile bool _retired;
+    private IGrainTimer? _dropTimer;
 
     private VectorStoreEngine Engine => node.Engine;
 
@@ -104,7 +109,7 @@ internal sealed class ReplicaGrain(
                 await CatchUpLockedAsync(operation.Sequence - 1);
             }
             var result = await ApplyLockedAsync(operation);
-            _serving = true;
+            _serving = !_retired;
             return result;
         }
         finally
@@ -112,6 +117,57 @@ internal sealed class ReplicaGrain(
             _applyGate.Release();
         }
     });
+
+    public Task JoinAsync() => Guard(async () =>
+    {
+        await _applyGate.WaitAsync();
+        try
+        {
+            _dropTimer?.Dispose();
+            _dropTimer = null;
+            _retired = false;
+            long newest = _applied;
+            foreach (var peer in await LivePeersAsync())
+            {
+                newest = Math.Max(newest, (await peer.GetStateAsync().WaitAsync(Timeout)).AppliedSequence);
+            }
+            if (newest > _applied || !HasLocalCollection())
+            {
+                await CatchUpLockedAsync(newest);
+            }
+            // Writes go on while this replica is not yet in the placement: it compares itself with its peers again
+            // (EnsureServingAsync) before its first read, or catches up on its first write.
+            _serving = false;
+            logger.LogInformation("Replica {Replica} joined at sequence {Sequence}", _key, _applied);
+            return true;
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    });
+
+    public Task RetireAsync()
+    {
+        _retired = true;
+        _serving = false;
+        _dropTimer?.Dispose();
+        _dropTimer = this.RegisterGrainTimer(DropIfStillRetiredAsync, new GrainTimerCreationOptions(RetiredGrace, System.Threading.Timeout.InfiniteTimeSpan));
+        return Task.CompletedTask;
+    }
+
+    private async Task DropIfStillRetiredAsync(CancellationToken cancellationToken)
+    {
+        _dropTimer?.Dispose();
+        _dropTimer = null;
+        var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
+        // Moved back here in the meantime: keep the data.
+        if (_retired && (entry is null || entry.Incarnation != _key.Incarnation || !entry.Placement[_key.Shard].Contains(_key.Node)))
+        {
+            logger.LogInformation("Replica {Replica} moved to another node; deleting its data", _key);
+            await DropAsync();
+        }
+    }
 
     public Task MarkStaleAsync()
     {
@@ -209,6 +265,10 @@ internal sealed class ReplicaGrain(
 
     private async Task EnsureServingAsync()
     {
+        if (_retired)
+        {
+            throw ClusterException.Unavailable($"Shard {_key.Shard} of collection '{_key.Collection}' has moved off node '{_key.Node}'.");
+        }
         if (_serving)
         {
             return;
@@ -219,6 +279,12 @@ internal sealed class ReplicaGrain(
             if (_serving)
             {
                 return;
+            }
+            var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
+            if (entry is not null && entry.Incarnation == _key.Incarnation && !entry.Placement[_key.Shard].Contains(_key.Node))
+            {
+                // Joining (not in the placement yet) or left: either way not a replica to read from.
+                throw ClusterException.Unavailable($"Shard {_key.Shard} of collection '{_key.Collection}' is not placed on node '{_key.Node}'.");
             }
             long newest = _applied;
             foreach (var peer in await LivePeersAsync())

@@ -33,6 +33,12 @@ internal sealed class ShardGrain(
 
     public Task<long> GetAcknowledgedAsync() => Task.FromResult(_acknowledged);
 
+    public Task RefreshAsync()
+    {
+        _started = false;
+        return Task.CompletedTask;
+    }
+
     public async Task<ApplyResult> WriteAsync(ReplicaDocument[]? upserts, string? deleteId)
     {
         await StartAsync();
