@@ -24,6 +24,13 @@ public sealed class SnapshotCatchUpTests(SmallLogClusterFixture fixture) : IClas
             await coordinator.UpsertAsync("far", [document]);
         }
         var returned = await fixture.Cluster.StartSiloAsync(victim.InstanceNumber, fixture.Cluster.Options);
+        // The other silos learn of the returning one from the membership table; until then its replicas cannot be placed.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await coordinator.GetStatusAsync()).Nodes.Any(n => n.Name == returned.Name && n.Status == "Active"))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the restarted silo did not become active");
+            await Task.Delay(250);
+        }
 
         var grains = ((InProcessSiloHandle)fixture.Cluster.Silos[0]).SiloHost.Services.GetRequiredService<IGrainFactory>();
         string incarnation = (await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync("far"))!.Incarnation;
