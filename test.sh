@@ -11,6 +11,13 @@ if [ ! -x /usr/bin/chromium ]; then
   { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium; } >/tmp/chromium-install.log 2>&1 \
     || { echo "chromium install failed (see /tmp/chromium-install.log); the browser tests will fail"; }
 fi
+# The cluster tests start a real Redis (Debian's redis-server) for Orleans membership between server processes.
+if ! command -v redis-server >/dev/null; then
+  echo "Installing redis-server for the cluster tests (apt-get)..."
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo_cmd="sudo"
+  { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq redis-server; } >/tmp/redis-install.log 2>&1 \
+    || { echo "redis-server install failed (see /tmp/redis-install.log); the multi-process cluster tests will fail"; }
+fi
 dotnet build VectorStore.sln -c Release || exit 1
 log=$(mktemp)
 results=$(mktemp -d)

@@ -7,6 +7,7 @@ using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Engine.Storage;
 using VectorStoreDb.Engine.Text;
+using VectorStoreDb.Engine.Validation;
 using VectorStoreDb.Index;
 
 namespace VectorStoreDb.Engine;
@@ -84,28 +85,17 @@ internal sealed class Collection : IDisposable
         return written;
     }
 
-    /// <summary>
-    /// Writes a batch the engine's <see cref="Validation.RequestValidator"/> has already accepted; only the rules that
-    /// need this collection's settings (dimension, finite values, an encoder for text-only documents) are checked here,
-    /// still before anything is written.
-    /// </summary>
+    /// <summary>Writes a batch the engine's <see cref="RequestValidator.Upsert"/> already accepted.</summary>
     public async Task<IReadOnlyList<string>> UpsertAsync(IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken)
     {
-        var ids = new string[documents.Count];
+        var ids = new RequestValidator(_limits).UpsertInto(Settings, Encoder is not null, documents);
         var vectors = new float[documents.Count][];
         var toEmbed = new List<int>();
         for (int i = 0; i < documents.Count; i++)
         {
-            var document = documents[i];
-            string field = $"documents[{i}]";
-            ids[i] = document.Id ?? Guid.CreateVersion7().ToString();
-            if (document.Vector is { } vector)
+            if (documents[i].Vector is { } vector)
             {
-                vectors[i] = PrepareVector(vector, $"{field}.vector");
-            }
-            else if (Encoder is null)
-            {
-                throw VectorStoreException.Invalid($"{field}.vector", $"collection '{Settings.Name}' has no encoder, so every document needs a vector of dimension {Settings.Dimension}.");
+                vectors[i] = PrepareVector(vector, $"documents[{i}].vector");
             }
             else
             {
@@ -309,6 +299,9 @@ internal sealed class Collection : IDisposable
             new KeyValuePair<string, object?>(VectorStoreTelemetry.Tags.Collection, Settings.Name));
     }
 
+    /// <inheritdoc cref="HybridSearch.GetTextStatistics"/>
+    public TextStatistics GetTextStatistics(string text) => _hybrid.GetTextStatistics(text);
+
     /// <summary>Dense search: the k best documents (or chunks, when asked) for <paramref name="query"/>.</summary>
     internal QueryHit[] Search(float[] query, QueryRequest request, CancellationToken cancellationToken)
     {
@@ -461,14 +454,7 @@ internal sealed class Collection : IDisposable
 
     internal float[] PrepareVector(float[] vector, string field)
     {
-        if (vector.Length != Settings.Dimension)
-        {
-            throw VectorStoreException.Invalid(field, $"expected dimension {Settings.Dimension}, got {vector.Length}.");
-        }
-        if (!VectorKernels.AllFinite(vector))
-        {
-            throw VectorStoreException.Invalid(field, "contains NaN or infinity.");
-        }
+        RequestValidator.Vector(Settings, vector, field);
         var prepared = (float[])vector.Clone();
         Settings.Metric.Prepare(prepared);
         return prepared;

@@ -145,6 +145,34 @@ public sealed class VectorStoreEngine : IDisposable
         return await lease.Collection.UpsertAsync(documents, cancellationToken);
     }
 
+    /// <summary>
+    /// Every rule <see cref="UpsertAsync"/> checks before it writes, for a collection with these settings, without
+    /// writing or needing the collection here: a cluster coordinator refuses a batch that spans shards on other nodes
+    /// before any of them writes. Returns the ids, a time-ordered GUID where a document names none. Chunk limits,
+    /// which need the encoder's tokenizer, are checked only by the write itself.
+    /// </summary>
+    public IReadOnlyList<string> ValidateUpsert(CollectionSettings settings, IReadOnlyList<DocumentInput> documents)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(documents);
+        _validator.Upsert(documents);
+        return _validator.UpsertInto(settings, settings.Encoder is not null, documents);
+    }
+
+    /// <summary>
+    /// The collection's BM25 statistics for <paramref name="text"/>'s terms (as its analyser splits them): what a
+    /// cluster sums over its shards and passes back as <see cref="QueryRequest.TextStatistics"/>.
+    /// </summary>
+    public TextStatistics GetTextStatistics(string collection, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        using var lease = _catalog.Acquire(collection);
+        return lease.Collection.GetTextStatistics(text);
+    }
+
+    /// <summary>The query rules that need no collection (k, ef, the text), as <see cref="QueryAsync"/> checks them.</summary>
+    public void ValidateQuery(QueryRequest request) => _validator.Query(request);
+
     /// <summary>Returns the document, or throws <see cref="ErrorCode.NotFound"/>. Any id is looked up as given (see <see cref="NameRules"/>).</summary>
     public Document GetDocument(string collection, string id, bool includeVector = false)
     {

@@ -69,6 +69,7 @@ public static class VectorStoreServer
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         // Singleton, not transient: the container disposes transient IDisposables at the end of each request.
         services.AddSingleton(sp => sp.GetRequiredService<EngineHost>().Engine);
+        ClusterSetup.AddDocumentStore(builder);
 
         // RAG: generators load when the host builds (a bad model folder fails start-up, naming the file);
         // RagService is created on first use, after the engine has opened.
@@ -119,16 +120,17 @@ public static class VectorStoreServer
 
         app.MapOpenApi().RequireReadKey();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).AllowAnonymous().WithTags("Health").WithSummary("Liveness: the process is up.");
-        app.MapGet("/readyz", (EngineHost host) => host.IsReady
+        app.MapGet("/readyz", (IDocumentStore store) => store.IsReady
                 ? Results.Ok(new { status = "ready" })
-                : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
-            .AllowAnonymous().WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
+                : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering (or, in cluster mode, this node is not an active member yet)."))
+            .AllowAnonymous().WithTags("Health").WithSummary("Readiness: storage recovered and models loaded; in cluster mode also an active cluster member.");
         app.MapVectorStoreRestApi();
         app.MapDocumentListApi();
         app.MapDashboard();
         app.MapVectorStoreChatApi();
         app.MapSnapshotRestApi();
         app.MapOpenAiEmbeddings();
+        app.MapClusterApi();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();
@@ -136,6 +138,7 @@ public static class VectorStoreServer
         app.MapGrpcService<EmbeddingsGrpcService>();
         app.MapGrpcService<RagGrpcService>();
         app.MapGrpcService<SnapshotsGrpcService>();
+        app.MapGrpcService<ClusterGrpcService>();
         app.MapGrpcReflectionService().RequireReadKey();
         app.MapVectorStoreOperations();
     }

@@ -12,8 +12,21 @@ public abstract class MetadataFilter
 {
     public abstract bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata);
 
+    /// <summary>
+    /// The JSON this filter was compiled from. A compiled filter cannot cross a process boundary; its JSON can (a
+    /// cluster sends it to the shards, which compile it with this same parser).
+    /// </summary>
+    public string Json { get; private set; } = "{}";
+
     /// <summary>Compiles a filter; a malformed one is refused with a message naming the offending path.</summary>
     public static MetadataFilter Parse(JsonElement filter, string field = "filter")
+    {
+        var compiled = Compile(filter, field);
+        compiled.Json = filter.GetRawText();
+        return compiled;
+    }
+
+    private static MetadataFilter Compile(JsonElement filter, string field)
     {
         if (filter.ValueKind != JsonValueKind.Object)
         {
@@ -32,7 +45,7 @@ public abstract class MetadataFilter
                     parts.Add(new AnyOf(ParseList(property.Value, path)));
                     break;
                 case "$not":
-                    parts.Add(new Not(Parse(property.Value, path)));
+                    parts.Add(new Not(Compile(property.Value, path)));
                     break;
                 default:
                     if (property.Name.StartsWith('$'))
@@ -52,7 +65,7 @@ public abstract class MetadataFilter
         {
             throw VectorStoreException.Invalid(path, "expects a non-empty array of filters.");
         }
-        return [.. value.EnumerateArray().Select((item, i) => Parse(item, $"{path}[{i}]"))];
+        return [.. value.EnumerateArray().Select((item, i) => Compile(item, $"{path}[{i}]"))];
     }
 
     private static MetadataFilter ParseField(string key, JsonElement value, string path)

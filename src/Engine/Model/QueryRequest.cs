@@ -45,4 +45,11 @@ public sealed record QueryRequest
     /// than once, each time with its chunk as <see cref="QueryHit.Highlight"/>.
     /// </summary>
     public bool Chunks { get; init; }
+
+    /// <summary>
+    /// BM25 statistics to score text and hybrid queries with instead of the collection's own: a cluster passes the
+    /// sum over every shard (<see cref="VectorStoreEngine.GetTextStatistics"/> on each), so scores equal a single
+    /// collection's. Null scores with this collection's statistics.
+    /// </summary>
+    public TextStatistics? TextStatistics { get; init; }
 }

@@ -11,9 +11,6 @@ namespace VectorStoreDb.Engine.Text;
 /// </summary>
 internal sealed class HybridSearch(Collection collection)
 {
-    private const int DefaultPrefetch = 100;
-    private const int DefaultRrfK = 60;
-
     /// <summary>Validates the mode and fusion parameters (in every mode, so a typo never passes silently) and returns the mode.</summary>
     public string ResolveMode(QueryRequest request)
     {
@@ -100,46 +97,33 @@ internal sealed class HybridSearch(Collection collection)
         }
         cancellationToken.ThrowIfCancellationRequested();
 
-        int prefetch = request.Prefetch ?? Math.Max(DefaultPrefetch, request.K);
+        int prefetch = HybridFusion.Prefetch(request);
         var denseRequest = request with { K = prefetch, Ef = request.Ef is { } ef ? Math.Max(ef, prefetch) : null, IncludeVectors = false, Explain = false };
         var dense = collection.Search(query, denseRequest, cancellationToken);
-        var sparse = SearchText(text, prefetch, request, out var terms);
-
-        bool higherIsBetter = collection.Settings.Metric.HigherIsBetter();
-        var denseRanked = dense.Select(h => new RankedId(h.Id, higherIsBetter ? h.Score : -h.Score)).ToList();
-        var textRanked = sparse.Select(h => new RankedId(h.Hit.Id, h.Hit.Score)).ToList();
-        float denseWeight = request.DenseWeight ?? 1f;
-        float textWeight = request.TextWeight ?? 1f;
-        // DBSF is the default because it measured better than RRF at every weight on SciFact (notes/hybrid.md).
-        var fused = (request.Fusion?.Trim().ToLowerInvariant() ?? FusionKinds.Default) == FusionKinds.Rrf
-            ? Fusion.Rrf(denseRanked, textRanked, request.RrfK ?? DefaultRrfK, denseWeight, textWeight)
-            : Fusion.Dbsf(denseRanked, textRanked, denseWeight, textWeight);
-
-        var documents = new Dictionary<string, QueryHit>(StringComparer.Ordinal);
-        foreach (var hit in dense)
-        {
-            documents[hit.Id] = hit;
-        }
-        foreach (var (hit, _) in sparse)
-        {
-            documents.TryAdd(hit.Id, hit);
-        }
-        var results = new List<QueryHit>(Math.Min(request.K, fused.Count));
-        foreach (var item in fused.Take(request.K))
+        var sparse = SearchText(text, prefetch, request with { IncludeVectors = false }, out var terms);
+        var fused = HybridFusion.Fuse(request with { IncludeVectors = false }, collection.Settings.Metric.HigherIsBetter(), dense, [.. sparse.Select(h => h.Hit)]);
+        for (int i = 0; i < fused.Count; i++)
         {
             // A long document only the text retriever found has no dense chunk: pick its best chunk by the query's terms.
-            var document = WithTextHighlight(documents[item.Id], terms);
-            results.Add(document with
-            {
-                Score = item.Score,
-                Vector = request.IncludeVectors ? collection.Get(item.Id, includeVector: true)?.Vector : null,
-                // The dense score is reported as the metric defines it (a distance for l2), not the negated fusion input.
-                Explanation = request.Explain
-                    ? new HitExplanation(item.DenseRank, item.DenseScore is { } s ? (higherIsBetter ? s : -s) : null, item.TextRank, item.TextScore)
-                    : null,
-            });
+            var hit = WithTextHighlight(fused[i], terms);
+            fused[i] = request.IncludeVectors ? hit with { Vector = collection.Get(hit.Id, includeVector: true)?.Vector } : hit;
         }
-        return results;
+        return fused;
+    }
+
+    /// <summary>This collection's BM25 statistics for the terms of <paramref name="text"/>.</summary>
+    public TextStatistics GetTextStatistics(string text)
+    {
+        if (collection.Settings.TextIndex is null)
+        {
+            throw VectorStoreException.Invalid("mode", $"collection '{collection.Settings.Name}' has no text index; create it with \"text\": true to query in text or hybrid mode.");
+        }
+        var statistics = new Bm25Statistics(collection.Shards[0].TextIndex!.Analyzer.Analyze(text, out _));
+        foreach (var shard in collection.Shards)
+        {
+            shard.TextIndex!.AddStatistics(statistics);
+        }
+        return statistics.ToPublic();
     }
 
     /// <summary>
@@ -155,10 +139,18 @@ internal sealed class HybridSearch(Collection collection)
         {
             return results; // only stop words or punctuation: nothing to match
         }
-        var statistics = new Bm25Statistics(terms);
-        foreach (var shard in collection.Shards)
+        Bm25Statistics statistics;
+        if (request.TextStatistics is { } supplied)
         {
-            shard.TextIndex!.AddStatistics(statistics);
+            statistics = Bm25Statistics.From(terms, supplied);
+        }
+        else
+        {
+            statistics = new Bm25Statistics(terms);
+            foreach (var shard in collection.Shards)
+            {
+                shard.TextIndex!.AddStatistics(statistics);
+            }
         }
         var scratch = ArrayPool<Neighbor>.Shared.Rent(limit);
         try

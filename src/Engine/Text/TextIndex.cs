@@ -261,6 +261,20 @@ internal sealed class Bm25Statistics
 
     public long TotalLength { get; set; }
 
+    /// <summary>Statistics supplied from outside (a cluster's sum over its shards) instead of summed here.</summary>
+    public static Bm25Statistics From(Dictionary<string, int> queryTerms, TextStatistics supplied)
+    {
+        var statistics = new Bm25Statistics(queryTerms) { DocumentCount = supplied.DocumentCount, TotalLength = supplied.TotalLength };
+        foreach (var term in statistics.Terms)
+        {
+            term.DocumentFrequency = supplied.DocumentFrequencies.GetValueOrDefault(term.Term);
+        }
+        return statistics;
+    }
+
+    public TextStatistics ToPublic() =>
+        new(DocumentCount, TotalLength, Terms.ToDictionary(t => t.Term, t => t.DocumentFrequency, StringComparer.Ordinal));
+
     internal sealed class QueryTerm(string term, int queryFrequency)
     {
         public string Term { get; } = term;

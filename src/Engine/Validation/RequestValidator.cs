@@ -1,3 +1,5 @@
+using VectorStoreDb.Index;
+
 namespace VectorStoreDb.Engine.Validation;
 
 /// <summary>
@@ -59,6 +61,57 @@ internal sealed class RequestValidator(LimitsOptions limits)
                     throw new VectorStoreException(ErrorCode.LimitExceeded, $"{field}.metadata: larger than the limit of {limits.MaxMetadataBytes} bytes.", $"{field}.metadata");
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The upsert rules that need the collection's settings: no id twice in the batch, metadata size, and each
+    /// document either a vector of the collection's dimension with finite values, or a non-empty text and an encoder.
+    /// Returns the ids, a time-ordered GUID where a document names none.
+    /// </summary>
+    public string[] UpsertInto(CollectionSettings settings, bool hasEncoder, IReadOnlyList<DocumentInput> documents)
+    {
+        var ids = new string[documents.Count];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < documents.Count; i++)
+        {
+            var document = documents[i];
+            string field = $"documents[{i}]";
+            ids[i] = document.Id ?? Guid.CreateVersion7().ToString();
+            if (!seen.Add(ids[i]))
+            {
+                throw VectorStoreException.Invalid($"{field}.id", $"'{ids[i]}' appears more than once in this batch.");
+            }
+            if (document.Metadata is { } metadata && Metadata.ToUtf8Json(metadata).Length > limits.MaxMetadataBytes)
+            {
+                throw new VectorStoreException(ErrorCode.LimitExceeded, $"{field}.metadata: larger than the limit of {limits.MaxMetadataBytes} bytes.", $"{field}.metadata");
+            }
+            if (document.Vector is { } vector)
+            {
+                Vector(settings, vector, $"{field}.vector");
+            }
+            else if (string.IsNullOrWhiteSpace(document.Text))
+            {
+                throw VectorStoreException.Invalid($"{field}.text", "a document needs a non-empty text or a vector.");
+            }
+            else if (!hasEncoder)
+            {
+                throw VectorStoreException.Invalid($"{field}.vector", $"collection '{settings.Name}' has no encoder, so every document needs a vector of dimension {settings.Dimension}.");
+            }
+        }
+        return ids;
+    }
+
+    /// <summary>A vector of the collection's dimension with finite values.</summary>
+    public static void Vector(CollectionSettings settings, float[] vector, string field)
+    {
+        if (vector.Length != settings.Dimension)
+        {
+            throw VectorStoreException.Invalid(field, $"expected dimension {settings.Dimension}, got {vector.Length}.");
+        }
+        if (!VectorKernels.AllFinite(vector))
+        {
+            throw VectorStoreException.Invalid(field, "contains NaN or infinity.");
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
 
@@ -14,8 +15,8 @@ public static class DocumentListApi
 {
     public static IEndpointRouteBuilder MapDocumentListApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/collections/{name}/documents", (string name, VectorStoreEngine engine, string? after = null, int offset = 0, int limit = WireApi.DefaultListLimit, bool includeVectors = false) =>
-            TypedResults.Ok(DocumentPageDto.From(engine.ListDocuments(name, offset, limit, string.IsNullOrEmpty(after) ? null : after, includeVectors))))
+        app.MapGet("/collections/{name}/documents", async (string name, IDocumentStore store, CancellationToken cancellationToken, string? after = null, int offset = 0, int limit = WireApi.DefaultListLimit, bool includeVectors = false) =>
+            TypedResults.Ok(DocumentPageDto.From(await store.ListDocumentsAsync(name, offset, limit, string.IsNullOrEmpty(after) ? null : after, includeVectors, cancellationToken))))
             .WithTags("Documents").RequireReadKey()
             .WithSummary($"A page of documents in ordinal id order (limit 1–{VectorStoreEngine.MaxListLimit}, default {WireApi.DefaultListLimit}) and the total count. " +
                 "Scan with the cursor: pass the page's nextAfter as ?after= until it is null (each page costs the same wherever it is); " +

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 
 namespace VectorStoreDb.Server.Rest;
@@ -14,7 +15,7 @@ public static class RestApi
 
         // The body is optional (`curl -X PUT …/collections/x` creates one with defaults), so it is read by hand:
         // a declared [FromBody] parameter would make routing refuse requests without a JSON content type.
-        collections.MapPut("/{name}", async (string name, HttpRequest request, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        collections.MapPut("/{name}", async (string name, HttpRequest request, IDocumentStore store, CancellationToken cancellationToken) =>
         {
             bool hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
             if (hasBody && !request.HasJsonContentType())
@@ -22,15 +23,16 @@ public static class RestApi
                 throw new VectorStoreException(ErrorCode.InvalidArgument, "body: send JSON with Content-Type: application/json.", "body");
             }
             var body = hasBody ? await request.ReadFromJsonAsync<CreateCollectionBody>(cancellationToken) : null;
-            var info = await engine.CreateCollectionAsync((body ?? new CreateCollectionBody()).ToRequest(name), cancellationToken);
+            var info = await store.CreateCollectionAsync((body ?? new CreateCollectionBody()).ToRequest(name), body?.Replicas, body?.WriteConsistency, cancellationToken);
             return TypedResults.Created($"/collections/{Uri.EscapeDataString(info.Settings.Name)}", CollectionDto.From(info));
         }).RequireAdminKey().WithSummary("Create a collection (metric, encoder or dimension, index settings).");
 
-        collections.MapGet("/", (VectorStoreEngine engine) =>
-            TypedResults.Ok(new CollectionListDto([.. engine.ListCollections().Select(CollectionDto.From)])))
+        collections.MapGet("/", async (IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new CollectionListDto([.. (await store.ListCollectionsAsync(cancellationToken)).Select(CollectionDto.From)])))
             .RequireReadKey().WithSummary("List collections with their settings and document counts.");
 
-        collections.MapGet("/{name}", (string name, VectorStoreEngine engine) => TypedResults.Ok(CollectionDto.From(engine.GetCollection(name))))
+        collections.MapGet("/{name}", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(CollectionDto.From(await store.GetCollectionAsync(name, cancellationToken))))
             .RequireReadKey().WithSummary("A collection's settings and document count.");
 
         collections.MapPost("/{name}/projection/refit", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
@@ -39,33 +41,34 @@ public static class RestApi
             return TypedResults.Ok(new RefitDto(fitted, CollectionDto.From(engine.GetCollection(name))));
         }).RequireAdminKey().WithSummary("Refit a pca collection's projection on its stored full vectors and rebuild its index.");
 
-        collections.MapDelete("/{name}", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        collections.MapDelete("/{name}", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
         {
-            await engine.DeleteCollectionAsync(name, cancellationToken);
+            await store.DeleteCollectionAsync(name, cancellationToken);
             return TypedResults.NoContent();
         }).RequireAdminKey().WithSummary("Delete a collection and all its documents.");
 
         var documents = collections.MapGroup("/{name}").WithTags("Documents");
 
-        documents.MapPost("/documents", async (string name, [FromBody] UpsertBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
-            TypedResults.Ok(new UpsertResultDto(await engine.UpsertAsync(name, body.ToInputs(), cancellationToken))))
+        documents.MapPost("/documents", async (string name, [FromBody] UpsertBody body, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new UpsertResultDto(await store.UpsertAsync(name, body.ToInputs(), cancellationToken))))
             .RequireAdminKey().WithSummary("Insert or replace a batch of documents; text is embedded unless a vector is given.");
 
-        documents.MapGet("/documents/{id}", (string name, string id, VectorStoreEngine engine, bool includeVector = false) =>
-            TypedResults.Ok(DocumentDto.From(engine.GetDocument(name, id, includeVector))))
+        documents.MapGet("/documents/{id}", async (string name, string id, IDocumentStore store, CancellationToken cancellationToken, bool includeVector = false) =>
+            TypedResults.Ok(DocumentDto.From(await store.GetDocumentAsync(name, id, includeVector, cancellationToken))))
             .RequireReadKey().WithSummary("Get a document by id.");
 
-        documents.MapDelete("/documents/{id}", async (string name, string id, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        documents.MapDelete("/documents/{id}", async (string name, string id, IDocumentStore store, CancellationToken cancellationToken) =>
         {
-            await engine.DeleteDocumentAsync(name, id, cancellationToken);
+            await store.DeleteDocumentAsync(name, id, cancellationToken);
             return TypedResults.NoContent();
         }).RequireAdminKey().WithSummary("Delete a document by id.");
 
-        documents.MapGet("/count", (string name, VectorStoreEngine engine) => TypedResults.Ok(new CountDto(engine.Count(name))))
+        documents.MapGet("/count", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new CountDto(await store.CountAsync(name, cancellationToken))))
             .RequireReadKey().WithSummary("Number of documents in the collection.");
 
-        documents.MapPost("/query", async (string name, [FromBody] QueryBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
-            TypedResults.Ok(QueryResponseDto.From(await engine.QueryAsync(name, body.ToRequest(), cancellationToken))))
+        documents.MapPost("/query", async (string name, [FromBody] QueryBody body, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(QueryResponseDto.From(await store.QueryAsync(name, body.ToRequest(), cancellationToken))))
             .WithTags("Search").RequireReadKey()
             .WithSummary("Search by vector (dense), by words (text, BM25) or both fused (hybrid), with an optional metadata filter; best first.");
 

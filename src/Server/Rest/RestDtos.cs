@@ -33,7 +33,9 @@ public sealed record CreateCollectionBody(
     int? ChunkTokens = null,
     int? ChunkOverlap = null,
     string? Quantization = null,
-    float? Oversampling = null)
+    float? Oversampling = null,
+    int? Replicas = null,
+    string? WriteConsistency = null)
 {
     internal CreateCollectionRequest ToRequest(string name) => new()
     {

@@ -1,0 +1,59 @@
+using VectorStoreDb.Cluster.Wire;
+
+namespace VectorStoreDb.Cluster.Replication;
+
+/// <summary>
+/// One replica of one shard, pinned to its node (key: <see cref="ReplicaKey"/>). Writes arrive from the shard's
+/// sequencer one at a time in sequence order; reads, log reads and status interleave with them.
+/// </summary>
+public interface IReplicaGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the local collection from the user's create request; returns the engine's resolved settings as JSON.</summary>
+    Task<string> CreateAsync(string requestJson);
+
+    /// <summary>Deletes the local collection and the replica log.</summary>
+    Task DropAsync();
+
+    /// <summary>Applies the operation with this sequence number, first catching up from a peer if earlier ones are missing.</summary>
+    Task<ApplyResult> ApplyAsync(ReplicaOperation operation);
+
+    /// <summary>
+    /// Before this node joins the shard's placement: copies a live replica (its snapshot, then its log tail). It serves
+    /// reads only once it is in the placement and has compared itself with its peers again.
+    /// </summary>
+    Task JoinAsync();
+
+    /// <summary>This node is leaving the shard's placement: refuse reads from now on, and delete the data shortly after.</summary>
+    [AlwaysInterleave]
+    Task RetireAsync();
+
+    /// <summary>The next time this replica serves, it first checks its peers and catches up.</summary>
+    [AlwaysInterleave]
+    Task MarkStaleAsync();
+
+    [AlwaysInterleave]
+    Task<LogSlice> ReadLogAsync(long after, int max);
+
+    [AlwaysInterleave]
+    Task<ShardSnapshot> SnapshotAsync();
+
+    [AlwaysInterleave]
+    Task<ReplicaState> GetStateAsync();
+
+    [AlwaysInterleave]
+    Task<ShardHit[]> QueryAsync(ShardQuery query);
+
+    /// <summary>This shard's BM25 statistics for the terms of <paramref name="text"/>, for the coordinator to sum.</summary>
+    [AlwaysInterleave]
+    Task<ShardTextStatistics> GetTextStatisticsAsync(string text);
+
+    [AlwaysInterleave]
+    Task<ShardDocument?> GetAsync(string id, bool includeVector);
+
+    /// <summary>Ids after <paramref name="after"/> in ordinal order, at most <paramref name="limit"/>, with their documents.</summary>
+    [AlwaysInterleave]
+    Task<ShardDocument[]> ListAsync(string? after, int limit, bool includeVectors);
+
+    [AlwaysInterleave]
+    Task<long> CountAsync();
+}

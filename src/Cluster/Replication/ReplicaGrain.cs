@@ -1,0 +1,433 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Serialization;
+using VectorStoreDb.Cluster.Catalog;
+using VectorStoreDb.Cluster.Placement;
+using VectorStoreDb.Cluster.Wire;
+using VectorStoreDb.Engine;
+
+namespace VectorStoreDb.Cluster.Replication;
+
+/// <summary>
+/// Owns one replica's local engine collection and log on its node. Writes are applied strictly in sequence order
+/// under <see cref="_applyGate"/>, which a snapshot also takes, so a snapshot is exactly "everything up to N".
+/// A replica serves reads only after it has compared itself with its live peers since activation (or since it was
+/// marked stale) and caught up, so a node back from the dead never answers from old data.
+/// </summary>
+[NodePinnedPlacement]
+internal sealed class ReplicaGrain(
+    NodeStore node,
+    Serializer serializer,
+    IGrainFactory grains,
+    IClusterMembershipService membership,
+    IOptions<ClusterOptions> options,
+    ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
+{
+    private const int CatchUpBatch = 500;
+
+    /// <summary>How long a retired replica keeps its data: beyond coordinators' catalog cache, so reads in flight finish.</summary>
+    private static readonly TimeSpan RetiredGrace = TimeSpan.FromSeconds(10);
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
+    private ReplicaKey _key;
+    private ReplicaLog _log = null!;
+    private long _applied;
+    private volatile bool _serving;
+    private volatile bool _retired;
+    private IGrainTimer? _dropTimer;
+
+    private VectorStoreEngine Engine => node.Engine;
+
+    private string Local => _key.LocalCollection;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _key = ReplicaKey.Parse(this.GetPrimaryKeyString());
+        await Engine.WhenReady;
+        _log = new ReplicaLog(node.LogPath, Local, options.Value.ReplicaLogOperations, serializer);
+        _applied = _log.LastSequence;
+        if (HasLocalCollection() && _log.Last is { } last)
+        {
+            // The last logged operation may not have reached the engine before a crash; applying it again is harmless.
+            await ApplyToEngineAsync(last);
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _log.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public Task<string> CreateAsync(string requestJson) => Guard(async () =>
+    {
+        var request = JsonSerializer.Deserialize<CreateCollectionRequest>(requestJson, WireMapping.Json)
+            ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "The collection request is empty.");
+        CollectionInfo info;
+        try
+        {
+            info = await Engine.CreateCollectionAsync(request with { Name = Local, Shards = 1 });
+        }
+        catch (VectorStoreException ex) when (ex.Code == ErrorCode.AlreadyExists)
+        {
+            info = Engine.GetCollection(Local);
+        }
+        _serving = true;
+        return JsonSerializer.Serialize(info.Settings, WireMapping.Json);
+    });
+
+    public async Task DropAsync()
+    {
+        await _applyGate.WaitAsync();
+        try
+        {
+            if (HasLocalCollection())
+            {
+                await Engine.DeleteCollectionAsync(Local);
+            }
+            _log.Delete();
+            _serving = false;
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+        DeactivateOnIdle();
+    }
+
+    public Task<ApplyResult> ApplyAsync(ReplicaOperation operation) => Guard(async () =>
+    {
+        await _applyGate.WaitAsync();
+        try
+        {
+            if (operation.Sequence <= _applied)
+            {
+                return new ApplyResult(_applied, Existed: true, null, null, null);
+            }
+            if (operation.Sequence > _applied + 1 || !HasLocalCollection())
+            {
+                await CatchUpLockedAsync(operation.Sequence - 1);
+            }
+            var result = await ApplyLockedAsync(operation);
+            _serving = !_retired;
+            return result;
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    });
+
+    public Task JoinAsync() => Guard(async () =>
+    {
+        await _applyGate.WaitAsync();
+        try
+        {
+            _dropTimer?.Dispose();
+            _dropTimer = null;
+            _retired = false;
+            long newest = _applied;
+            foreach (var peer in await LivePeersAsync())
+            {
+                newest = Math.Max(newest, (await peer.GetStateAsync().WaitAsync(Timeout)).AppliedSequence);
+            }
+            if (newest > _applied || !HasLocalCollection())
+            {
+                await CatchUpLockedAsync(newest);
+            }
+            // Writes go on while this replica is not yet in the placement: it compares itself with its peers again
+            // (EnsureServingAsync) before its first read, or catches up on its first write.
+            _serving = false;
+            logger.LogInformation("Replica {Replica} joined at sequence {Sequence}", _key, _applied);
+            return true;
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    });
+
+    public Task RetireAsync()
+    {
+        _retired = true;
+        _serving = false;
+        _dropTimer?.Dispose();
+        _dropTimer = this.RegisterGrainTimer(DropIfStillRetiredAsync, new GrainTimerCreationOptions(RetiredGrace, System.Threading.Timeout.InfiniteTimeSpan));
+        return Task.CompletedTask;
+    }
+
+    private async Task DropIfStillRetiredAsync(CancellationToken cancellationToken)
+    {
+        _dropTimer?.Dispose();
+        _dropTimer = null;
+        var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
+        // Moved back here in the meantime: keep the data.
+        if (_retired && (entry is null || entry.Incarnation != _key.Incarnation || !entry.Placement[_key.Shard].Contains(_key.Node)))
+        {
+            logger.LogInformation("Replica {Replica} moved to another node; deleting its data", _key);
+            await DropAsync();
+        }
+    }
+
+    public Task MarkStaleAsync()
+    {
+        _serving = false;
+        return Task.CompletedTask;
+    }
+
+    public Task<LogSlice> ReadLogAsync(long after, int max)
+    {
+        long applied = Interlocked.Read(ref _applied);
+        var operations = _log.ReadAfter(after, max);
+        return Task.FromResult(operations is null || !HasLocalCollection()
+            ? new LogSlice([], applied, Truncated: true)
+            : new LogSlice(operations, applied, Truncated: false));
+    }
+
+    public Task<ShardSnapshot> SnapshotAsync() => Guard(async () =>
+    {
+        await _applyGate.WaitAsync();
+        try
+        {
+            var info = await Engine.CreateSnapshotAsync(Local, $"catchup-{Guid.NewGuid():N}");
+            try
+            {
+                using var stream = Engine.OpenSnapshot(Local, info.Name);
+                using var buffer = new MemoryStream((int)Math.Min(info.SizeBytes, int.MaxValue));
+                await stream.CopyToAsync(buffer);
+                return new ShardSnapshot(buffer.ToArray(), _applied);
+            }
+            finally
+            {
+                Engine.DeleteSnapshot(Local, info.Name);
+            }
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    });
+
+    public Task<ReplicaState> GetStateAsync() => Task.FromResult(new ReplicaState(
+        _key.Node, Interlocked.Read(ref _applied), _log.FirstSequence, _serving, HasLocalCollection() ? Engine.Count(Local) : 0));
+
+    public Task<ShardHit[]> QueryAsync(ShardQuery query) => Guard(async () =>
+    {
+        await EnsureServingAsync();
+        var hits = await Engine.QueryAsync(Local, WireMapping.ToEngine(query));
+        return hits.Select(WireMapping.ToWire).ToArray();
+    });
+
+    public Task<ShardTextStatistics> GetTextStatisticsAsync(string text) => Guard(async () =>
+    {
+        await EnsureServingAsync();
+        return WireMapping.ToWire(Engine.GetTextStatistics(Local, text));
+    });
+
+    public Task<ShardDocument?> GetAsync(string id, bool includeVector) => Guard(async () =>
+    {
+        await EnsureServingAsync();
+        try
+        {
+            return WireMapping.ToWire(Engine.GetDocument(Local, id, includeVector));
+        }
+        catch (VectorStoreException ex) when (ex.Code == ErrorCode.NotFound && ex.Field == "id")
+        {
+            return null;
+        }
+    });
+
+    public Task<ShardDocument[]> ListAsync(string? after, int limit, bool includeVectors) => Guard(async () =>
+    {
+        await EnsureServingAsync();
+        var page = Engine.ListDocuments(Local, 0, Math.Min(limit, VectorStoreEngine.MaxListLimit), after, includeVectors);
+        return page.Documents.Select(WireMapping.ToWire).ToArray();
+    });
+
+    public Task<long> CountAsync() => Guard(async () =>
+    {
+        await EnsureServingAsync();
+        return Engine.Count(Local);
+    });
+
+    private bool HasLocalCollection()
+    {
+        try
+        {
+            Engine.GetCollection(Local);
+            return true;
+        }
+        catch (VectorStoreException ex) when (ex.Code == ErrorCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    private async Task EnsureServingAsync()
+    {
+        if (_retired)
+        {
+            throw ClusterException.Unavailable($"Shard {_key.Shard} of collection '{_key.Collection}' has moved off node '{_key.Node}'.");
+        }
+        if (_serving)
+        {
+            return;
+        }
+        await _applyGate.WaitAsync();
+        try
+        {
+            if (_serving)
+            {
+                return;
+            }
+            var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
+            if (entry is not null && entry.Incarnation == _key.Incarnation && !entry.Placement[_key.Shard].Contains(_key.Node))
+            {
+                // Joining (not in the placement yet) or left: either way not a replica to read from.
+                throw ClusterException.Unavailable($"Shard {_key.Shard} of collection '{_key.Collection}' is not placed on node '{_key.Node}'.");
+            }
+            long newest = _applied;
+            foreach (var peer in await LivePeersAsync())
+            {
+                try
+                {
+                    var state = await peer.GetStateAsync().WaitAsync(Timeout);
+                    newest = Math.Max(newest, state.AppliedSequence);
+                }
+                catch (Exception ex) when (ex is not ClusterException { Code: ErrorCode.NotFound })
+                {
+                    logger.LogDebug(ex, "Peer of replica {Replica} did not answer", _key);
+                }
+            }
+            if (newest > _applied || !HasLocalCollection())
+            {
+                await CatchUpLockedAsync(newest);
+            }
+            _serving = true;
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    /// <summary>Brings this replica to at least <paramref name="target"/> from a live peer's log, or its snapshot when the log is too short.</summary>
+    private async Task CatchUpLockedAsync(long target)
+    {
+        var peers = await LivePeersAsync();
+        while (_applied < target || !HasLocalCollection())
+        {
+            bool progressed = false;
+            foreach (var peer in peers)
+            {
+                try
+                {
+                    var slice = await peer.ReadLogAsync(_applied, CatchUpBatch).WaitAsync(Timeout);
+                    if (slice.PeerAppliedSequence <= _applied && HasLocalCollection())
+                    {
+                        continue;
+                    }
+                    if (slice.Truncated || !HasLocalCollection())
+                    {
+                        await RestoreFromAsync(peer);
+                    }
+                    else
+                    {
+                        foreach (var operation in slice.Operations)
+                        {
+                            await ApplyLockedAsync(operation);
+                        }
+                    }
+                    progressed = true;
+                    break;
+                }
+                catch (Exception ex) when (ex is not ClusterException { Code: ErrorCode.InvalidArgument })
+                {
+                    logger.LogWarning(ex, "Replica {Replica} could not catch up from a peer; trying the next", _key);
+                }
+            }
+            if (!progressed)
+            {
+                throw ClusterException.Unavailable(
+                    $"Shard {_key.Shard} of collection '{_key.Collection}' on node '{_key.Node}' is behind (at {_applied}, needs {target}) and no live peer can bring it up to date.");
+            }
+        }
+    }
+
+    private async Task RestoreFromAsync(IReplicaGrain peer)
+    {
+        var snapshot = await peer.SnapshotAsync().WaitAsync(Timeout * 6);
+        if (HasLocalCollection())
+        {
+            await Engine.DeleteCollectionAsync(Local);
+        }
+        using (var stream = new MemoryStream(snapshot.Content, writable: false))
+        {
+            await Engine.RestoreSnapshotAsync(stream, Local);
+        }
+        _log.Reset(snapshot.AppliedSequence);
+        Interlocked.Exchange(ref _applied, snapshot.AppliedSequence);
+        logger.LogInformation("Replica {Replica} restored from a peer's snapshot at sequence {Sequence}", _key, snapshot.AppliedSequence);
+    }
+
+    private async Task<ApplyResult> ApplyLockedAsync(ReplicaOperation operation)
+    {
+        _log.Append(operation);
+        var result = await ApplyToEngineAsync(operation);
+        Interlocked.Exchange(ref _applied, operation.Sequence);
+        return result;
+    }
+
+    private async Task<ApplyResult> ApplyToEngineAsync(ReplicaOperation operation)
+    {
+        try
+        {
+            if (operation.Upserts is { } upserts)
+            {
+                await Engine.UpsertAsync(Local, upserts.Select(WireMapping.ToEngine).ToArray());
+                return new ApplyResult(operation.Sequence, Existed: true, null, null, null);
+            }
+            await Engine.DeleteDocumentAsync(Local, operation.DeleteId!);
+            return new ApplyResult(operation.Sequence, Existed: true, null, null, null);
+        }
+        catch (VectorStoreException ex) when (ex.Code == ErrorCode.NotFound && ex.Field == "id")
+        {
+            return new ApplyResult(operation.Sequence, Existed: false, null, null, null);
+        }
+        catch (VectorStoreException ex) when (ex.Code is ErrorCode.InvalidArgument or ErrorCode.LimitExceeded)
+        {
+            // Refused by the engine's rules, which every replica applies alike: the sequence number is spent on nothing.
+            return new ApplyResult(operation.Sequence, Existed: false, (int)ex.Code, ex.Message, ex.Field);
+        }
+    }
+
+    private async Task<IReadOnlyList<IReplicaGrain>> LivePeersAsync()
+    {
+        var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
+        if (entry is null || entry.Incarnation != _key.Incarnation)
+        {
+            throw new ClusterException(ErrorCode.NotFound, $"Collection '{_key.Collection}' does not exist.", "name");
+        }
+        var live = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        return [.. entry.Placement[_key.Shard]
+            .Where(n => n != _key.Node && live.Contains(n))
+            .Select(n => grains.GetGrain<IReplicaGrain>(_key.ShardKey.OnNode(n).ToString()))];
+    }
+
+    private TimeSpan Timeout => TimeSpan.FromSeconds(options.Value.ReplicaTimeoutSeconds);
+
+    private static async Task<T> Guard<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (VectorStoreException ex)
+        {
+            throw ClusterException.From(ex);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using VectorStoreDb.Cluster;
+using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Operations;
+
+namespace VectorStoreDb.Server.Rest;
+
+/// <summary>
+/// <c>GET /cluster</c>: nodes, their health, and every shard's replicas with their log positions. Rebalancing and
+/// draining move replicas between nodes while reads and writes go on.
+/// </summary>
+public static class ClusterApi
+{
+    public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/cluster", async (IServiceProvider services, CancellationToken cancellationToken) =>
+            {
+                var coordinator = services.GetService<ClusterCoordinator>()
+                    ?? throw new VectorStoreException(ErrorCode.FailedPrecondition, "This server is not in cluster mode (set VectorStore:Cluster:Enabled).");
+                return TypedResults.Ok(await coordinator.GetStatusAsync(cancellationToken));
+            })
+            .WithTags("Cluster").RequireReadKey()
+            .WithSummary("Cluster mode: the nodes as Orleans membership sees them, and each shard's replicas (node, applied sequence, first sequence its log still holds, serving).");
+        app.MapPost("/cluster/rebalance", async (IServiceProvider services, CancellationToken cancellationToken) =>
+                TypedResults.Ok(new { moves = await Coordinator(services).RebalanceAsync(cancellationToken) }))
+            .WithTags("Cluster").RequireAdminKey()
+            .WithSummary("Cluster mode: move replicas until every active node holds an even share (nodes that join trigger this by themselves).");
+
+        app.MapPost("/cluster/nodes/{id}/drain", async (string id, IServiceProvider services, CancellationToken cancellationToken) =>
+                TypedResults.Ok(new { node = id, moves = await Coordinator(services).DrainAsync(id, cancellationToken) }))
+            .WithTags("Cluster").RequireAdminKey()
+            .WithSummary("Cluster mode: move every replica off a node (by its node name) so it can be removed; it takes no new replicas until undrained.");
+
+        app.MapDelete("/cluster/nodes/{id}/drain", async (string id, IServiceProvider services, CancellationToken cancellationToken) =>
+            {
+                await Coordinator(services).UndrainAsync(id, cancellationToken);
+                return TypedResults.NoContent();
+            })
+            .WithTags("Cluster").RequireAdminKey()
+            .WithSummary("Cluster mode: let a drained node hold replicas again (the next rebalance gives it its share).");
+        return app;
+    }
+
+    private static ClusterCoordinator Coordinator(IServiceProvider services) =>
+        services.GetService<ClusterCoordinator>()
+        ?? throw new VectorStoreException(ErrorCode.FailedPrecondition, "This server is not in cluster mode (set VectorStore:Cluster:Enabled).");
+}

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Orleans.TestingHost;
+using VectorStoreDb.Cluster;
+using VectorStoreDb.Cluster.Storage;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace VectorStoreDb.ClusterTests;
+
+/// <summary>
+/// A real three-silo Orleans cluster in this process (Orleans' TestingHost): every silo has its own engine over its
+/// own folder on disk, and the catalog lives in a shared folder, as on a one-machine cluster.
+/// </summary>
+public class ClusterFixture : IAsyncLifetime
+{
+    private static string? s_root;
+    private static int s_logOperations;
+    private static double s_rebalanceDelay;
+
+    /// <summary>Operations each replica log keeps; a small number makes returning replicas catch up from snapshots.</summary>
+    protected virtual int ReplicaLogOperations => 10_000;
+
+    /// <summary>How long membership must settle after a node joins before replicas move to it.</summary>
+    protected virtual double RebalanceDelaySeconds => 10;
+
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "vs-cluster-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public ClusterCoordinator Coordinator(int silo = 0) =>
+        ((InProcessSiloHandle)Cluster.Silos[silo]).SiloHost.Services.GetRequiredService<ClusterCoordinator>();
+
+    public ClusterCoordinator Coordinator(SiloHandle silo) =>
+        ((InProcessSiloHandle)silo).SiloHost.Services.GetRequiredService<ClusterCoordinator>();
+
+    public async Task InitializeAsync()
+    {
+        s_root = Root;
+        s_logOperations = ReplicaLogOperations;
+        s_rebalanceDelay = RebalanceDelaySeconds;
+        var builder = new TestClusterBuilder(3);
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by a stopping silo; the temp folder is cleaned by the OS.
+        }
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            string root = s_root!;
+            siloBuilder.AddVectorStoreClusterServices(new ClusterOptions
+            {
+                Enabled = true,
+                DataPath = Path.Combine(root, "nodes"),
+                DefaultReplicas = 2,
+                ReplicaTimeoutSeconds = 30,
+                ReplicaLogOperations = s_logOperations,
+                RebalanceDelaySeconds = s_rebalanceDelay,
+            });
+            siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(ClusterHosting.CatalogStorage,
+                (sp, _) => new FileGrainStorage(Path.Combine(root, "catalog"), sp.GetRequiredService<Serializer>()));
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace VectorStoreDb.ClusterTests;
+
+/// <summary>
+/// One real server process in cluster mode (Redis membership) on loopback ports that stay the same across restarts,
+/// so a node killed with SIGKILL comes back as the same node over the same data folder.
+/// </summary>
+internal sealed class ServerNode(string name, string dataPath, string redis, string serviceId) : IDisposable
+{
+    private readonly int _siloPort = Ports.Free();
+    private readonly int _gatewayPort = Ports.Free();
+    // Fixed, not "REST port + 1": that port may be taken by an outgoing connection by the time the node restarts.
+    private readonly int _grpcPort = Ports.Free();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+    private Process? _process;
+
+    public string Name { get; } = name;
+
+    public int HttpPort { get; } = Ports.Free();
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{HttpPort}/");
+
+    public Uri GrpcAddress => new($"http://127.0.0.1:{_grpcPort}");
+
+    public bool Running => _process is { HasExited: false };
+
+    public void Start()
+    {
+        string server = Path.Combine(AppContext.BaseDirectory, "VectorStore.Server.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { server, "--urls", $"http://127.0.0.1:{HttpPort}", "--allow-anonymous" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        var env = start.Environment;
+        env["VectorStore__DataPath"] = dataPath;
+        env["VectorStore__GrpcUrl"] = $"http://127.0.0.1:{_grpcPort}";
+        env["VectorStore__Cluster__Enabled"] = "true";
+        env["VectorStore__Cluster__Clustering"] = "Redis";
+        env["VectorStore__Cluster__ConnectionString"] = redis;
+        env["VectorStore__Cluster__NodeName"] = Name;
+        env["VectorStore__Cluster__AdvertisedAddress"] = "127.0.0.1";
+        env["VectorStore__Cluster__SiloPort"] = _siloPort.ToString(CultureInfo.InvariantCulture);
+        env["VectorStore__Cluster__GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture);
+        env["VectorStore__Cluster__ServiceId"] = serviceId;
+        env["VectorStore__Cluster__ClusterId"] = serviceId;
+        env["VectorStore__Cluster__ReplicaTimeoutSeconds"] = "20";
+        env["Logging__LogLevel__Default"] = "Warning";
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>SIGKILL: no shutdown, no checkpoint, no goodbye to the cluster.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+        }
+    }
+
+    public async Task WaitReadyAsync(HttpClient http, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (!Running)
+            {
+                Assert.Fail($"node {Name} exited with {_process?.ExitCode}: {string.Join('\n', _output.TakeLast(20))}");
+            }
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseAddress, "readyz"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            Assert.True(clock.Elapsed < timeout, $"node {Name} not ready after {timeout}");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The last lines the process wrote, for a failure message.</summary>
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _output.Enqueue(line);
+        while (_output.Count > 50)
+        {
+            _output.TryDequeue(out _);
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process?.Dispose();
+    }
+}
