@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VectorStoreDb.Benchmarks.Cluster;
 using VectorStoreDb.Benchmarks.Embedding;
 using VectorStoreDb.Benchmarks.Engine;
 using VectorStoreDb.Benchmarks.Index;
@@ -66,5 +67,6 @@ root.Subcommands.Add(ProjectedSearchBenchmark.CreateCommand());
 root.Subcommands.Add(RestIngestBenchmark.CreateCommand());
 root.Subcommands.Add(HybridCommands.Hybrid());
 root.Subcommands.Add(HybridCommands.SciFact());
+root.Subcommands.Add(ClusterBenchmark.CreateCommand());
 
 return root.Parse(args).Invoke();

@@ -6,9 +6,11 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VectorStoreDb.Cluster.Catalog;
+using VectorStoreDb.Cluster.Diagnostics;
 using VectorStoreDb.Cluster.Replication;
 using VectorStoreDb.Cluster.Wire;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Engine.Text;
 using VectorStoreDb.Index;
 
@@ -83,6 +85,7 @@ public sealed class ClusterCoordinator(
             return true;
         }, cancellationToken);
         _catalog.TryRemove(name, out _);
+        ClusterTelemetry.Forget(name);
     }
 
     public async Task<IReadOnlyList<string>> UpsertAsync(string collection, IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken = default)
@@ -105,6 +108,7 @@ public sealed class ClusterCoordinator(
                 int liveReplicas = cached.Entry.Placement[s].Count(live.Contains);
                 if (liveReplicas < WriteQuorum.Required(cached.Entry.WriteConsistency, cached.Entry.Replicas, liveReplicas))
                 {
+                    ClusterTelemetry.RecordWriteUnavailable(node.NodeName, collection, s);
                     throw new VectorStoreException(ErrorCode.Unavailable,
                         $"Shard {s} of collection '{collection}' has {liveReplicas} of {cached.Entry.Replicas} replicas live; writeConsistency '{cached.Entry.WriteConsistency}' cannot be met. Nothing was written.");
                 }
@@ -155,13 +159,14 @@ public sealed class ClusterCoordinator(
         var cached = await FindAsync(collection, cancellationToken);
         node.Engine.ValidateQuery(request);
         string mode = EffectiveMode(cached.Settings, request);
+        using var span = ClusterTelemetry.StartFanOut(collection, "query", cached.Entry.Shards, mode);
         if (mode is not (QueryModes.Text or QueryModes.Hybrid) || cached.Settings.TextIndex is null || string.IsNullOrWhiteSpace(request.Text) || request.Chunks)
         {
             // Dense, or a request the replicas refuse with the engine's own message (unknown mode, no text index, no text).
             return await FanOutAsync(cached, request, HigherIsBetter(cached.Settings, mode), cancellationToken);
         }
         var statistics = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
-            .Select(s => ReadShardAsync(cached, s, r => r.GetTextStatisticsAsync(request.Text), cancellationToken)));
+            .Select(s => TracedReadShardAsync(cached, s, "statistics", r => r.GetTextStatisticsAsync(request.Text), cancellationToken)));
         request = request with { TextStatistics = TextStatistics.Sum(statistics.Select(WireMapping.ToEngine)) };
         if (mode == QueryModes.Text)
         {
@@ -186,10 +191,12 @@ public sealed class ClusterCoordinator(
     {
         var query = WireMapping.ToWire(request);
         var perShard = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
-            .Select(s => ReadShardAsync(cached, s, r => r.QueryAsync(query), cancellationToken)));
+            .Select(s => TracedReadShardAsync(cached, s, "query", r => r.QueryAsync(query), cancellationToken, hits => hits.Length)));
         long started = Stopwatch.GetTimestamp();
         var merged = Merge(perShard, request.K, higherIsBetter);
-        logger.LogTrace("Merged {Shards} shards in {Elapsed}", perShard.Length, Stopwatch.GetElapsedTime(started));
+        var mergeTime = Stopwatch.GetElapsedTime(started);
+        ClusterTelemetry.RecordMerge(cached.Entry.Name, mergeTime);
+        logger.LogTrace("Merged {Shards} shards in {Elapsed}", perShard.Length, mergeTime);
         return merged;
     }
 
@@ -206,8 +213,9 @@ public sealed class ClusterCoordinator(
         }
         var cached = await FindAsync(collection, cancellationToken);
         int wanted = (int)Math.Min(int.MaxValue - 1L, (long)offset + limit);
+        using var span = ClusterTelemetry.StartFanOut(cached.Entry.Name, "list", cached.Entry.Shards);
         var perShard = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
-            .Select(s => ReadShardAsync(cached, s, r => ListShardAsync(r, after, wanted + 1, includeVectors), cancellationToken)));
+            .Select(s => TracedReadShardAsync(cached, s, "list", r => ListShardAsync(r, after, wanted + 1, includeVectors), cancellationToken, docs => docs.Length)));
         long total = await CountAsync(cached, cancellationToken);
         var candidates = perShard.SelectMany(d => d).ToList();
         candidates.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));
@@ -374,20 +382,44 @@ public sealed class ClusterCoordinator(
 
     private async Task<long> CountAsync(CachedEntry cached, CancellationToken cancellationToken)
     {
+        using var span = ClusterTelemetry.StartFanOut(cached.Entry.Name, "count", cached.Entry.Shards);
         var counts = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
-            .Select(s => ReadShardAsync(cached, s, r => r.CountAsync(), cancellationToken)));
+            .Select(s => TracedReadShardAsync(cached, s, "count", r => r.CountAsync(), cancellationToken)));
         return counts.Sum();
     }
 
     private async Task<ApplyResult?> WriteShardAsync(CachedEntry cached, int shard, ReplicaDocument[]? upserts, string? deleteId, CancellationToken cancellationToken)
     {
         var sequencer = grains.GetGrain<IShardGrain>(new ShardKey(cached.Entry.Name, cached.Entry.Incarnation, shard).ToString());
-        var result = await Call(() => sequencer.WriteAsync(upserts, deleteId), cancellationToken, Timeout * 3);
+        ApplyResult result;
+        try
+        {
+            result = await Call(() => sequencer.WriteAsync(upserts, deleteId), cancellationToken, Timeout * 3);
+        }
+        catch (VectorStoreException ex) when (ex.Code == ErrorCode.Unavailable)
+        {
+            ClusterTelemetry.RecordWriteUnavailable(node.NodeName, cached.Entry.Name, shard);
+            throw;
+        }
+        ClusterTelemetry.RecordAcknowledged(node.NodeName, cached.Entry.Name, shard, result.AppliedSequence);
         if (result.RefusedCode is { } code)
         {
             throw new VectorStoreException((ErrorCode)code, result.RefusedMessage ?? "Refused.", result.RefusedField);
         }
         return result;
+    }
+
+    /// <summary>One shard's part of a fan-out, as a child span of the fan-out span (collection, shard, replica node, hits).</summary>
+    private async Task<T> TracedReadShardAsync<T>(CachedEntry cached, int shard, string operation, Func<IReplicaGrain, Task<T>> read,
+        CancellationToken cancellationToken, Func<T, int>? hits = null)
+    {
+        using var span = ClusterTelemetry.StartShard(cached.Entry.Name, shard, operation);
+        var answer = await ReadShardAsync(cached, shard, read, cancellationToken);
+        if (span is not null && hits is not null)
+        {
+            span.SetTag(VectorStoreTelemetry.Tags.Hits, hits(answer));
+        }
+        return answer;
     }
 
     /// <summary>Asks the replicas of a shard in turn (this node's own first, then the others in random order) until one answers.</summary>
@@ -407,7 +439,10 @@ public sealed class ClusterCoordinator(
             var replica = grains.GetGrain<IReplicaGrain>(new ShardKey(cached.Entry.Name, cached.Entry.Incarnation, shard).OnNode(n).ToString());
             try
             {
-                return await read(replica).WaitAsync(Timeout, cancellationToken);
+                long started = Stopwatch.GetTimestamp();
+                var answer = await read(replica).WaitAsync(Timeout, cancellationToken);
+                ClusterTelemetry.RecordShardCall(cached.Entry.Name, shard, n, Stopwatch.GetElapsedTime(started));
+                return answer;
             }
             catch (ClusterException ex) when (ex.Code is not ErrorCode.Unavailable)
             {

@@ -306,6 +306,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         {
             (await Http.PostAsJsonAsync($"/collections/{name}/query", new { text = "pets", k = 2 })).EnsureSuccessStatusCode();
         }
+        var clusterAnswer = _page.WaitForResponseAsync(r => r.Url.EndsWith("/cluster", StringComparison.Ordinal));
         await _page.GotoAsync("/dashboard/#server");
         var stats = _page.Locator("#server-stats");
         await Expect(stats.Locator("div", new() { HasText = "Health" })).ToContainTextAsync("up, ready");
@@ -315,6 +316,9 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         await Expect(qps).Not.ToHaveTextAsync("0.00");
         await Expect(stats.Locator("div", new() { HasText = "Query latency p99" })).ToContainTextAsync(" ms");
         await Expect(stats.Locator("div", new() { HasText = "Working set" })).ToContainTextAsync("MiB");
+        // A single-node server answers GET /cluster with 422: the cluster section stays hidden.
+        Assert.Equal(422, (await clusterAnswer).Status);
+        await Expect(_page.Locator("#cluster")).ToBeHiddenAsync();
         await Screenshot("server");
         AssertNoScriptErrors();
     }

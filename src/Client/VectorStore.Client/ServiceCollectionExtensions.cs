@@ -20,4 +20,20 @@ public static class VectorStoreClientServiceCollectionExtensions
         services.TryAddSingleton<IVectorStoreClient>(sp => sp.GetRequiredService<VectorStoreGrpcClient>());
         return services;
     }
+
+    /// <summary>
+    /// Adds one shared <see cref="VectorStoreGrpcClient"/> for the nodes of a cluster: calls are spread over the
+    /// addresses and move to another node when one is down (see <see cref="VectorStoreGrpcClient"/>).
+    /// </summary>
+    public static IServiceCollection AddVectorStoreClient(this IServiceCollection services, IEnumerable<Uri> addresses, Action<VectorStoreClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(addresses);
+        Uri[] nodes = [.. addresses];
+        var options = new VectorStoreClientOptions();
+        configure?.Invoke(options);
+        services.TryAddSingleton(_ => new VectorStoreGrpcClient(nodes, options));
+        services.TryAddSingleton<IVectorStoreClient>(sp => sp.GetRequiredService<VectorStoreGrpcClient>());
+        return services;
+    }
 }

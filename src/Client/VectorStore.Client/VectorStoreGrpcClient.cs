@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Proto = VectorStoreDb.Contracts.V1;
@@ -5,10 +6,22 @@ using Proto = VectorStoreDb.Contracts.V1;
 namespace VectorStoreDb.Client;
 
 /// <summary>
-/// <see cref="IVectorStoreClient"/> over gRPC to a VectorStore server. Thread-safe; create one per server and
-/// reuse it (it owns an HTTP/2 connection pool). Every refusal surfaces as a <see cref="VectorStoreClientException"/>
-/// with the server's code, message and faulty field.
+/// <see cref="IVectorStoreClient"/> over gRPC to a VectorStore server, or to several nodes of a cluster. Thread-safe;
+/// create one per server (or cluster) and reuse it (it owns an HTTP/2 connection pool per node). Every refusal surfaces
+/// as a <see cref="VectorStoreClientException"/> with the server's code, message and faulty field.
 /// </summary>
+/// <remarks>
+/// With several addresses, calls start on the nodes in turn (round robin) and move to the next node when one fails
+/// in a way another node can fix:
+/// <list type="bullet">
+/// <item>the connection could not be made (the request never left this process): every call moves on;</item>
+/// <item>the node answered UNAVAILABLE, or the connection broke after the request was sent: reads (get, list, count,
+/// query, embed, list collections/models/snapshots) and upserts whose documents all carry an id (an upsert by id is
+/// idempotent) move on; other writes (upserts that let the server assign ids, deletes, create, snapshots) do not,
+/// because the first node may have applied them and a retry could apply them twice or report a false conflict.</item>
+/// </list>
+/// Other statuses (bad input, not found, deadline, cancellation) are answers, not node failures, and are never retried.
+/// </remarks>
 public sealed class VectorStoreGrpcClient : IVectorStoreClient
 {
     /// <summary>Trailer in which the server names the input at fault.</summary>
@@ -16,53 +29,66 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
 
     private const int DefaultMaxReceiveMessageSize = 64 * 1024 * 1024;
 
-    private readonly GrpcChannel _channel;
-    private readonly bool _ownsChannel;
+    private readonly NodeConnection[] _nodes;
     private readonly VectorStoreClientOptions _options;
     private readonly Metadata? _headers;
-    private readonly Proto.Collections.CollectionsClient _collections;
-    private readonly Proto.Documents.DocumentsClient _documents;
-    private readonly Proto.Search.SearchClient _search;
-    private readonly Proto.Embeddings.EmbeddingsClient _embeddings;
-    private readonly Proto.Snapshots.SnapshotsClient _snapshots;
+    private int _nextNode = -1;
 
     /// <summary>Connects to a server, e.g. <c>new Uri("http://127.0.0.1:6334")</c> (plain HTTP/2) or an https address.</summary>
     public VectorStoreGrpcClient(Uri address, VectorStoreClientOptions? options = null)
-        : this(CreateChannel(address, options), options, ownsChannel: true)
+        : this([address], options)
+    {
+    }
+
+    /// <summary>
+    /// Connects to the nodes of a cluster (any node serves every call): calls are spread over them in turn and move
+    /// to another node when one is down (see the remarks on this class for which calls are retried).
+    /// </summary>
+    public VectorStoreGrpcClient(IEnumerable<Uri> addresses, VectorStoreClientOptions? options = null)
+        : this(CreateNodes(addresses, options), options)
     {
     }
 
     /// <summary>Uses a channel the caller configured (TLS, handlers, retries); the caller keeps ownership of it.</summary>
     public VectorStoreGrpcClient(GrpcChannel channel, VectorStoreClientOptions? options = null)
-        : this(channel, options, ownsChannel: false)
+        : this([new NodeConnection(ArgumentNullChecked(channel).Target, channel, ownsChannel: false)], options)
     {
     }
 
-    private VectorStoreGrpcClient(GrpcChannel channel, VectorStoreClientOptions? options, bool ownsChannel)
+    private VectorStoreGrpcClient(NodeConnection[] nodes, VectorStoreClientOptions? options)
     {
-        ArgumentNullException.ThrowIfNull(channel);
-        _channel = channel;
-        _ownsChannel = ownsChannel;
+        _nodes = nodes;
         _options = options ?? new VectorStoreClientOptions();
         if (!string.IsNullOrEmpty(_options.ApiKey))
         {
             _headers = new Metadata { { "authorization", $"Bearer {_options.ApiKey}" } };
         }
-        _collections = new Proto.Collections.CollectionsClient(channel);
-        _documents = new Proto.Documents.DocumentsClient(channel);
-        _search = new Proto.Search.SearchClient(channel);
-        _embeddings = new Proto.Embeddings.EmbeddingsClient(channel);
-        _snapshots = new Proto.Snapshots.SnapshotsClient(channel);
     }
 
-    private static GrpcChannel CreateChannel(Uri address, VectorStoreClientOptions? options)
+    private static GrpcChannel ArgumentNullChecked(GrpcChannel channel)
     {
-        ArgumentNullException.ThrowIfNull(address);
-        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        ArgumentNullException.ThrowIfNull(channel);
+        return channel;
+    }
+
+    private static NodeConnection[] CreateNodes(IEnumerable<Uri> addresses, VectorStoreClientOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        Uri[] list = [.. addresses];
+        if (list.Length == 0)
         {
-            MaxReceiveMessageSize = options?.MaxReceiveMessageSize ?? DefaultMaxReceiveMessageSize,
-            MaxSendMessageSize = null,
-        });
+            throw new ArgumentException("At least one node address is needed.", nameof(addresses));
+        }
+        return [.. list.Select(address =>
+        {
+            ArgumentNullException.ThrowIfNull(address, nameof(addresses));
+            var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+            {
+                MaxReceiveMessageSize = options?.MaxReceiveMessageSize ?? DefaultMaxReceiveMessageSize,
+                MaxSendMessageSize = null,
+            });
+            return new NodeConnection(address.ToString(), channel, ownsChannel: true);
+        })];
     }
 
     /// <inheritdoc />
@@ -70,26 +96,26 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(name);
         var request = ProtoMapping.ToProto(name, options);
-        return Call(async o => ProtoMapping.FromProto(await _collections.CreateAsync(request, o)), cancellationToken);
+        return Write(async (n, o) => ProtoMapping.FromProto(await n.Collections.CreateAsync(request, o)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<CollectionDescription>> ListCollectionsAsync(CancellationToken cancellationToken = default) =>
-        Call<IReadOnlyList<CollectionDescription>>(async o =>
-            [.. (await _collections.ListAsync(new Proto.ListCollectionsRequest(), o)).Collections.Select(ProtoMapping.FromProto)], cancellationToken);
+        Read<IReadOnlyList<CollectionDescription>>(async (n, o) =>
+            [.. (await n.Collections.ListAsync(new Proto.ListCollectionsRequest(), o)).Collections.Select(ProtoMapping.FromProto)], cancellationToken);
 
     /// <inheritdoc />
     public Task<CollectionDescription> GetCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Call(async o => ProtoMapping.FromProto(await _collections.GetAsync(new Proto.GetCollectionRequest { Name = name }, o)), cancellationToken);
+        return Read(async (n, o) => ProtoMapping.FromProto(await n.Collections.GetAsync(new Proto.GetCollectionRequest { Name = name }, o)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Call(async o => await _collections.DeleteAsync(new Proto.DeleteCollectionRequest { Name = name }, o), cancellationToken);
+        return Write(async (n, o) => await n.Collections.DeleteAsync(new Proto.DeleteCollectionRequest { Name = name }, o), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -98,7 +124,9 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(documents);
         var request = ProtoMapping.ToProto(collection, documents);
-        return Call<IReadOnlyList<string>>(async o => [.. (await _documents.UpsertAsync(request, o)).Ids], cancellationToken);
+        // An upsert by id sets the same documents however often it runs; one that lets the server assign ids does not.
+        var rule = request.Documents.All(d => !string.IsNullOrEmpty(d.Id)) ? RetryRule.Idempotent : RetryRule.OnlyUnsent;
+        return Call<IReadOnlyList<string>>(async (n, o) => [.. (await n.Documents.UpsertAsync(request, o)).Ids], rule, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -107,7 +135,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(id);
         var request = new Proto.GetDocumentRequest { Collection = collection, Id = id, IncludeVector = includeVector };
-        return Call(async o => ProtoMapping.FromProto(await _documents.GetAsync(request, o), includeVector), cancellationToken);
+        return Read(async (n, o) => ProtoMapping.FromProto(await n.Documents.GetAsync(request, o), includeVector), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -116,7 +144,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         var request = ProtoMapping.ToListRequest(collection, after, limit, includeVectors, offset);
-        return Call(async o => ProtoMapping.FromProto(await _documents.ListAsync(request, o), includeVectors), cancellationToken);
+        return Read(async (n, o) => ProtoMapping.FromProto(await n.Documents.ListAsync(request, o), includeVectors), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -126,7 +154,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(ids);
         var request = ProtoMapping.ToBatchGetRequest(collection, ids, includeVectors);
-        return Call(async o => ProtoMapping.FromProto(await _documents.GetBatchAsync(request, o), includeVectors), cancellationToken);
+        return Read(async (n, o) => ProtoMapping.FromProto(await n.Documents.GetBatchAsync(request, o), includeVectors), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -135,7 +163,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(query);
         var request = ProtoMapping.ToProto(collection, query);
-        return Call(async o => ProtoMapping.FromProto(await _documents.ScrollAsync(request, o), query.IncludeVectors), cancellationToken);
+        return Read(async (n, o) => ProtoMapping.FromProto(await n.Documents.ScrollAsync(request, o), query.IncludeVectors), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -143,14 +171,14 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(id);
-        return Call(async o => await _documents.DeleteAsync(new Proto.DeleteDocumentRequest { Collection = collection, Id = id }, o), cancellationToken);
+        return Write(async (n, o) => await n.Documents.DeleteAsync(new Proto.DeleteDocumentRequest { Collection = collection, Id = id }, o), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<long> CountAsync(string collection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        return Call(async o => (await _documents.CountAsync(new Proto.CountRequest { Collection = collection }, o)).Count, cancellationToken);
+        return Read(async (n, o) => (await n.Documents.CountAsync(new Proto.CountRequest { Collection = collection }, o)).Count, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -159,7 +187,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(query);
         var request = ProtoMapping.ToProto(collection, query);
-        return Call(async o => ProtoMapping.FromProto(await _search.QueryAsync(request, o), query.IncludeVectors), cancellationToken);
+        return Read(async (n, o) => ProtoMapping.FromProto(await n.Search.QueryAsync(request, o), query.IncludeVectors), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -168,7 +196,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(queries);
         var request = ProtoMapping.ToProto(collection, queries);
-        return Call(async o => ProtoMapping.FromProto(await _search.QueryBatchAsync(request, o), queries), cancellationToken);
+        return Read(async (n, o) => ProtoMapping.FromProto(await n.Search.QueryBatchAsync(request, o), queries), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -176,27 +204,27 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(texts);
         var request = ProtoMapping.ToEmbedRequest(texts, encoder);
-        return Call(async o => ProtoMapping.FromProto(await _embeddings.EmbedAsync(request, o)), cancellationToken);
+        return Read(async (n, o) => ProtoMapping.FromProto(await n.Embeddings.EmbedAsync(request, o)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ModelDescription>> ListModelsAsync(CancellationToken cancellationToken = default) =>
-        Call(async o => ProtoMapping.FromProto(await _embeddings.ListModelsAsync(new Proto.ListModelsRequest(), o)), cancellationToken);
+        Read(async (n, o) => ProtoMapping.FromProto(await n.Embeddings.ListModelsAsync(new Proto.ListModelsRequest(), o)), cancellationToken);
 
     /// <inheritdoc />
     public Task<SnapshotDescription> CreateSnapshotAsync(string collection, string? name = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
         var request = ProtoMapping.ToSnapshotRequest(collection, name);
-        return Call(async o => ProtoMapping.FromProto(await _snapshots.CreateAsync(request, o)), cancellationToken);
+        return Write(async (n, o) => ProtoMapping.FromProto(await n.Snapshots.CreateAsync(request, o)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<SnapshotDescription>> ListSnapshotsAsync(string collection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        return Call<IReadOnlyList<SnapshotDescription>>(async o =>
-            [.. (await _snapshots.ListAsync(new Proto.ListSnapshotsRequest { Collection = collection }, o)).Snapshots.Select(ProtoMapping.FromProto)], cancellationToken);
+        return Read<IReadOnlyList<SnapshotDescription>>(async (n, o) =>
+            [.. (await n.Snapshots.ListAsync(new Proto.ListSnapshotsRequest { Collection = collection }, o)).Snapshots.Select(ProtoMapping.FromProto)], cancellationToken);
     }
 
     /// <inheritdoc />
@@ -206,7 +234,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(target);
         var request = new Proto.RestoreSnapshotRequest { Collection = collection, Name = snapshot, Target = target };
-        return Call(async o => ProtoMapping.FromProto(await _snapshots.RestoreAsync(request, o)), cancellationToken);
+        return Write(async (n, o) => ProtoMapping.FromProto(await n.Snapshots.RestoreAsync(request, o)), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -214,20 +242,108 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(snapshot);
-        return Call(async o => await _snapshots.DeleteAsync(new Proto.DeleteSnapshotRequest { Collection = collection, Name = snapshot }, o), cancellationToken);
+        return Write(async (n, o) => await n.Snapshots.DeleteAsync(new Proto.DeleteSnapshotRequest { Collection = collection, Name = snapshot }, o), cancellationToken);
     }
 
-    private async Task<T> Call<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
+    private Task<T> Read<T>(Func<NodeConnection, CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
+        Call(call, RetryRule.Idempotent, cancellationToken);
+
+    private Task<T> Write<T>(Func<NodeConnection, CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
+        Call(call, RetryRule.OnlyUnsent, cancellationToken);
+
+    private async Task<T> Call<T>(Func<NodeConnection, CallOptions, Task<T>> call, RetryRule rule, CancellationToken cancellationToken)
     {
         DateTime? deadline = _options.Timeout is { } timeout ? DateTime.UtcNow + timeout : null;
-        try
+        var options = new CallOptions(_headers, deadline, cancellationToken);
+        if (_nodes.Length == 1)
         {
-            return await call(new CallOptions(_headers, deadline, cancellationToken)).ConfigureAwait(false);
+            try
+            {
+                return await call(_nodes[0], options).ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                throw ToClientException(ex);
+            }
         }
-        catch (RpcException ex)
+
+        List<string>? failures = null;
+        RpcException? last = null;
+        foreach (var node in NodesInTurn())
         {
-            throw ToClientException(ex);
+            try
+            {
+                var result = await call(node, options).ConfigureAwait(false);
+                node.MarkUp();
+                return result;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
+            {
+                bool unsent = NeverReachedTheServer(ex);
+                node.MarkDown(_options.NodeCooldown);
+                if (!unsent && rule == RetryRule.OnlyUnsent)
+                {
+                    throw ToClientException(ex);
+                }
+                last = ex;
+                (failures ??= []).Add($"{node.Address} ({(unsent ? "unreachable" : "unavailable")}: {FailureReason(ex)})");
+            }
+            catch (RpcException ex)
+            {
+                throw ToClientException(ex);
+            }
         }
+        throw new VectorStoreClientException(VectorStoreErrorCode.Unavailable,
+            $"No VectorStore node could serve the call: {string.Join("; ", failures!)}.", inner: last);
+    }
+
+    /// <summary>Every node once, starting at the next one in turn; nodes that failed lately go last.</summary>
+    private IEnumerable<NodeConnection> NodesInTurn()
+    {
+        int first = (int)((uint)Interlocked.Increment(ref _nextNode) % (uint)_nodes.Length);
+        var later = new List<NodeConnection>();
+        for (int i = 0; i < _nodes.Length; i++)
+        {
+            var node = _nodes[(first + i) % _nodes.Length];
+            if (node.SeemsDown)
+            {
+                later.Add(node);
+            }
+            else
+            {
+                yield return node;
+            }
+        }
+        foreach (var node in later)
+        {
+            yield return node;
+        }
+    }
+
+    /// <summary>
+    /// True when the connection could not be opened, so the server cannot have seen the request. A connection that
+    /// broke later, or an UNAVAILABLE answer, might follow a write the server applied.
+    /// </summary>
+    private static bool NeverReachedTheServer(RpcException exception)
+    {
+        // The channel's subchannel reports a failed connect with the bare SocketException; a connection that broke
+        // during a call arrives wrapped (HttpRequestException / IOException) and is not counted as unsent.
+        return exception.Status.DebugException is SocketException
+            or HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
+    }
+
+    private static string FailureReason(RpcException exception) =>
+        exception.Status.DebugException?.GetBaseException().Message is { Length: > 0 } reason ? reason
+        : string.IsNullOrEmpty(exception.Status.Detail) ? exception.StatusCode.ToString() : exception.Status.Detail;
+
+    /// <summary>Which failed calls may be sent again to another node.</summary>
+    private enum RetryRule
+    {
+        /// <summary>Writes: only when the request never reached a server.</summary>
+        OnlyUnsent,
+
+        /// <summary>Reads and idempotent writes: also after UNAVAILABLE or a broken connection.</summary>
+        Idempotent,
     }
 
     /// <summary>Translates a gRPC failure into the SDK's exception, keeping the server's message and the <c>field</c> trailer.</summary>
@@ -257,9 +373,9 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_ownsChannel)
+        foreach (var node in _nodes)
         {
-            _channel.Dispose();
+            node.Dispose();
         }
     }
 }

@@ -8,6 +8,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using VectorStoreDb.Cluster.Diagnostics;
 using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Server.Hosting;
 
@@ -45,6 +46,7 @@ public static class OperationsExtensions
             .ConfigureResource(r => r.AddService(ServiceName, serviceVersion: typeof(OperationsExtensions).Assembly.GetName().Version?.ToString()))
             .WithTracing(tracing => tracing
                 .AddSource(VectorStoreTelemetry.ActivitySourceName)
+                .AddSource(ClusterTelemetry.ActivitySourceName)
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !RequestClassifier.IsOpen(context)))
             .WithMetrics(metrics => metrics
                 .AddMeter(VectorStoreTelemetry.MeterName)

@@ -1,11 +1,13 @@
 import { api } from './api.js';
 import { $, h, formatBytes, formatDuration } from './ui.js';
+import * as cluster from './cluster.js';
 
 let timer = null;
 
 const ms = (x) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
 
 async function refresh() {
+  cluster.refresh();
   const error = $('#server-error');
   try {
     const [health, s] = await Promise.all([api('/healthz').then(() => 'up', () => 'down'), api('/stats')]);
