@@ -87,11 +87,6 @@ public sealed class BertTextTokenizer
         if (File.Exists(vocabPath))
         {
             tokens = [.. File.ReadAllLines(vocabPath)];
-            // A trailing newline yields no extra token in the reference loader either.
-            while (tokens.Count > 0 && tokens[^1].Length == 0)
-            {
-                tokens.RemoveAt(tokens.Count - 1);
-            }
         }
         else if (File.Exists(jsonPath))
         {
@@ -101,9 +96,27 @@ public sealed class BertTextTokenizer
         {
             throw new EncoderLoadException(vocabPath, $"Tokenizer vocabulary not found: '{vocabPath}' (or '{jsonPath}') does not exist.");
         }
+        return FromVocabulary(tokens, vocabPath, lowerCase, stripAccents, splitCjk, cls, sep, pad, unk);
+    }
+
+    /// <summary>
+    /// Builds the tokenizer from vocabulary lines read elsewhere (a model packaged as an assembly resource), with
+    /// the reference BERT defaults; <paramref name="source"/> names where the lines came from in error messages.
+    /// </summary>
+    /// <exception cref="EncoderLoadException">The vocabulary is empty or lacks a special token.</exception>
+    public static BertTextTokenizer FromVocabulary(IReadOnlyList<string> vocabulary, string source, bool lowerCase = true, bool? stripAccents = null,
+        bool splitCjk = true, string cls = "[CLS]", string sep = "[SEP]", string pad = "[PAD]", string unk = "[UNK]")
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        List<string> tokens = [.. vocabulary];
+        // A trailing newline yields no extra token in the reference loader either.
+        while (tokens.Count > 0 && tokens[^1].Length == 0)
+        {
+            tokens.RemoveAt(tokens.Count - 1);
+        }
         if (tokens.Count == 0)
         {
-            throw new EncoderLoadException(vocabPath, $"Tokenizer vocabulary '{vocabPath}' is empty.");
+            throw new EncoderLoadException(source, $"Tokenizer vocabulary '{source}' is empty.");
         }
 
         var vocab = new Dictionary<string, int>(tokens.Count, StringComparer.Ordinal);
@@ -115,7 +128,7 @@ public sealed class BertTextTokenizer
         {
             if (!vocab.ContainsKey(special))
             {
-                throw new EncoderLoadException(vocabPath, $"Tokenizer vocabulary '{vocabPath}' has no '{special}' token.");
+                throw new EncoderLoadException(source, $"Tokenizer vocabulary '{source}' has no '{special}' token.");
             }
         }
 

@@ -41,6 +41,15 @@ public sealed class EncoderOptions
     /// <summary>Overrides <c>pooling</c> of <c>config.json</c>: <c>mean</c> (default) or <c>cls</c>.</summary>
     public string? Pooling { get; set; }
 
+    /// <summary>
+    /// Put before every query text (<c>/query</c>, hybrid, RAG retrieval, <c>input_type: query</c>); defaults to the
+    /// <c>query</c> prompt of the folder's <c>config_sentence_transformers.json</c>, or nothing.
+    /// </summary>
+    public string? QueryPrefix { get; set; }
+
+    /// <summary>Put before every document text (ingest, <c>input_type: document</c>); defaults to the folder's <c>document</c> prompt, or nothing.</summary>
+    public string? DocumentPrefix { get; set; }
+
     /// <summary>When built with <c>-p:OnnxRuntimeGpu=true</c>: try CUDA (falling back to CPU). Ignored by the CPU build.</summary>
     public bool UseGpu { get; set; } = true;
 
