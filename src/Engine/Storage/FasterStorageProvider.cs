@@ -164,8 +164,23 @@ public sealed partial class FasterStorageProvider : IStorageProvider
         return true;
     }
 
-    public long DiskUsageBytes() =>
-        new DirectoryInfo(_dataPath).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+    public long DiskUsageBytes()
+    {
+        long total = 0;
+        foreach (var file in new DirectoryInfo(_dataPath).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            try
+            {
+                total += file.Length;
+            }
+            catch (FileNotFoundException)
+            {
+                // The log truncates segments and checkpoints replace files while we count: a file listed a moment ago
+                // may be gone, and it no longer uses space.
+            }
+        }
+        return total;
+    }
 
     public void Dispose()
     {
