@@ -166,6 +166,22 @@ public sealed partial class FasterStorageProvider : IStorageProvider
 
     public long DiskUsageBytes()
     {
+        // A folder removed while we walk it (a collection deleted) ends the walk: count again, the second walk no
+        // longer sees it.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return CountBytes();
+            }
+            catch (DirectoryNotFoundException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    private long CountBytes()
+    {
         long total = 0;
         foreach (var file in new DirectoryInfo(_dataPath).EnumerateFiles("*", SearchOption.AllDirectories))
         {
