@@ -164,8 +164,39 @@ public sealed partial class FasterStorageProvider : IStorageProvider
         return true;
     }
 
-    public long DiskUsageBytes() =>
-        new DirectoryInfo(_dataPath).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+    public long DiskUsageBytes()
+    {
+        // A folder removed while we walk it (a collection deleted) ends the walk: count again, the second walk no
+        // longer sees it.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return CountBytes();
+            }
+            catch (DirectoryNotFoundException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    private long CountBytes()
+    {
+        long total = 0;
+        foreach (var file in new DirectoryInfo(_dataPath).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            try
+            {
+                total += file.Length;
+            }
+            catch (FileNotFoundException)
+            {
+                // The log truncates segments and checkpoints replace files while we count: a file listed a moment ago
+                // may be gone, and it no longer uses space.
+            }
+        }
+        return total;
+    }
 
     public void Dispose()
     {
