@@ -23,6 +23,7 @@ internal sealed class Collection : IDisposable
 
     private readonly Shard[] _shards;
     private readonly LimitsOptions _limits;
+    private readonly RequestValidator _validator;
     private readonly ProjectionFitting _projection;
     private readonly HybridSearch _hybrid;
 
@@ -31,6 +32,7 @@ internal sealed class Collection : IDisposable
         Settings = settings;
         Encoder = encoder;
         _limits = limits;
+        _validator = new RequestValidator(limits);
         _shards = new Shard[settings.Shards];
         _projection = new ProjectionFitting(this, storage);
         _hybrid = new HybridSearch(this);
@@ -88,7 +90,7 @@ internal sealed class Collection : IDisposable
     /// <summary>Writes a batch the engine's <see cref="RequestValidator.Upsert"/> already accepted.</summary>
     public async Task<IReadOnlyList<string>> UpsertAsync(IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken)
     {
-        var ids = new RequestValidator(_limits).UpsertInto(Settings, Encoder is not null, documents);
+        var ids = _validator.UpsertInto(Settings, Encoder is not null, documents);
         var vectors = new float[documents.Count][];
         var toEmbed = new List<int>();
         for (int i = 0; i < documents.Count; i++)
