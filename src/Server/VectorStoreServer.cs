@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Rag;
@@ -9,6 +10,7 @@ using VectorStoreDb.Server.Grpc;
 using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Server.Rest;
+using VectorStoreDb.Server.Rest.OpenAi;
 
 namespace VectorStoreDb.Server;
 
@@ -77,6 +79,8 @@ public static class VectorStoreServer
         services.AddSingleton(sp => new RagService(sp.GetRequiredService<VectorStoreEngine>(), sp.GetRequiredService<GeneratorRegistry>(),
             sp.GetRequiredService<IOptions<RagOptions>>().Value.Rag, sp.GetRequiredService<ILogger<RagService>>()));
 
+        // Ahead of the default writer, so problem details under /v1 come out in OpenAI's error envelope.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrorWriter>());
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.Configure<JsonOptions>(json => ConfigureJson(json.SerializerOptions));
@@ -121,6 +125,8 @@ public static class VectorStoreServer
         app.MapVectorStoreChatApi();
         app.MapSnapshotRestApi();
         app.MapOpenAiEmbeddings();
+        app.MapOpenAiChat();
+        app.MapOpenAiModels();
 
         app.MapGrpcService<CollectionsGrpcService>();
         app.MapGrpcService<DocumentsGrpcService>();

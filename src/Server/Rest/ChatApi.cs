@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using VectorStoreDb.Engine;
@@ -10,15 +9,12 @@ namespace VectorStoreDb.Server.Rest;
 
 /// <summary>
 /// RAG chat over REST: <c>POST /collections/{name}/chat</c> (JSON, or server-sent events with
-/// <c>"stream": true</c>) and the OpenAI-compatible <c>POST /v1/chat/completions</c>. Request fields are
+/// <c>"stream": true</c>); the OpenAI-compatible <c>POST /v1/chat/completions</c> (OpenAiChatApi) shares its request parsing. Request fields are
 /// accepted in snake_case (OpenAI style, e.g. <c>max_tokens</c>) or camelCase (<c>maxTokens</c>).
 /// A client that disconnects cancels its generation.
 /// </summary>
 public static class ChatApi
 {
-    // OpenAI's conventions: snake_case everywhere (our citations too, as document_id) and nulls left out.
-    private static readonly JsonSerializerOptions OpenAiJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     public static IEndpointRouteBuilder MapVectorStoreChatApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/collections/{name}/chat", async (string name, HttpContext http, RagService rag) =>
@@ -57,55 +53,6 @@ public static class ChatApi
             return Results.Empty;
         }).WithTags("Chat").WithSummary("Answer a question from the collection's passages (RAG); \"stream\": true for server-sent events.");
 
-        app.MapPost("/v1/chat/completions", async (HttpContext http, RagService rag) =>
-        {
-            var body = await ReadBody(http);
-            var request = ParseRequest(body);
-            string? collectionField = String(body, "collection");
-            string model = String(body, "model") ?? "";
-            string collection = collectionField ?? (model.Length > 0 ? model
-                : throw new VectorStoreException(ErrorCode.InvalidArgument, "model: name the collection in 'model' (or in the extra field 'collection').", "model"));
-            if (collectionField is not null && request.Generator is null && model.Length > 0 && rag.Generators.List().Any(g => string.Equals(g.Name, model, StringComparison.OrdinalIgnoreCase)))
-            {
-                // With an explicit collection, 'model' may pick the generator, as OpenAI clients always send one.
-                request = request with { Generator = model };
-            }
-            string id = $"chatcmpl-{Guid.NewGuid():N}";
-            long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            string modelName = model.Length > 0 ? model : collection;
-            var ct = http.RequestAborted;
-            if (!Bool(body, "stream"))
-            {
-                var r = await rag.ChatAsync(collection, request, ct);
-                var completion = new OpenAiCompletion(id, "chat.completion", created, modelName,
-                    [new OpenAiChoice(0, new OpenAiMessage("assistant", r.Answer), null, r.FinishReason)],
-                    new OpenAiUsage(r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens),
-                    [.. r.Citations.Select(CitationDto.From)]);
-                return Results.Json(completion, OpenAiJson);
-            }
-            await using var events = rag.ChatStreamAsync(collection, request, ct).GetAsyncEnumerator(ct);
-            bool any = await events.MoveNextAsync();
-            StartEventStream(http);
-            OpenAiChunk Chunk(OpenAiMessage delta, string? finish, OpenAiUsage? usage = null, IReadOnlyList<CitationDto>? citations = null) =>
-                new(id, "chat.completion.chunk", created, modelName, [new OpenAiChoice(0, null, delta, finish)], usage, citations);
-            for (; any; any = await events.MoveNextAsync())
-            {
-                OpenAiChunk? chunk = events.Current switch
-                {
-                    RagCitationsEvent c => Chunk(new OpenAiMessage("assistant", ""), null, citations: [.. c.Citations.Select(CitationDto.From)]),
-                    RagTokenEvent t => Chunk(new OpenAiMessage(null, t.Text), null),
-                    RagDoneEvent d => Chunk(new OpenAiMessage(null, null), d.FinishReason, new OpenAiUsage(d.Usage.PromptTokens, d.Usage.CompletionTokens, d.Usage.TotalTokens)),
-                    _ => null,
-                };
-                if (chunk is not null)
-                {
-                    await WriteData(http, JsonSerializer.Serialize(chunk, OpenAiJson), ct);
-                }
-            }
-            await WriteData(http, "[DONE]", ct);
-            return Results.Empty;
-        }).WithTags("Chat").WithSummary("OpenAI-compatible chat completions over a collection (named by 'model' or 'collection').");
-
         app.MapGet("/generators", (RagService rag) => Results.Json(new { generators = rag.Generators.List() }))
             .WithTags("Chat").WithSummary("The generators chat can use (extractive plus configured ONNX decoders).");
         return app;
@@ -113,7 +60,7 @@ public static class ChatApi
 
     private static JsonSerializerOptions Json(HttpContext http) => http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
 
-    private static async Task<JsonElement> ReadBody(HttpContext http)
+    internal static async Task<JsonElement> ReadBody(HttpContext http)
     {
         if (!http.Request.HasJsonContentType())
         {
@@ -189,7 +136,7 @@ public static class ChatApi
         };
     }
 
-    private static JsonElement? Get(JsonElement body, string name, string? alternative = null)
+    internal static JsonElement? Get(JsonElement body, string name, string? alternative = null)
     {
         if (body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
         {
@@ -198,7 +145,7 @@ public static class ChatApi
         return alternative is not null && body.TryGetProperty(alternative, out value) && value.ValueKind != JsonValueKind.Null ? value : null;
     }
 
-    private static string? String(JsonElement body, string name, string? field = null) => Get(body, name) switch
+    internal static string? String(JsonElement body, string name, string? field = null) => Get(body, name) switch
     {
         null => null,
         { ValueKind: JsonValueKind.String } s => s.GetString(),
@@ -219,7 +166,7 @@ public static class ChatApi
         _ => throw Invalid(name, "must be a number."),
     };
 
-    private static bool Bool(JsonElement body, string name) => Get(body, name) switch
+    internal static bool Bool(JsonElement body, string name) => Get(body, name) switch
     {
         null => false,
         { ValueKind: JsonValueKind.True } => true,
@@ -227,9 +174,9 @@ public static class ChatApi
         _ => throw Invalid(name, "must be true or false."),
     };
 
-    private static VectorStoreException Invalid(string field, string message) => new(ErrorCode.InvalidArgument, $"{field}: {message}", field);
+    internal static VectorStoreException Invalid(string field, string message) => new(ErrorCode.InvalidArgument, $"{field}: {message}", field);
 
-    private static void StartEventStream(HttpContext http)
+    internal static void StartEventStream(HttpContext http)
     {
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "text/event-stream";
@@ -244,7 +191,7 @@ public static class ChatApi
         await http.Response.Body.FlushAsync(ct);
     }
 
-    private static async Task WriteData(HttpContext http, string data, CancellationToken ct)
+    internal static async Task WriteData(HttpContext http, string data, CancellationToken ct)
     {
         await http.Response.WriteAsync($"data: {data}\n\n", ct);
         await http.Response.Body.FlushAsync(ct);
@@ -278,37 +225,3 @@ public sealed record DoneDto(UsageDto Usage, TimingsDto Timings, string FinishRe
 {
     internal static DoneDto From(RagDoneEvent d) => new(new UsageDto(d.Usage.PromptTokens, d.Usage.CompletionTokens, d.Usage.TotalTokens), TimingsDto.From(d.Timings), d.FinishReason, d.Generator, d.Prompt);
 }
-
-// OpenAI's wire names, exactly (snake_case), independent of the API's camelCase policy.
-
-public sealed record OpenAiMessage([property: JsonPropertyName("role")] string? Role, [property: JsonPropertyName("content")] string? Content);
-
-public sealed record OpenAiChoice(
-    [property: JsonPropertyName("index")] int Index,
-    [property: JsonPropertyName("message")] OpenAiMessage? Message,
-    [property: JsonPropertyName("delta")] OpenAiMessage? Delta,
-    // OpenAI sends "finish_reason": null on every chunk but the last; some clients expect the key.
-    [property: JsonPropertyName("finish_reason"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
-
-public sealed record OpenAiUsage(
-    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
-    [property: JsonPropertyName("completion_tokens")] int CompletionTokens,
-    [property: JsonPropertyName("total_tokens")] int TotalTokens);
-
-public sealed record OpenAiCompletion(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("object")] string Object,
-    [property: JsonPropertyName("created")] long Created,
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("choices")] IReadOnlyList<OpenAiChoice> Choices,
-    [property: JsonPropertyName("usage")] OpenAiUsage Usage,
-    [property: JsonPropertyName("citations")] IReadOnlyList<CitationDto> Citations);
-
-public sealed record OpenAiChunk(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("object")] string Object,
-    [property: JsonPropertyName("created")] long Created,
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("choices")] IReadOnlyList<OpenAiChoice> Choices,
-    [property: JsonPropertyName("usage")] OpenAiUsage? Usage,
-    [property: JsonPropertyName("citations")] IReadOnlyList<CitationDto>? Citations);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Rest.OpenAi;
 
 namespace VectorStoreDb.Server.Rest;
 
@@ -30,8 +31,7 @@ public static class OpenAiEmbeddingsApi
             };
             if (!engine.Encoders.TryGet(body.Model, out var encoder))
             {
-                throw new VectorStoreException(ErrorCode.NotFound,
-                    $"model: unknown model '{body.Model}'; known: {string.Join(", ", engine.Encoders.List().Select(e => e.Name))}.", "model");
+                throw OpenAiRequestException.ModelNotFound(body.Model, $"embedding models are the encoders: {string.Join(", ", engine.Encoders.List().Select(e => e.Name))}.");
             }
             if (body.Dimensions is int dimensions && dimensions != encoder.Dimension)
             {
@@ -46,7 +46,7 @@ public static class OpenAiEmbeddingsApi
             }
             int tokens = encoder is ITokenCounter counter ? texts.Sum(counter.CountTokens) : 0;
             return TypedResults.Ok(new OpenAiEmbeddingsResponse("list", data, encoder.Name, new OpenAiEmbeddingUsage(tokens, tokens)));
-        }).WithTags("Embeddings").WithSummary("OpenAI-compatible embeddings: {\"model\", \"input\"} → {\"data\":[{\"embedding\"}]}.");
+        }).WithTags("OpenAI").WithName("createEmbedding").WithSummary("OpenAI-compatible embeddings: {\"model\", \"input\"} → {\"data\":[{\"embedding\"}]}.");
         return app;
     }
 

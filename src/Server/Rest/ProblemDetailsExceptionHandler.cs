@@ -1,13 +1,16 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Rest.OpenAi;
 
 namespace VectorStoreDb.Server.Rest;
 
 /// <summary>
 /// Turns refusals into RFC 7807 problem details with the status the error code maps to, the message as
 /// <c>detail</c> and the offending input as the <c>field</c> extension. Unexpected exceptions stay 500s.
+/// Under <c>/v1</c> the same problem is written in OpenAI's error envelope (<see cref="OpenAiErrorWriter"/>).
 /// </summary>
 internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
 {
@@ -16,6 +19,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
         (int status, string title, string detail, string? field) = exception switch
         {
             VectorStoreException e => (StatusOf(e.Code), TitleOf(e.Code), e.Message, e.Field),
+            OpenAiRequestException e => (e.Status, ReasonPhrases.GetReasonPhrase(e.Status), e.Message, e.Param),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } e =>
                 (StatusCodes.Status413PayloadTooLarge, "Request too large", e.Message, (string?)null),
             BadHttpRequestException e => (e.StatusCode, "Bad request", DescribeBadRequest(e), JsonPathOf(e)),
@@ -40,6 +44,10 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
         if (field is not null)
         {
             problem.Extensions["field"] = field;
+        }
+        if (exception is OpenAiRequestException { Code: { } code })
+        {
+            problem.Extensions[OpenAiError.CodeKey] = code;
         }
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
