@@ -6,8 +6,8 @@ using System.Text.Json;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using OpenAI.Chat;
-using OpenAI.Embeddings;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
+using SdkChatMessage = OpenAI.Chat.ChatMessage;
 
 namespace VectorStoreDb.IntegrationTests;
 
@@ -50,7 +50,7 @@ public class OpenAiCompatibilityTests(ChatServerFixture server) : IClassFixture<
         var rest = await Json(await server.Http.PostAsJsonAsync("/embed", new { texts = new[] { "cats sleep", "green tea" }, encoder = "demo" }));
         for (int i = 0; i < 2; i++)
         {
-            float[] expected = [.. rest.GetProperty("vectors")[i].EnumerateArray().Select(v => v.GetSingle())];
+            float[] expected = [.. rest.GetProperty("embeddings")[i].EnumerateArray().Select(v => v.GetSingle())];
             Assert.Equal(expected, embeddings[i].ToFloats().ToArray());
         }
 
@@ -67,7 +67,7 @@ public class OpenAiCompatibilityTests(ChatServerFixture server) : IClassFixture<
     public async Task Sdk_chat_answers_from_the_collection_with_citations_in_the_response()
     {
         var chat = Client.GetChatClient(ChatModel);
-        var result = await chat.CompleteChatAsync([new DeveloperChatMessage("Answer briefly."), new UserChatMessage("Where was tea first drunk?")]);
+        var result = await chat.CompleteChatAsync([new SystemChatMessage("Answer briefly."), new UserChatMessage("Where was tea first drunk?")]);
         var completion = result.Value;
         string answer = completion.Content[0].Text;
         Assert.Contains("Tea was first drunk in China.", answer, StringComparison.Ordinal);
@@ -96,7 +96,7 @@ public class OpenAiCompatibilityTests(ChatServerFixture server) : IClassFixture<
     public async Task Sdk_streaming_gives_the_same_text_and_a_usage_update()
     {
         var chat = Client.GetChatClient(ChatModel);
-        ChatMessage[] messages = [new SystemChatMessage("Be brief."), new UserChatMessage("How long do cats sleep?")];
+        SdkChatMessage[] messages = [new SystemChatMessage("Be brief."), new UserChatMessage("How long do cats sleep?")];
         string whole = (await chat.CompleteChatAsync(messages)).Value.Content[0].Text;
         var streamed = new StringBuilder();
         OpenAI.Chat.ChatFinishReason? finish = null;
@@ -121,14 +121,14 @@ public class OpenAiCompatibilityTests(ChatServerFixture server) : IClassFixture<
     public async Task Sdk_errors_carry_the_servers_message()
     {
         var chat = Client.GetChatClient(ChatModel);
-        ChatMessage[] question = [new UserChatMessage("How long do cats sleep?")];
+        SdkChatMessage[] question = [new UserChatMessage("How long do cats sleep?")];
 
         var tools = new ChatCompletionOptions { Tools = { ChatTool.CreateFunctionTool("lookup", "Looks things up.") } };
         var refused = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync(question, tools));
         Assert.Equal(400, refused.Status);
         Assert.Contains("Unsupported parameter: 'tools'", refused.Message, StringComparison.Ordinal);
 
-        var json = new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat() };
+        var json = new ChatCompletionOptions { ResponseFormat = OpenAI.Chat.ChatResponseFormat.CreateJsonObjectFormat() };
         Assert.Contains("'response_format'", (await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync(question, json))).Message, StringComparison.Ordinal);
 
         var missing = await Assert.ThrowsAsync<ClientResultException>(() => Client.GetChatClient("no-such-collection").CompleteChatAsync(question));
@@ -162,7 +162,11 @@ public class OpenAiCompatibilityTests(ChatServerFixture server) : IClassFixture<
         var routed = await unrouted.GetResponseAsync(messages, new ChatOptions { ModelId = ChatModel });
         Assert.Equal(response.Text, routed.Text);
 
-        var updates = await chat.GetStreamingResponseAsync(messages).ToListAsync();
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in chat.GetStreamingResponseAsync(messages))
+        {
+            updates.Add(update);
+        }
         Assert.Equal(response.Text, string.Concat(updates.Select(u => u.Text)));
         Assert.Contains(updates.SelectMany(u => u.Contents), c => c is UsageContent { Details.OutputTokenCount: > 0 });
 

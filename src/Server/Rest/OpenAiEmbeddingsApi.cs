@@ -37,7 +37,17 @@ public static class OpenAiEmbeddingsApi
             {
                 throw Invalid("dimensions", $"model '{encoder.Name}' produces {encoder.Dimension} dimensions; it cannot shorten them.");
             }
-            var vectors = await engine.EmbedAsync(texts, encoder.Name, cancellationToken);
+            float[][] vectors;
+            try
+            {
+                vectors = await engine.EmbedAsync(texts, encoder.Name, cancellationToken);
+            }
+            catch (VectorStoreException e) when (e.Field?.StartsWith("texts", StringComparison.Ordinal) == true)
+            {
+                // The engine names its own parameter; OpenAI clients sent 'input'.
+                string field = "input" + e.Field["texts".Length..];
+                throw new VectorStoreException(e.Code, field + e.Message[Math.Min(e.Message.Length, e.Field.Length)..], field);
+            }
             var data = new OpenAiEmbedding[vectors.Length];
             for (int i = 0; i < vectors.Length; i++)
             {
