@@ -3,8 +3,10 @@ using System.IO.Hashing;
 using System.Text;
 using System.Diagnostics;
 using VectorStoreDb.Embedding;
+using VectorStoreDb.Embedding.Projection;
 using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Engine.Text;
 using VectorStoreDb.Index;
 
 namespace VectorStoreDb.Engine;
@@ -13,22 +15,27 @@ namespace VectorStoreDb.Engine;
 /// A named set of documents split over shards by a stable hash of the id. Validates a whole request
 /// before touching anything, so a refused request changes nothing.
 /// </summary>
-internal sealed partial class Collection : IDisposable
+internal sealed class Collection : IDisposable
 {
+    /// <summary>Where a fitted PCA is kept, beside the collection's settings.</summary>
+    internal const string ProjectionFile = "projection.bin";
+
     private readonly Shard[] _shards;
     private readonly LimitsOptions _limits;
-    private readonly IStorageProvider _storage;
+    private readonly ProjectionFitting _projection;
+    private readonly HybridSearch _hybrid;
 
     public Collection(CollectionSettings settings, ITextEncoder? encoder, IStorageProvider storage, LimitsOptions limits)
     {
         Settings = settings;
         Encoder = encoder;
         _limits = limits;
-        _storage = storage;
         _shards = new Shard[settings.Shards];
+        _projection = new ProjectionFitting(this, storage);
+        _hybrid = new HybridSearch(this);
         try
         {
-            var projection = LoadProjection();
+            var projection = ProjectionFitting.Load(settings, storage);
             for (int i = 0; i < _shards.Length; i++)
             {
                 _shards[i] = new Shard(settings, storage.OpenShard(settings.Name, i), projection);
@@ -46,6 +53,12 @@ internal sealed partial class Collection : IDisposable
     public ITextEncoder? Encoder { get; }
 
     public long Count => _shards.Sum(s => (long)s.Count);
+
+    /// <summary>The request limits this collection enforces.</summary>
+    public LimitsOptions Limits => _limits;
+
+    /// <summary>The projection its index holds, or null while searches run over full vectors (none, or PCA not fitted yet).</summary>
+    public IProjection? Projection => _shards[0].Projection;
 
     public CollectionInfo Info => new(Settings, Count, Projection is not null);
 
@@ -132,7 +145,7 @@ internal sealed partial class Collection : IDisposable
             (perShard[shard] ??= []).Add(new StorageRecord(RecordKind.Upsert, ids[i], documents[i].Text, vectors[i], documents[i].Metadata ?? Metadata.Empty) { Chunks = chunks[i] });
         }
         await Task.WhenAll(perShard.Select((records, shard) => records is null ? Task.CompletedTask : _shards[shard].WriteAsync(records, cancellationToken)));
-        await AfterWriteAsync(cancellationToken);
+        await _projection.AfterWriteAsync(cancellationToken);
         return ids;
     }
 
@@ -159,10 +172,10 @@ internal sealed partial class Collection : IDisposable
         {
             throw VectorStoreException.Invalid("ef", $"must be at least k ({request.K}) and at most {10 * _limits.MaxK}, was {ef}.");
         }
-        string mode = ResolveMode(request);
+        string mode = _hybrid.ResolveMode(request);
         if (mode != QueryModes.Dense)
         {
-            return await QueryWithTextAsync(mode, request, cancellationToken);
+            return await _hybrid.QueryAsync(mode, request, cancellationToken);
         }
         float[] query;
         if (request.Vector is { } vector)
@@ -197,7 +210,8 @@ internal sealed partial class Collection : IDisposable
         return request.Explain ? ExplainDense(hits) : hits;
     }
 
-    private QueryHit[] Search(float[] query, QueryRequest request, CancellationToken cancellationToken)
+    /// <summary>Dense search: the k best documents (or chunks, when asked) for <paramref name="query"/>.</summary>
+    internal QueryHit[] Search(float[] query, QueryRequest request, CancellationToken cancellationToken)
     {
         int k = request.K;
         long extraChunks = _shards.Sum(s => (long)s.ExtraChunkLabels);
@@ -283,7 +297,7 @@ internal sealed partial class Collection : IDisposable
             ChunkHighlight? highlight = null;
             if (document.Text is { } text && (document.Chunks is not null || request.Chunks))
             {
-                var chunk = Shard.ChunkAt(document, hit.Label, out int number);
+                var chunk = document.ChunkAt(hit.Label, out int number);
                 highlight = new ChunkHighlight(number, chunk.Start, chunk.End, text[chunk.Start..chunk.End]);
             }
             hits.Add(new QueryHit(document.Id, Settings.Metric.ToScore(hit.Distance), document.Text, document.Metadata,
@@ -346,7 +360,7 @@ internal sealed partial class Collection : IDisposable
         }
     }
 
-    private float[] PrepareVector(float[] vector, string field)
+    internal float[] PrepareVector(float[] vector, string field)
     {
         if (vector.Length != Settings.Dimension)
         {
@@ -377,7 +391,7 @@ internal sealed partial class Collection : IDisposable
         return id;
     }
 
-    private int ShardOf(string id)
+    internal int ShardOf(string id)
     {
         if (_shards.Length == 1)
         {
@@ -387,6 +401,21 @@ internal sealed partial class Collection : IDisposable
         Span<byte> utf8 = max <= 1024 ? stackalloc byte[max] : new byte[max];
         int n = Encoding.UTF8.GetBytes(id, utf8);
         return (int)(XxHash32.HashToUInt32(utf8[..n]) % (uint)_shards.Length);
+    }
+
+    /// <summary>
+    /// Fits the PCA on up to <see cref="CollectionSettings.PcaSampleSize"/> stored full vectors, persists it and
+    /// rebuilds every shard's projected index. Returns the number of vectors fitted on.
+    /// </summary>
+    public Task<int> RefitProjectionAsync(CancellationToken cancellationToken) => _projection.RefitAsync(cancellationToken);
+
+    private static QueryHit[] ExplainDense(QueryHit[] hits)
+    {
+        for (int i = 0; i < hits.Length; i++)
+        {
+            hits[i] = hits[i] with { Explanation = new HitExplanation(i + 1, hits[i].Score, null, null) };
+        }
+        return hits;
     }
 
     public void Dispose()

@@ -19,9 +19,6 @@ internal static class IndexFactory
 
     public static IReadOnlyList<string> SupportedKinds { get; } = [IndexKinds.Exact, IndexKinds.Hnsw];
 
-    /// <summary>The kind a collection gets when its request names none.</summary>
-    public const string DefaultKind = IndexKinds.Hnsw;
-
     /// <summary>
     /// The index of a shard's full vectors. With a projection the graph is built over the projected vectors
     /// (<see cref="CreateProjected"/>), so the full vectors only need a flat store for rescoring and exact scans.

@@ -1,48 +1,54 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text;
+using VectorStoreDb.Embedding.Projection;
 using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Engine.Filtering;
+using VectorStoreDb.Engine.Shards;
 using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Engine.Storage.Format;
 using VectorStoreDb.Engine.Text;
 using VectorStoreDb.Index;
 
 namespace VectorStoreDb.Engine;
 
 /// <summary>
-/// One shard of a collection: its own index, its own log and the documents that hash to it. Writes are
-/// serialised per shard only while they are appended to the log and applied (log order = apply order); the
-/// wait for the log flush happens outside the lock so concurrent writers share a flush. Reads never take the lock.
+/// One shard of a collection: its own log and the documents that hash to it. Its state is a set of components
+/// (documents, full vectors, projected vectors, text), each in its own class; the shard owns the log, the locks, the
+/// label allocation and recovery, and feeds every write to the components in one order. Writes are serialised per
+/// shard only while they are appended to the log and applied (log order = apply order); the wait for the log flush
+/// happens outside the lock so concurrent writers share a flush. Reads never take the lock.
 /// </summary>
-internal sealed partial class Shard : IDisposable
+internal sealed class Shard : IDisposable
 {
-    private const int StateMagic = 0x48535356; // "VSSH"
-    // Version 2 adds the chunk section; version 1 states (no chunks) still load.
-    private const int StateVersion = 2;
-    private const int SectionMarker = 0x5E5E5E5E;
-
-    private readonly CollectionSettings _settings;
     private readonly IShardStore _store;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _checkpointLock = new(1, 1);
-    private IVectorIndex _index;
-    private ConcurrentDictionary<string, int> _labels = new(StringComparer.Ordinal);
+    private readonly DocumentTable _documents;
+    private readonly VectorIndexComponent _vectors;
+    private readonly ProjectedIndexComponent _projected;
+    private readonly TextIndexComponent? _text;
+    // Upserts run through these in order (vectors before the document, the document before its id, so a reader
+    // that finds an id or a label finds the rest); removals run in reverse.
+    private readonly IShardComponent[] _components;
     private Stack<int> _freeLabels = new();
-    private volatile StoredDocument?[] _documents = new StoredDocument?[1024];
     private int _nextLabel;
     private bool _disposed;
 
-    public Shard(CollectionSettings settings, IShardStore store, Embedding.Projection.IProjection? projection = null)
+    public Shard(CollectionSettings settings, IShardStore store, IProjection? projection = null)
     {
-        _settings = settings;
         _store = store;
-        _index = IndexFactory.Create(settings);
-        _text = CreateTextIndex(settings);
-        // Before recovery, so replayed writes and a loaded checkpoint fill the projected index too.
-        _projected = projection is null ? null : EmptyProjected(projection);
+        _documents = new DocumentTable(_writeLock);
+        _vectors = new VectorIndexComponent(settings);
+        _projected = new ProjectedIndexComponent(settings, _vectors, _documents);
+        _text = settings.TextIndex is { } text ? new TextIndexComponent(text) : null;
+        _components = _text is null ? [_vectors, _projected, _documents] : [_vectors, _projected, _text, _documents];
         try
         {
-            Recovery = store.Recover(LoadState, Apply, Reset);
+            // Before recovery, so replayed writes and a loaded checkpoint fill the projected index too.
+            if (projection is not null)
+            {
+                _projected.Start(projection);
+            }
+            Recovery = store.Recover(source => Load(CheckpointFormat.Read(source, settings)), Apply, Reset);
             if (Recovery.TornTail)
             {
                 // New entries would land after the damaged bytes, where the next recovery stops reading: checkpoint
@@ -53,18 +59,35 @@ internal sealed partial class Shard : IDisposable
         catch
         {
             store.Dispose();
-            _index.Dispose();
-            _text?.Dispose();
-            _projected?.Index.Dispose();
+            DisposeComponents();
             throw;
         }
     }
 
     public ShardRecoveryInfo Recovery { get; }
 
-    public int Count => _labels.Count;
+    public int Count => _documents.Count;
 
-    public IVectorIndex Index => _index;
+    /// <summary>The full-vector index.</summary>
+    public IVectorIndex Index => _vectors.Index;
+
+    /// <summary>Index labels held by chunks beyond each document's first; 0 when no document is chunked.</summary>
+    public int ExtraChunkLabels => _documents.ExtraChunkLabels;
+
+    /// <summary>The shard's BM25 index, or null when the collection has none.</summary>
+    public TextIndex? TextIndex => _text?.Index;
+
+    /// <summary>The projection the index holds, or null when searches run over the full vectors.</summary>
+    public IProjection? Projection => _projected.Current?.Projection;
+
+    /// <summary>The index over projected vectors, or null (for the metrics and tests).</summary>
+    internal IVectorIndex? ProjectedIndexOrNull => _projected.Current?.Index;
+
+    /// <summary>True when the projected index came whole from the last loaded checkpoint instead of being rebuilt.</summary>
+    internal bool ProjectedIndexLoaded => _projected.LoadedFromCheckpoint;
+
+    /// <summary>Runs between the lock-free projection build and the catch-up (tests write there to pin the race down).</summary>
+    internal Action? BeforeProjectionCatchUp { get; set; }
 
     /// <summary>The log position after the last write (tests use it to find the log tail on disk).</summary>
     internal long LogPosition => _store.Position;
@@ -85,7 +108,7 @@ internal sealed partial class Shard : IDisposable
         activity?.SetTag(VectorStoreTelemetry.Tags.Records, records.Count);
         long started = Stopwatch.GetTimestamp();
         // Text analysis is the costly part of indexing text and needs no lock: do it before queueing for the lock.
-        var analyzed = AnalyzeForText(records);
+        var analyzed = _text?.Analyze(records);
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
@@ -105,8 +128,8 @@ internal sealed partial class Shard : IDisposable
     }
 
     /// <summary>
-    /// Writes a checkpoint: the state is serialised under the write lock (writes to this shard pause for that
-    /// long, reads go on), then flushed and renamed outside it, after which the log is truncated.
+    /// Writes a checkpoint: the state is copied under the write lock (writes to this shard pause for that long,
+    /// reads go on), then serialised, flushed and renamed outside it, after which the log is truncated.
     /// </summary>
     public async Task<bool> CheckpointAsync(bool force, CancellationToken cancellationToken)
     {
@@ -117,14 +140,13 @@ internal sealed partial class Shard : IDisposable
             {
                 return false;
             }
-            // Only the in-memory copy happens under the write lock; serialising, checksumming and fsync run outside it.
-            StateImage image;
+            ShardImage image;
             long position;
             await _writeLock.WaitAsync(cancellationToken);
             try
             {
                 position = _store.Position;
-                image = CaptureState();
+                image = Capture();
             }
             finally
             {
@@ -133,7 +155,7 @@ internal sealed partial class Shard : IDisposable
             await Task.Run(() =>
             {
                 using var file = _store.BeginCheckpoint(position);
-                image.WriteTo(file.Stream);
+                CheckpointFormat.Write(file.Stream, image);
                 file.Commit();
             }, CancellationToken.None);
             return true;
@@ -144,29 +166,30 @@ internal sealed partial class Shard : IDisposable
         }
     }
 
-    /// <summary>Writes the shard's state consistently (under the write lock) into a snapshot stream.</summary>
+    /// <summary>Writes the shard's state consistently (copied under the write lock) into a snapshot stream.</summary>
     public async Task WriteSnapshotAsync(Stream destination, CancellationToken cancellationToken)
     {
-        StateImage image;
+        ShardImage image;
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            image = CaptureState();
+            image = Capture();
         }
         finally
         {
             _writeLock.Release();
         }
-        await Task.Run(() => image.WriteTo(destination), cancellationToken);
+        await Task.Run(() => CheckpointFormat.Write(destination, image), cancellationToken);
     }
 
-    /// <summary>Replaces this (empty, new) shard's state with one read from a snapshot.</summary>
-    public void RestoreFrom(Stream source)
+    /// <summary>Replaces this (empty, new) shard's state with one read and checked whole beforehand (a snapshot's shard section).</summary>
+    public void Install(ShardCheckpoint state)
     {
         _writeLock.Wait();
         try
         {
-            LoadState(source);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Load(state);
         }
         finally
         {
@@ -174,15 +197,15 @@ internal sealed partial class Shard : IDisposable
         }
     }
 
-    public bool ContainsId(string id) => _labels.ContainsKey(id);
+    public bool ContainsId(string id) => _documents.TryGetLabel(id, out _);
 
     /// <summary>The stored document (with its chunks) under <paramref name="id"/>, or null.</summary>
     public StoredDocument? GetStored(string id) =>
-        _labels.TryGetValue(id, out int label) ? GetByLabel(label) : null;
+        _documents.TryGetLabel(id, out int label) ? _documents.Get(label) : null;
 
     public Document? Get(string id, bool includeVector)
     {
-        if (!_labels.TryGetValue(id, out int label) || _documents[label] is not { } stored)
+        if (!_documents.TryGetLabel(id, out int label) || _documents.Get(label) is not { } stored)
         {
             return null;
         }
@@ -192,22 +215,14 @@ internal sealed partial class Shard : IDisposable
         };
     }
 
-    public StoredDocument? GetByLabel(int label)
-    {
-        var documents = _documents;
-        return (uint)label < (uint)documents.Length ? documents[label] : null;
-    }
+    public StoredDocument? GetByLabel(int label) => _documents.Get(label);
 
-    public float[]? ReadVector(int label)
-    {
-        var vector = new float[_index.Dimension];
-        return _index.TryGetVector(label, vector) ? vector : null;
-    }
+    public float[]? ReadVector(int label) => _vectors.ReadVector(label);
 
     public int Search(ReadOnlySpan<float> query, Span<Neighbor> destination, SearchParameters parameters, MetadataFilter? filter)
     {
-        var projected = _projected;
-        var index = _index;
+        var projected = _projected.Current;
+        var index = _vectors.Index;
         // Planner: a very selective filter is answered by the exact filtered scan (distances for matches only)
         // over the full vectors, which also makes rescoring unnecessary.
         string searchedKind = projected is not null && !parameters.Exact ? projected.Index.Kind : index.Kind;
@@ -216,32 +231,61 @@ internal sealed partial class Shard : IDisposable
         {
             parameters = parameters with { Exact = true };
         }
+        var labelFilter = filter is null ? null : new DocumentFilter(_documents, filter);
         if (projected is not null && !parameters.Exact)
         {
-            return SearchProjected(projected, query, destination, parameters, filter);
+            return _projected.Search(projected, query, destination, parameters, labelFilter);
         }
-        return filter is null
-            ? index.Search(query, destination, parameters)
-            : index.Search(query, destination, parameters, new DocumentFilter(this, filter));
+        return labelFilter is null ? index.Search(query, destination, parameters) : index.Search(query, destination, parameters, labelFilter);
     }
 
+    /// <summary>BM25 search in this shard under collection-wide statistics; results are (label, −score), best first.</summary>
+    public int SearchText(Bm25Statistics statistics, TextIndexSettings settings, Span<Neighbor> destination, MetadataFilter? filter) =>
+        _text is null ? 0 : _text.Search(statistics, settings, destination, filter is null ? null : new DocumentFilter(_documents, filter));
+
     /// <summary>Fraction of documents passing <paramref name="filter"/>, measured on up to <paramref name="sampleSize"/> evenly spaced labels.</summary>
-    public double EstimateSelectivity(MetadataFilter filter, int sampleSize)
+    public double EstimateSelectivity(MetadataFilter filter, int sampleSize) =>
+        _documents.EstimateSelectivity(filter, sampleSize, Volatile.Read(ref _nextLabel));
+
+    /// <inheritdoc cref="DocumentTable.CollectIdsAfter"/>
+    public void CollectIdsAfter(string? after, int count, List<string> destination) => _documents.CollectIdsAfter(after, count, destination);
+
+    /// <summary>Full vectors of up to <paramref name="max"/> live documents (a PCA sample).</summary>
+    public List<float[]> SampleVectors(int max)
     {
-        var documents = _documents;
-        int end = Math.Min(Volatile.Read(ref _nextLabel), documents.Length);
-        int step = Math.Max(1, end / sampleSize);
-        int sampled = 0;
-        int matched = 0;
-        for (int label = 0; label < end; label += step)
+        var sample = new List<float[]>(Math.Min(max, Count));
+        foreach (var label in _documents.Labels)
         {
-            if (documents[label] is { } document)
+            if (sample.Count >= max)
             {
-                sampled++;
-                matched += filter.Matches(document.Metadata) ? 1 : 0;
+                break;
+            }
+            if (ReadVector(label) is { } vector)
+            {
+                sample.Add(vector);
             }
         }
-        return sampled == 0 ? 0 : (double)matched / sampled;
+        return sample;
+    }
+
+    /// <summary>
+    /// Switches the shard to <paramref name="projection"/> (null: back to full vectors), building the new projected
+    /// index while writes go on. Calls are serialised by the collection (one refit at a time).
+    /// </summary>
+    public void SetProjection(IProjection? projection) => _projected.Rebuild(projection, UnderWriteLock, BeforeProjectionCatchUp);
+
+    private void UnderWriteLock(Action action)
+    {
+        _writeLock.Wait();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            action();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     private void Apply(StorageRecord record) => Apply(record, null);
@@ -250,261 +294,122 @@ internal sealed partial class Shard : IDisposable
     {
         if (record.Kind == RecordKind.Delete)
         {
-            if (_labels.TryRemove(record.Id, out int removed))
+            if (_documents.TryGetLabel(record.Id, out int removed) && _documents.Get(removed) is { } old)
             {
-                ReleaseExtraChunks(_documents[removed]);
-                ReleaseLabel(removed);
-                TrackOrderedId(record.Id, added: false);
+                // Chunks first, then the document's own label: the free list's order decides which labels later
+                // writes get, and so the checkpoint bytes, which must stay as they were.
+                ReleaseExtraChunks(old);
+                Release(removed);
             }
             return;
         }
-        if (_labels.TryGetValue(record.Id, out int label))
+        if (_documents.TryGetLabel(record.Id, out int label))
         {
             // A replaced document's extra chunks go first, so the new chunks can reuse their labels.
-            ReleaseExtraChunks(_documents[label]);
+            ReleaseExtraChunks(_documents.Get(label));
         }
         else
         {
             label = AllocateLabel();
         }
-        var vector = record.Vector ?? throw new InvalidDataException($"Upsert record for {record.Id} has no vector.");
-        var chunks = AllocateChunks(label, record.Chunks);
-        // Vectors first, then the document, then the id: a reader that finds the id (or a chunk's label) always finds both.
-        _index.Upsert(label, vector);
-        _projected?.Upsert(label, vector);
-        _projectionRebuildTouched?.Add(label);
-        for (int i = 1; i < (chunks?.Length ?? 0); i++)
+        if (record.Vector is null)
         {
-            _index.Upsert(chunks![i].Label, record.Chunks![i].Vector);
-            _projected?.Upsert(chunks[i].Label, record.Chunks[i].Vector);
-            _projectionRebuildTouched?.Add(chunks[i].Label);
+            throw new InvalidDataException($"Upsert record for {record.Id} has no vector.");
         }
-        var document = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty) { Chunks = chunks };
-        for (int i = 1; i < (chunks?.Length ?? 0); i++)
+        var document = new StoredDocument(record.Id, record.Text, record.Metadata ?? Metadata.Empty) { Chunks = AllocateChunks(label, record.Chunks) };
+        var write = new ShardWrite(label, document, record, analyzed);
+        foreach (var component in _components)
         {
-            _documents[chunks![i].Label] = document;
+            component.ApplyUpsert(write);
         }
-        _documents[label] = document;
-        if (_text is not null)
+    }
+
+    /// <summary>Labels for a new version's chunks: chunk 0 keeps the document's label, the others come from the free list.</summary>
+    private StoredChunk[]? AllocateChunks(int label, IReadOnlyList<ChunkRecord>? chunks)
+    {
+        if (chunks is not { Count: > 1 })
         {
-            _text.Upsert(label, analyzed ?? _text.Analyze(record.Text));
+            return null;
         }
-        if (_labels.TryAdd(record.Id, label))
+        var stored = new StoredChunk[chunks.Count];
+        stored[0] = new StoredChunk(label, chunks[0].Start, chunks[0].End);
+        for (int i = 1; i < stored.Length; i++)
         {
-            TrackOrderedId(record.Id, added: true);
+            stored[i] = new StoredChunk(AllocateLabel(), chunks[i].Start, chunks[i].End);
+        }
+        return stored;
+    }
+
+    /// <summary>Frees the labels of every chunk but the first (the document's own label stays with its id).</summary>
+    private void ReleaseExtraChunks(StoredDocument? document)
+    {
+        if (document?.Chunks is not { } chunks)
+        {
+            return;
+        }
+        for (int i = 1; i < chunks.Length; i++)
+        {
+            Release(chunks[i].Label);
         }
     }
 
     private int AllocateLabel()
     {
         int label = _freeLabels.Count > 0 ? _freeLabels.Pop() : _nextLabel++;
-        EnsureCapacity(label);
+        _documents.EnsureCapacity(label);
         return label;
     }
 
-    private void ReleaseLabel(int label)
+    private void Release(int label)
     {
-        _index.Remove(label);
-        _text?.Remove(label);
-        _projected?.Index.Remove(label);
-        _projectionRebuildTouched?.Add(label);
-        _documents[label] = null;
+        for (int i = _components.Length - 1; i >= 0; i--)
+        {
+            _components[i].ApplyRemove(label);
+        }
         _freeLabels.Push(label);
     }
 
     private void Reset()
     {
-        _index.Dispose();
-        _index = IndexFactory.Create(_settings);
-        RebuildProjected();
-        _labels = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var component in _components)
+        {
+            component.Reset();
+        }
         _freeLabels = new Stack<int>();
-        _documents = new StoredDocument?[1024];
         _nextLabel = 0;
-        _chunkLabels = 0;
-        ResetText();
-        ResetOrderedIds();
     }
 
-    /// <summary>
-    /// A point-in-time copy of the shard, taken under the write lock: the document table is copied by reference
-    /// (documents are immutable) and the index saves itself into memory, so the lock is held for a memory copy only.
-    /// </summary>
-    private StateImage CaptureState()
+    private ShardImage Capture()
     {
-        var documents = (StoredDocument?[])_documents.Clone();
-        var index = new ChunkedBuffer();
-        _index.Save(index);
-        return new StateImage(documents, _nextLabel, _labels.Count, _index.Kind, index, CaptureProjected());
+        var image = new ShardImageBuilder(_nextLabel);
+        foreach (var component in _components)
+        {
+            component.Capture(image);
+        }
+        return image.Build();
     }
 
-    /// <summary>
-    /// Documents (label, id, text, metadata), their chunks, the index as the index itself saved it, then the
-    /// projected index when the shard has one.
-    /// </summary>
-    private sealed record StateImage(StoredDocument?[] Documents, int NextLabel, int Count, string IndexKind, ChunkedBuffer Index, SavedProjectedIndex? Projected)
+    /// <summary>Swaps in a checkpoint that was read and checked whole: the components take their parts, the shard its labels.</summary>
+    private void Load(ShardCheckpoint checkpoint)
     {
-        public void WriteTo(Stream destination)
+        using (checkpoint)
         {
-            using var writer = new BinaryWriter(destination, Encoding.UTF8, leaveOpen: true);
-            writer.Write(StateMagic);
-            writer.Write(StateVersion);
-            writer.Write(NextLabel);
-            writer.Write(Count);
-            int written = 0;
-            var chunked = new List<StoredDocument>();
-            for (int label = 0; label < NextLabel && label < Documents.Length; label++)
+            var free = new Stack<int>();
+            for (int label = checkpoint.NextLabel - 1; label >= 0; label--)
             {
-                if (Documents[label] is not { } document || !IsPrimaryLabel(document, label))
+                if (checkpoint.Documents[label] is null)
                 {
-                    continue;
-                }
-                if (document.Chunks is not null)
-                {
-                    chunked.Add(document);
-                }
-                writer.Write(label);
-                writer.Write(document.Id);
-                writer.Write(document.Text is not null);
-                if (document.Text is not null)
-                {
-                    writer.Write(document.Text);
-                }
-                // Most documents have no metadata: length 0 saves a JSON round trip per document on load.
-                var json = document.Metadata.Count == 0 ? [] : Metadata.ToUtf8Json(document.Metadata);
-                writer.Write(json.Length);
-                writer.Write(json);
-                written++;
-            }
-            if (written != Count)
-            {
-                throw new InvalidOperationException($"Shard state copy holds {written} documents but counted {Count}.");
-            }
-            writer.Write(SectionMarker);
-            WriteChunks(writer, chunked);
-            writer.Write(SectionMarker);
-            writer.Write(IndexKind);
-            writer.Flush();
-            Index.WriteTo(destination);
-            writer.Write(SectionMarker);
-            WriteProjected(writer, destination, Projected);
-            writer.Write(SectionMarker);
-            writer.Flush();
-        }
-    }
-
-    /// <summary>Builds the whole state aside and swaps it in only when everything read back is consistent.</summary>
-    private void LoadState(Stream source)
-    {
-        using var reader = new BinaryReader(source, Encoding.UTF8, leaveOpen: true);
-        int version = reader.ReadInt32() == StateMagic ? reader.ReadInt32() : -1;
-        if (version is not (1 or StateVersion))
-        {
-            throw new InvalidDataException("Not a shard state of a supported version.");
-        }
-        int nextLabel = reader.ReadInt32();
-        int count = reader.ReadInt32();
-        if (nextLabel < 0 || count < 0 || count > nextLabel)
-        {
-            throw new InvalidDataException($"Bad shard state header ({count} documents, {nextLabel} labels).");
-        }
-        var documents = new StoredDocument?[Math.Max(1024, nextLabel)];
-        // Sized up front: growing a concurrent dictionary to millions of entries costs more than reading them.
-        var labels = new ConcurrentDictionary<string, int>(Environment.ProcessorCount, Math.Max(31, count), StringComparer.Ordinal);
-        for (int i = 0; i < count; i++)
-        {
-            int label = reader.ReadInt32();
-            string id = reader.ReadString();
-            string? text = reader.ReadBoolean() ? reader.ReadString() : null;
-            int jsonLength = reader.ReadInt32();
-            if ((uint)label >= (uint)nextLabel || jsonLength < 0 || documents[label] is not null || !labels.TryAdd(id, label))
-            {
-                throw new InvalidDataException($"Bad document entry {i} (label {label}, id '{id}').");
-            }
-            documents[label] = new StoredDocument(id, text, jsonLength == 0 ? Metadata.Empty : Metadata.FromUtf8Json(reader.ReadBytes(jsonLength)));
-        }
-        if (reader.ReadInt32() != SectionMarker)
-        {
-            throw new InvalidDataException("The document section does not end where expected.");
-        }
-        int chunkLabels = 0;
-        if (version >= 2)
-        {
-            chunkLabels = ReadChunks(reader, documents, nextLabel);
-            if (reader.ReadInt32() != SectionMarker)
-            {
-                throw new InvalidDataException("The chunk section does not end where expected.");
-            }
-        }
-        string kind = reader.ReadString();
-        var index = IndexFactory.Load(kind, source, _settings);
-        IVectorIndex? projected = null;
-        try
-        {
-            if (reader.ReadInt32() != SectionMarker)
-            {
-                throw new InvalidDataException("The index section does not end where expected.");
-            }
-            if (version >= 2)
-            {
-                projected = ReadProjected(reader, source, index.Count);
-                if (reader.ReadInt32() != SectionMarker)
-                {
-                    throw new InvalidDataException("The projected index section does not end where expected.");
+                    free.Push(label);
                 }
             }
-            foreach (var (id, label) in labels)
-            {
-                if (!index.Contains(label))
-                {
-                    throw new InvalidDataException($"Document '{id}' (label {label}) has no vector in the index.");
-                }
-                foreach (var chunk in documents[label]!.Chunks ?? [])
-                {
-                    if (!index.Contains(chunk.Label))
-                    {
-                        throw new InvalidDataException($"Chunk at label {chunk.Label} of document '{id}' has no vector in the index.");
-                    }
-                }
-            }
+            // The documents and full vectors first: the projected index is rebuilt from them when the saved one does not fit.
+            _documents.Load(checkpoint);
+            _vectors.Load(checkpoint);
+            _projected.Load(checkpoint);
+            _text?.Load(checkpoint);
+            _freeLabels = free;
+            _nextLabel = checkpoint.NextLabel;
         }
-        catch
-        {
-            index.Dispose();
-            projected?.Dispose();
-            throw;
-        }
-        var free = new Stack<int>();
-        for (int label = nextLabel - 1; label >= 0; label--)
-        {
-            if (documents[label] is null)
-            {
-                free.Push(label);
-            }
-        }
-        _index.Dispose();
-        _index = index;
-        _labels = labels;
-        _freeLabels = free;
-        _nextLabel = nextLabel;
-        _chunkLabels = chunkLabels;
-        _documents = documents;
-        ResetOrderedIds();
-        // The checkpoint holds every document's text, so the text index is derived from it, never stored.
-        RebuildText(documents);
-        UseLoadedProjected(projected);
-    }
-
-    private void EnsureCapacity(int label)
-    {
-        var documents = _documents;
-        if (label < documents.Length)
-        {
-            return;
-        }
-        var grown = new StoredDocument?[Math.Max(label + 1, documents.Length * 2)];
-        documents.CopyTo(grown, 0);
-        _documents = grown;
     }
 
     public void Dispose()
@@ -519,9 +424,7 @@ internal sealed partial class Shard : IDisposable
             }
             _disposed = true;
             _store.Dispose();
-            _index.Dispose();
-            _text?.Dispose();
-            _projected?.Index.Dispose();
+            DisposeComponents();
         }
         finally
         {
@@ -530,22 +433,11 @@ internal sealed partial class Shard : IDisposable
         }
     }
 
-    /// <summary>Evaluates the metadata filter on candidates as the index meets them.</summary>
-    private sealed class DocumentFilter(Shard shard, MetadataFilter filter) : ILabelFilter
+    private void DisposeComponents()
     {
-        public bool Allows(int label) => shard.GetByLabel(label) is { } document && filter.Matches(document.Metadata);
+        foreach (var component in _components)
+        {
+            component.Dispose();
+        }
     }
 }
-
-/// <summary>A document's non-vector parts as held in memory.</summary>
-internal sealed record StoredDocument(string Id, string? Text, IReadOnlyDictionary<string, MetadataValue> Metadata)
-{
-    /// <summary>
-    /// The chunks of a text split into several, in order (chunk 0's label is the document's own label); null for a
-    /// document indexed as one vector. Every chunk's label maps to this same document.
-    /// </summary>
-    public StoredChunk[]? Chunks { get; init; }
-}
-
-/// <summary>Where one chunk of a document lives: its index label and its character range in the text.</summary>
-internal readonly record struct StoredChunk(int Label, int Start, int End);

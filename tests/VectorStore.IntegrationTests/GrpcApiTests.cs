@@ -43,6 +43,19 @@ public class GrpcApiTests(ServerFixture server) : IClassFixture<ServerFixture>
         return name;
     }
 
+    /// <summary>Beside the field trailer, refusals carry the standard google.rpc.Status with a BadRequest field violation.</summary>
+    [Fact]
+    public async Task Refusals_carry_rich_status_details()
+    {
+        var error = await AssertStatus(StatusCode.InvalidArgument,
+            async () => await Collections.CreateAsync(new V1.CreateCollectionRequest { Name = "Not Valid" }), "name");
+
+        var status = Google.Rpc.Status.Parser.ParseFrom(error.Trailers.GetValueBytes("grpc-status-details-bin"));
+        Assert.Equal((int)StatusCode.InvalidArgument, status.Code);
+        Assert.Equal(error.Status.Detail, status.Message);
+        Assert.Equal("name", Assert.Single(Assert.Single(status.Details).Unpack<Google.Rpc.BadRequest>().FieldViolations).Field);
+    }
+
     [Fact]
     public async Task Collections_over_grpc()
     {

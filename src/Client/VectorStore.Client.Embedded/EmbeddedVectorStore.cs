@@ -1,22 +1,23 @@
-using System.Collections;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine;
-using VectorStoreDb.Engine.Filtering;
-using VectorStoreDb.Index;
+using VectorStoreDb.Wire;
+using Proto = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.Client.Embedded;
 
 /// <summary>
 /// <see cref="IVectorStoreClient"/> over the engine in this process, storing in a local folder. Behaves like
-/// <see cref="VectorStoreGrpcClient"/> against a server (same validation, same error codes and field names),
-/// so an application can start embedded and move to a server by changing one line. Thread-safe. One data
-/// folder must be opened by one store at a time.
+/// <see cref="VectorStoreGrpcClient"/> against a server by construction: it builds the same proto messages, hands
+/// them to the same <see cref="WireApi"/> the server's gRPC services call, reads the answers with the same mapping
+/// and maps refusals through the same <see cref="ErrorTable"/>; only the network is missing. So an application can
+/// start embedded and move to a server by changing one line. Thread-safe. One data folder must be opened by one
+/// store at a time.
 /// </summary>
 public sealed class EmbeddedVectorStore : IVectorStoreClient
 {
     private readonly bool _ownsEngine;
+    private readonly WireApi _api;
 
     /// <summary>Wraps an engine the caller owns (for example one shared with a server in the same process).</summary>
     public EmbeddedVectorStore(VectorStoreEngine engine, bool ownsEngine = false)
@@ -24,6 +25,7 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(engine);
         Engine = engine;
         _ownsEngine = ownsEngine;
+        _api = new WireApi(engine);
     }
 
     /// <summary>Opens (or creates) a store in <paramref name="dataPath"/>, with the built-in demo encoder unless <paramref name="encoders"/> says otherwise.</summary>
@@ -44,53 +46,26 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     public Task<CollectionDescription> CreateCollectionAsync(string name, CollectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var request = new CreateCollectionRequest
-        {
-            Name = name,
-            Metric = options?.Metric is { } metric ? ToWire(metric) : null,
-            Encoder = options?.Encoder,
-            Dimension = options?.Dimension,
-            Index = options?.Index,
-            M = options?.M,
-            EfConstruction = options?.EfConstruction,
-            Shards = options?.Shards,
-            Text = options?.Text,
-            TextLanguage = options?.TextLanguage,
-            Bm25K1 = options?.Bm25K1,
-            Bm25B = options?.Bm25B,
-            DefaultMode = options?.DefaultMode is { } mode ? HybridWireNames.ToWire(mode) : null,
-            Projection = options?.Projection,
-            IndexDimension = options?.IndexDimension,
-            Rescore = options?.Rescore,
-            PcaSampleSize = options?.PcaSampleSize,
-            ProjectionSeed = options?.ProjectionSeed,
-            Chunking = options?.Chunking,
-            ChunkTokens = options?.ChunkTokens,
-            ChunkOverlap = options?.ChunkOverlap,
-        };
-        return Run(async () => ToDescription(await Engine.CreateCollectionAsync(request, cancellationToken)), cancellationToken);
+        var request = ProtoMapping.ToProto(name, options);
+        return Run(async () => ProtoMapping.FromProto(await _api.CreateCollectionAsync(request, cancellationToken)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<CollectionDescription>> ListCollectionsAsync(CancellationToken cancellationToken = default) =>
-        Run(() => Task.FromResult<IReadOnlyList<CollectionDescription>>([.. Engine.ListCollections().Select(ToDescription)]), cancellationToken);
+        Run(() => Task.FromResult<IReadOnlyList<CollectionDescription>>([.. _api.ListCollections().Collections.Select(ProtoMapping.FromProto)]), cancellationToken);
 
     /// <inheritdoc />
     public Task<CollectionDescription> GetCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Run(() => Task.FromResult(ToDescription(Engine.GetCollection(name))), cancellationToken);
+        return Run(() => Task.FromResult(ProtoMapping.FromProto(_api.GetCollection(new Proto.GetCollectionRequest { Name = name }))), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Run(async () =>
-        {
-            await Engine.DeleteCollectionAsync(name, cancellationToken);
-            return true;
-        }, cancellationToken);
+        return Run(() => _api.DeleteCollectionAsync(new Proto.DeleteCollectionRequest { Name = name }, cancellationToken), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -98,26 +73,8 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(documents);
-        return Run(() =>
-        {
-            var inputs = new List<DocumentInput>();
-            foreach (var document in documents)
-            {
-                string field = $"documents[{inputs.Count}]";
-                if (document is null)
-                {
-                    throw new VectorStoreException(ErrorCode.InvalidArgument, $"{field}: must not be null.", field);
-                }
-                inputs.Add(new DocumentInput
-                {
-                    Id = document.Id,
-                    Text = document.Text,
-                    Vector = document.Vector,
-                    Metadata = ToMetadata(document.Metadata, $"{field}.metadata"),
-                });
-            }
-            return Engine.UpsertAsync(collection, inputs, cancellationToken);
-        }, cancellationToken);
+        var request = ProtoMapping.ToProto(collection, documents);
+        return Run<IReadOnlyList<string>>(async () => [.. (await _api.UpsertAsync(request, cancellationToken)).Ids], cancellationToken);
     }
 
     /// <inheritdoc />
@@ -125,11 +82,8 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(id);
-        return Run(() =>
-        {
-            var document = Engine.GetDocument(collection, id, includeVector);
-            return Task.FromResult(ToVectorDocument(document, includeVector));
-        }, cancellationToken);
+        var request = new Proto.GetDocumentRequest { Collection = collection, Id = id, IncludeVector = includeVector };
+        return Run(() => Task.FromResult(ProtoMapping.FromProto(_api.GetDocument(request), includeVector)), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -137,18 +91,14 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(id);
-        return Run(async () =>
-        {
-            await Engine.DeleteDocumentAsync(collection, id, cancellationToken);
-            return true;
-        }, cancellationToken);
+        return Run(() => _api.DeleteDocumentAsync(new Proto.DeleteDocumentRequest { Collection = collection, Id = id }, cancellationToken), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<long> CountAsync(string collection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        return Run(() => Task.FromResult(Engine.Count(collection)), cancellationToken);
+        return Run(() => Task.FromResult(_api.Count(new Proto.CountRequest { Collection = collection }).Count), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -156,27 +106,24 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        return Run(() =>
-        {
-            var page = Engine.ListDocuments(collection, offset, limit, after, includeVectors);
-            return Task.FromResult(new VectorDocumentPage(
-                [.. page.Documents.Select(d => ToVectorDocument(d, includeVectors))],
-                page.Total, page.NextAfter));
-        }, cancellationToken);
+        var request = ProtoMapping.ToListRequest(collection, after, limit, includeVectors, offset);
+        return Run(() => Task.FromResult(ProtoMapping.FromProto(_api.ListDocuments(request), includeVectors)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<SnapshotDescription> CreateSnapshotAsync(string collection, string? name = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        return Run(async () => ToSnapshot(await Engine.CreateSnapshotAsync(collection, name, cancellationToken)), cancellationToken);
+        var request = ProtoMapping.ToSnapshotRequest(collection, name);
+        return Run(async () => ProtoMapping.FromProto(await _api.CreateSnapshotAsync(request, cancellationToken)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<SnapshotDescription>> ListSnapshotsAsync(string collection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        return Run(() => Task.FromResult<IReadOnlyList<SnapshotDescription>>([.. Engine.ListSnapshots(collection).Select(ToSnapshot)]), cancellationToken);
+        return Run(() => Task.FromResult<IReadOnlyList<SnapshotDescription>>(
+            [.. _api.ListSnapshots(new Proto.ListSnapshotsRequest { Collection = collection }).Snapshots.Select(ProtoMapping.FromProto)]), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -185,7 +132,8 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(target);
-        return Run(async () => ToDescription(await Engine.RestoreSnapshotAsync(collection, snapshot, target, cancellationToken)), cancellationToken);
+        var request = new Proto.RestoreSnapshotRequest { Collection = collection, Name = snapshot, Target = target };
+        return Run(async () => ProtoMapping.FromProto(await _api.RestoreSnapshotAsync(request, cancellationToken)), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -193,100 +141,31 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(snapshot);
-        return Run(() =>
-        {
-            Engine.DeleteSnapshot(collection, snapshot);
-            return Task.FromResult(true);
-        }, cancellationToken);
+        return Run(() => Task.FromResult(_api.DeleteSnapshot(new Proto.DeleteSnapshotRequest { Collection = collection, Name = snapshot })), cancellationToken);
     }
-
-    private static SnapshotDescription ToSnapshot(Engine.Storage.SnapshotInfo info) => new(info.Collection, info.Name, info.SizeBytes, info.CreatedAt);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<SearchHit>> QueryAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(query);
-        return Run<IReadOnlyList<SearchHit>>(async () =>
-        {
-            var request = new QueryRequest
-            {
-                Text = query.Text,
-                Vector = query.Vector,
-                K = query.K,
-                Filter = ParseFilter(query.Filter),
-                Exact = query.Exact,
-                Ef = query.Ef,
-                IncludeVectors = query.IncludeVectors,
-                Mode = query.Mode is { } mode ? HybridWireNames.ToWire(mode) : null,
-                Prefetch = query.Prefetch,
-                Fusion = query.Fusion is { } fusion ? HybridWireNames.ToWire(fusion) : null,
-                RrfK = query.RrfK,
-                DenseWeight = query.DenseWeight,
-                TextWeight = query.TextWeight,
-                Explain = query.Explain,
-                Chunks = query.Chunks,
-            };
-            var hits = await Engine.QueryAsync(collection, request, cancellationToken);
-            return [.. hits.Select(h => new SearchHit(h.Id, h.Score, h.Text, Metadata.ToObjects(h.Metadata), query.IncludeVectors ? h.Vector : null)
-            {
-                Explanation = h.Explanation is { } e ? new SearchHitExplanation(e.DenseRank, e.DenseScore, e.TextRank, e.TextScore) : null,
-                Highlight = h.Highlight is { } c ? new TextHighlight(c.Chunk, c.Start, c.End, c.Text) : null,
-            })];
-        }, cancellationToken);
+        var request = ProtoMapping.ToProto(collection, query);
+        return Run(async () => ProtoMapping.FromProto(await _api.QueryAsync(request, cancellationToken), query.IncludeVectors), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        return Run<IReadOnlyList<float[]>>(async () => await Engine.EmbedAsync(texts, encoder, cancellationToken), cancellationToken);
+        var request = ProtoMapping.ToEmbedRequest(texts, encoder);
+        return Run(async () => ProtoMapping.FromProto(await _api.EmbedAsync(request, cancellationToken)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ModelDescription>> ListModelsAsync(CancellationToken cancellationToken = default) =>
-        Run(() => Task.FromResult<IReadOnlyList<ModelDescription>>([.. Engine.Encoders.List().Select(e => new ModelDescription(e.Name, e.Dimension, e.MaxTokens, e.Kind))]),
-            cancellationToken);
+        Run(() => Task.FromResult(ProtoMapping.FromProto(_api.ListModels())), cancellationToken);
 
-    private static IReadOnlyDictionary<string, MetadataValue>? ToMetadata(IReadOnlyDictionary<string, object?>? metadata, string field)
-    {
-        if (metadata is null)
-        {
-            return null;
-        }
-        foreach (var (key, value) in metadata)
-        {
-            // The engine would see a dictionary as a list of pairs; name it as the nested object it is, as the remote client does.
-            if (value is IDictionary or IEnumerable<KeyValuePair<string, object?>>)
-            {
-                throw new VectorStoreException(ErrorCode.InvalidArgument, $"{field}.{key}: nested objects are not supported; use strings, numbers, booleans or arrays of those.", $"{field}.{key}");
-            }
-        }
-        return Metadata.FromObjects(metadata, field);
-    }
-
-    private static MetadataFilter? ParseFilter(string? filter)
-    {
-        if (string.IsNullOrWhiteSpace(filter))
-        {
-            return null;
-        }
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(filter);
-        }
-        catch (JsonException ex)
-        {
-            throw new VectorStoreClientException(VectorStoreErrorCode.InvalidArgument, $"filter: not valid JSON ({ex.Message}).", "filter", ex);
-        }
-        using (document)
-        {
-            return MetadataFilter.Parse(document.RootElement, "filter");
-        }
-    }
-
-    /// <summary>Runs an engine call, translating its refusals into the SDK's exception exactly as the server's status codes would.</summary>
+    /// <summary>Runs a call, translating engine refusals into the SDK's exception exactly as a server's answer would read.</summary>
     private static async Task<T> Run<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         try
@@ -304,49 +183,8 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         }
     }
 
-    /// <summary>The SDK exception for an engine refusal: the same code, message and field a server would send.</summary>
-    public static VectorStoreClientException ToClientException(VectorStoreException exception)
-    {
-        ArgumentNullException.ThrowIfNull(exception);
-        var code = exception.Code switch
-        {
-            ErrorCode.InvalidArgument => VectorStoreErrorCode.InvalidArgument,
-            ErrorCode.NotFound => VectorStoreErrorCode.NotFound,
-            ErrorCode.AlreadyExists => VectorStoreErrorCode.AlreadyExists,
-            ErrorCode.LimitExceeded => VectorStoreErrorCode.LimitExceeded,
-            ErrorCode.FailedPrecondition => VectorStoreErrorCode.FailedPrecondition,
-            ErrorCode.Unavailable => VectorStoreErrorCode.Unavailable,
-            ErrorCode.Busy => VectorStoreErrorCode.Busy,
-            _ => VectorStoreErrorCode.Unknown,
-        };
-        return new VectorStoreClientException(code, exception.Message, exception.Field, exception);
-    }
-
-    private static string ToWire(DistanceMetric metric) => metric switch
-    {
-        DistanceMetric.Dot => Metric.Dot.ToWireName(),
-        DistanceMetric.L2 => Metric.L2.ToWireName(),
-        _ => Metric.Cosine.ToWireName(),
-    };
-
-    private static CollectionDescription ToDescription(CollectionInfo info)
-    {
-        var s = info.Settings;
-        var metric = s.Metric switch
-        {
-            Metric.Dot => DistanceMetric.Dot,
-            Metric.L2 => DistanceMetric.L2,
-            _ => DistanceMetric.Cosine,
-        };
-        return new CollectionDescription(s.Name, metric, s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt,
-            s.Projection, s.IndexDimension > 0 ? s.IndexDimension : s.Dimension, s.Projection != ProjectionKinds.None && s.Rescore, s.PcaSampleSize, info.ProjectionReady)
-        {
-
-            TextIndex = s.TextIndex is { } text ? new TextIndexDescription(text.Language, text.K1, text.B) : null,
-            DefaultMode = HybridWireNames.ModeFromWire(s.DefaultMode),
-            Chunking = s.Chunking ? new ChunkingDescription(s.ChunkTokens == 0 ? null : s.ChunkTokens, s.ChunkOverlap) : null,
-        };
-    }
+    /// <summary>The SDK exception for an engine refusal: the same code, message and field a server would send (see <see cref="ErrorTable"/>).</summary>
+    public static VectorStoreClientException ToClientException(VectorStoreException exception) => ErrorTable.ToClientException(exception);
 
     /// <inheritdoc />
     public void Dispose()
@@ -356,10 +194,4 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
             Engine.Dispose();
         }
     }
-
-    private static VectorDocument ToVectorDocument(Document document, bool includeVector) =>
-        new(document.Id, document.Text, Metadata.ToObjects(document.Metadata), includeVector ? document.Vector : null)
-        {
-            Chunks = document.Chunks is { } chunks ? [.. chunks.Select(c => new TextChunkSpan(c.Chunk, c.Start, c.End))] : null,
-        };
 }

@@ -7,9 +7,10 @@ using Proto = VectorStoreDb.Contracts.V1;
 namespace VectorStoreDb.Client;
 
 /// <summary>
-/// Conversions between SDK models and the wire contract. Metadata is checked here, before anything is sent,
-/// with the same rules and field names the engine uses, so the remote and embedded clients refuse the same input
-/// in the same way.
+/// Conversions between SDK models and the wire contract, for both clients: the remote client sends these messages
+/// over gRPC, the embedded one hands them to the same in-process API the server's gRPC services call
+/// (<c>VectorStoreDb.Wire.WireApi</c>), so both build and read identical messages. Metadata is checked here, before
+/// anything is sent, with the same rules and field names the engine uses.
 /// </summary>
 internal static class ProtoMapping
 {
@@ -40,7 +41,7 @@ internal static class ProtoMapping
         info.DocumentCount,
         DateTimeOffset.TryParse(info.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : default,
         string.IsNullOrEmpty(info.Projection) ? "none" : info.Projection,
-        info.IndexDimension > 0 ? info.IndexDimension : info.Dimension,
+        info.IndexDimension,
         info.Rescore,
         info.PcaSampleSize,
         info.ProjectionReady)
@@ -50,8 +51,38 @@ internal static class ProtoMapping
         Chunking = info.Chunking ? new ChunkingDescription(info.ChunkTokens == 0 ? null : info.ChunkTokens, info.ChunkOverlap) : null,
     };
 
+    public static Proto.QueryRequest ToProto(string collection, SearchQuery query)
+    {
+        var request = new Proto.QueryRequest { Collection = collection, K = query.K, Exact = query.Exact, IncludeVectors = query.IncludeVectors };
+        if (query.Text is not null)
+        {
+            request.Text = query.Text;
+        }
+        if (query.Vector is not null)
+        {
+            request.Vector.AddRange(query.Vector);
+        }
+        if (!string.IsNullOrWhiteSpace(query.Filter))
+        {
+            request.Filter = FilterToStruct(query.Filter);
+        }
+        if (query.Ef is { } ef)
+        {
+            request.Ef = ef;
+        }
+        AddHybrid(request, query);
+        return request;
+    }
+
+    public static IReadOnlyList<SearchHit> FromProto(Proto.QueryResponse response, bool includeVectors) =>
+        [.. response.Results.Select(r => new SearchHit(r.Id, r.Score, r.HasText ? r.Text : null, FromStruct(r.Metadata), includeVectors ? [.. r.Vector] : null)
+        {
+            Explanation = Explanation(r),
+            Highlight = Highlight(r),
+        })];
+
     /// <summary>Copies the hybrid-search members of a query onto the wire request.</summary>
-    public static void AddHybrid(Proto.QueryRequest request, SearchQuery query)
+    private static void AddHybrid(Proto.QueryRequest request, SearchQuery query)
     {
         if (query.Mode is { } mode)
         {
@@ -178,15 +209,79 @@ internal static class ProtoMapping
         }
     }
 
-    public static TextHighlight? Highlight(Proto.QueryResult result) =>
+    private static TextHighlight? Highlight(Proto.QueryResult result) =>
         result.Highlight is { } h ? new TextHighlight(h.Chunk, h.Start, h.End, h.Text) : null;
 
-    public static SearchHitExplanation? Explanation(Proto.QueryResult result) =>
+    private static SearchHitExplanation? Explanation(Proto.QueryResult result) =>
         result.HasDenseRank || result.HasTextRank
             ? new SearchHitExplanation(
                 result.HasDenseRank ? result.DenseRank : null, result.HasDenseRank ? result.DenseScore : null,
                 result.HasTextRank ? result.TextRank : null, result.HasTextRank ? result.TextScore : null)
             : null;
+
+    public static Proto.UpsertRequest ToProto(string collection, IEnumerable<DocumentWrite> documents)
+    {
+        var request = new Proto.UpsertRequest { Collection = collection };
+        int i = 0;
+        foreach (var document in documents)
+        {
+            request.Documents.Add(ToProto(document, i++));
+        }
+        return request;
+    }
+
+    public static Proto.ListDocumentsRequest ToListRequest(string collection, string? after, int limit, bool includeVectors, int offset)
+    {
+        var request = new Proto.ListDocumentsRequest { Collection = collection, Limit = limit, Offset = offset, IncludeVectors = includeVectors };
+        if (after is not null)
+        {
+            request.After = after;
+        }
+        return request;
+    }
+
+    public static VectorDocumentPage FromProto(Proto.ListDocumentsResponse response, bool includeVectors) =>
+        new([.. response.Documents.Select(d => FromProto(d, includeVectors))], response.Total, response.HasNextAfter ? response.NextAfter : null);
+
+    /// <summary>A document as SDK users read it; the vector only when asked for (an empty repeated field is not "no vector").</summary>
+    public static VectorDocument FromProto(Proto.Document document, bool includeVector) =>
+        new(document.Id, document.HasText ? document.Text : null, FromStruct(document.Metadata), includeVector ? [.. document.Vector] : null)
+        {
+            Chunks = document.Chunks.Count == 0 ? null : [.. document.Chunks.Select(c => new TextChunkSpan(c.Chunk, c.Start, c.End))],
+        };
+
+    public static Proto.EmbedRequest ToEmbedRequest(IReadOnlyList<string> texts, string? encoder)
+    {
+        var request = new Proto.EmbedRequest();
+        for (int i = 0; i < texts.Count; i++)
+        {
+            // A null would make protobuf throw ArgumentNullException; refuse it the way the engine does.
+            request.Texts.Add(texts[i] ?? throw Invalid($"texts[{i}]", "must be a non-empty string."));
+        }
+        if (encoder is not null)
+        {
+            request.Encoder = encoder;
+        }
+        return request;
+    }
+
+    public static IReadOnlyList<float[]> FromProto(Proto.EmbedResponse response) => [.. response.Embeddings.Select(e => e.Values.ToArray())];
+
+    public static IReadOnlyList<ModelDescription> FromProto(Proto.ListModelsResponse response) =>
+        [.. response.Models.Select(m => new ModelDescription(m.Name, m.Dimension, m.MaxTokens, m.Kind))];
+
+    public static Proto.CreateSnapshotRequest ToSnapshotRequest(string collection, string? name)
+    {
+        var request = new Proto.CreateSnapshotRequest { Collection = collection };
+        if (name is not null)
+        {
+            request.Name = name;
+        }
+        return request;
+    }
+
+    public static SnapshotDescription FromProto(Proto.SnapshotInfo info) =>
+        new(info.Collection, info.Name, info.SizeBytes, DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedAtUnixMs));
 
     public static Proto.DocumentInput ToProto(DocumentWrite document, int index)
     {

@@ -97,12 +97,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(documents);
-        var request = new Proto.UpsertRequest { Collection = collection };
-        int i = 0;
-        foreach (var document in documents)
-        {
-            request.Documents.Add(ProtoMapping.ToProto(document, i++));
-        }
+        var request = ProtoMapping.ToProto(collection, documents);
         return Call<IReadOnlyList<string>>(async o => [.. (await _documents.UpsertAsync(request, o)).Ids], cancellationToken);
     }
 
@@ -112,7 +107,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(id);
         var request = new Proto.GetDocumentRequest { Collection = collection, Id = id, IncludeVector = includeVector };
-        return Call(async o => ToDocument(await _documents.GetAsync(request, o), includeVector), cancellationToken);
+        return Call(async o => ProtoMapping.FromProto(await _documents.GetAsync(request, o), includeVector), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -120,24 +115,9 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        var request = new Proto.ListDocumentsRequest { Collection = collection, Limit = limit, Offset = offset, IncludeVectors = includeVectors };
-        if (after is not null)
-        {
-            request.After = after;
-        }
-        return Call(async o =>
-        {
-            var response = await _documents.ListAsync(request, o);
-            return new VectorDocumentPage([.. response.Documents.Select(d => ToDocument(d, includeVectors))], response.Total,
-                response.HasNextAfter ? response.NextAfter : null);
-        }, cancellationToken);
+        var request = ProtoMapping.ToListRequest(collection, after, limit, includeVectors, offset);
+        return Call(async o => ProtoMapping.FromProto(await _documents.ListAsync(request, o), includeVectors), cancellationToken);
     }
-
-    private static VectorDocument ToDocument(Proto.Document document, bool includeVector) =>
-        new(document.Id, document.HasText ? document.Text : null, ProtoMapping.FromStruct(document.Metadata), includeVector ? [.. document.Vector] : null)
-        {
-            Chunks = document.Chunks.Count == 0 ? null : [.. document.Chunks.Select(c => new TextChunkSpan(c.Chunk, c.Start, c.End))],
-        };
 
     /// <inheritdoc />
     public Task DeleteDocumentAsync(string collection, string id, CancellationToken cancellationToken = default)
@@ -159,65 +139,28 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(query);
-        var request = new Proto.QueryRequest { Collection = collection, K = query.K, Exact = query.Exact, IncludeVectors = query.IncludeVectors };
-        if (query.Text is not null)
-        {
-            request.Text = query.Text;
-        }
-        if (query.Vector is not null)
-        {
-            request.Vector.AddRange(query.Vector);
-        }
-        if (!string.IsNullOrWhiteSpace(query.Filter))
-        {
-            request.Filter = ProtoMapping.FilterToStruct(query.Filter);
-        }
-        if (query.Ef is { } ef)
-        {
-            request.Ef = ef;
-        }
-        ProtoMapping.AddHybrid(request, query);
-        return Call<IReadOnlyList<SearchHit>>(async o =>
-        {
-            var response = await _search.QueryAsync(request, o);
-            return [.. response.Results.Select(r => new SearchHit(r.Id, r.Score, r.HasText ? r.Text : null, ProtoMapping.FromStruct(r.Metadata),
-                query.IncludeVectors ? [.. r.Vector] : null) { Explanation = ProtoMapping.Explanation(r), Highlight = ProtoMapping.Highlight(r) })];
-        }, cancellationToken);
+        var request = ProtoMapping.ToProto(collection, query);
+        return Call(async o => ProtoMapping.FromProto(await _search.QueryAsync(request, o), query.IncludeVectors), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var request = new Proto.EmbedRequest();
-        for (int i = 0; i < texts.Count; i++)
-        {
-            // A null would make protobuf throw ArgumentNullException; refuse it the way the engine does.
-            request.Texts.Add(texts[i] ?? throw new VectorStoreClientException(VectorStoreErrorCode.InvalidArgument, $"texts[{i}]: must be a non-empty string.", $"texts[{i}]"));
-        }
-        if (encoder is not null)
-        {
-            request.Encoder = encoder;
-        }
-        return Call<IReadOnlyList<float[]>>(async o => [.. (await _embeddings.EmbedAsync(request, o)).Embeddings.Select(e => e.Values.ToArray())], cancellationToken);
+        var request = ProtoMapping.ToEmbedRequest(texts, encoder);
+        return Call(async o => ProtoMapping.FromProto(await _embeddings.EmbedAsync(request, o)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ModelDescription>> ListModelsAsync(CancellationToken cancellationToken = default) =>
-        Call<IReadOnlyList<ModelDescription>>(async o =>
-            [.. (await _embeddings.ListModelsAsync(new Proto.ListModelsRequest(), o)).Models.Select(m => new ModelDescription(m.Name, m.Dimension, m.MaxTokens, m.Kind))],
-            cancellationToken);
+        Call(async o => ProtoMapping.FromProto(await _embeddings.ListModelsAsync(new Proto.ListModelsRequest(), o)), cancellationToken);
 
     /// <inheritdoc />
     public Task<SnapshotDescription> CreateSnapshotAsync(string collection, string? name = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
-        var request = new Proto.CreateSnapshotRequest { Collection = collection };
-        if (name is not null)
-        {
-            request.Name = name;
-        }
-        return Call(async o => ToSnapshot(await _snapshots.CreateAsync(request, o)), cancellationToken);
+        var request = ProtoMapping.ToSnapshotRequest(collection, name);
+        return Call(async o => ProtoMapping.FromProto(await _snapshots.CreateAsync(request, o)), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -225,7 +168,7 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     {
         ArgumentNullException.ThrowIfNull(collection);
         return Call<IReadOnlyList<SnapshotDescription>>(async o =>
-            [.. (await _snapshots.ListAsync(new Proto.ListSnapshotsRequest { Collection = collection }, o)).Snapshots.Select(ToSnapshot)], cancellationToken);
+            [.. (await _snapshots.ListAsync(new Proto.ListSnapshotsRequest { Collection = collection }, o)).Snapshots.Select(ProtoMapping.FromProto)], cancellationToken);
     }
 
     /// <inheritdoc />
@@ -245,9 +188,6 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(snapshot);
         return Call(async o => await _snapshots.DeleteAsync(new Proto.DeleteSnapshotRequest { Collection = collection, Name = snapshot }, o), cancellationToken);
     }
-
-    private static SnapshotDescription ToSnapshot(Proto.SnapshotInfo info) =>
-        new(info.Collection, info.Name, info.SizeBytes, DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedAtUnixMs));
 
     private async Task<T> Call<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
     {

@@ -119,9 +119,9 @@ public static class VectorStoreTelemetry
     {
         foreach (var engine in Engines.Keys)
         {
-            foreach (var collection in engine.OpenCollections())
+            foreach (var (collection, measured) in engine.Measure(value))
             {
-                yield return new Measurement<long>(value(collection), new KeyValuePair<string, object?>(Tags.Collection, collection.Settings.Name));
+                yield return new Measurement<long>(measured, new KeyValuePair<string, object?>(Tags.Collection, collection));
             }
         }
     }

@@ -4,16 +4,6 @@ using System.Text.Json;
 
 namespace VectorStoreDb.Engine;
 
-/// <summary>The kinds of value document metadata may hold.</summary>
-public enum MetadataKind
-{
-    String,
-    Number,
-    Bool,
-    /// <summary>An array of strings, numbers and booleans (no nesting).</summary>
-    Array,
-}
-
 /// <summary>
 /// One metadata value: a string, a number (double), a boolean or a flat array of those. Immutable, so a
 /// document's metadata can be shared by readers without copies.
@@ -40,6 +30,14 @@ public sealed class MetadataValue : IEquatable<MetadataValue>
     public ImmutableArray<MetadataValue> Items { get; }
 
     public static MetadataValue Of(string value) => new(MetadataKind.String, value, 0, false, default);
+
+    /// <summary>True when the value (or an item of it) is a string holding a lone UTF-16 surrogate.</summary>
+    internal bool HasInvalidUtf16() => Kind switch
+    {
+        MetadataKind.String => Validation.Utf16Text.HasLoneSurrogate(String),
+        MetadataKind.Array => Items.Any(i => i.HasInvalidUtf16()),
+        _ => false,
+    };
 
     public static MetadataValue Of(double value) => new(MetadataKind.Number, null, value, false, default);
 
@@ -106,7 +104,7 @@ public sealed class MetadataValue : IEquatable<MetadataValue>
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return Of(element.GetString()!);
+                return Of(ReadString(element, field));
             case JsonValueKind.Number:
                 return Of(CheckFinite(element.GetDouble(), field));
             case JsonValueKind.True:
@@ -160,87 +158,22 @@ public sealed class MetadataValue : IEquatable<MetadataValue>
         }
     }
 
+    /// <summary>
+    /// Reads a JSON string; an escaped lone surrogate (<c>"\ud800"</c>) makes <see cref="JsonElement.GetString"/>
+    /// throw, and that is the client's input at fault, not a server error.
+    /// </summary>
+    internal static string ReadString(JsonElement element, string field)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw VectorStoreException.Invalid(field, "contains invalid UTF-16 (a lone surrogate).");
+        }
+    }
+
     private static double CheckFinite(double value, string field) =>
         double.IsFinite(value) ? value : throw VectorStoreException.Invalid(field, "numbers must be finite.");
-}
-
-/// <summary>Helpers for whole metadata objects (string keys to <see cref="MetadataValue"/>).</summary>
-public static class Metadata
-{
-    public static readonly IReadOnlyDictionary<string, MetadataValue> Empty = ImmutableDictionary<string, MetadataValue>.Empty;
-
-    /// <summary>Parses a JSON object; anything else (or a bad value) is refused naming <paramref name="field"/>.</summary>
-    public static IReadOnlyDictionary<string, MetadataValue> FromJson(JsonElement element, string field)
-    {
-        if (element.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
-        {
-            return Empty;
-        }
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            throw VectorStoreException.Invalid(field, "metadata must be a JSON object.");
-        }
-        var result = new Dictionary<string, MetadataValue>(StringComparer.Ordinal);
-        foreach (var property in element.EnumerateObject())
-        {
-            CheckKey(property.Name, field);
-            result[property.Name] = MetadataValue.FromJson(property.Value, $"{field}.{property.Name}");
-        }
-        return result;
-    }
-
-    /// <summary>Converts a dictionary of plain CLR values (what SDK users pass).</summary>
-    public static IReadOnlyDictionary<string, MetadataValue> FromObjects(IEnumerable<KeyValuePair<string, object?>>? values, string field)
-    {
-        if (values is null)
-        {
-            return Empty;
-        }
-        var result = new Dictionary<string, MetadataValue>(StringComparer.Ordinal);
-        foreach (var (key, value) in values)
-        {
-            CheckKey(key, field);
-            result[key] = MetadataValue.FromObject(value, $"{field}.{key}");
-        }
-        return result;
-    }
-
-    public static Dictionary<string, object?> ToObjects(IReadOnlyDictionary<string, MetadataValue> metadata) =>
-        metadata.ToDictionary(p => p.Key, p => (object?)p.Value.ToObject(), StringComparer.Ordinal);
-
-    public static void WriteTo(IReadOnlyDictionary<string, MetadataValue> metadata, Utf8JsonWriter writer)
-    {
-        writer.WriteStartObject();
-        foreach (var (key, value) in metadata)
-        {
-            writer.WritePropertyName(key);
-            value.WriteTo(writer);
-        }
-        writer.WriteEndObject();
-    }
-
-    public static byte[] ToUtf8Json(IReadOnlyDictionary<string, MetadataValue> metadata)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteTo(metadata, writer);
-        }
-        return buffer.ToArray();
-    }
-
-    public static IReadOnlyDictionary<string, MetadataValue> FromUtf8Json(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json);
-        using var document = JsonDocument.ParseValue(ref reader);
-        return FromJson(document.RootElement, "metadata");
-    }
-
-    private static void CheckKey(string key, string field)
-    {
-        if (key.Length == 0 || key.Length > 256 || key.StartsWith('$'))
-        {
-            throw VectorStoreException.Invalid($"{field}.{key}", "metadata keys must be 1-256 characters and must not start with '$'.");
-        }
-    }
 }

@@ -123,6 +123,24 @@ internal sealed class ChecksummedReader(Stream inner, string fileName) : Stream
         }
     }
 
+    /// <summary>
+    /// <see cref="VerifyEnd"/>, and nothing may follow the end frame in the file either (a file written twice, or
+    /// with bytes appended, is refused instead of read up to its first end).
+    /// </summary>
+    public void VerifyEndOfFile()
+    {
+        VerifyEnd();
+        if (!_ended)
+        {
+            throw new InvalidDataException($"{fileName}: the end frame is missing at offset {_fileOffset}.");
+        }
+        Span<byte> probe = stackalloc byte[1];
+        if (inner.Read(probe) != 0)
+        {
+            throw new InvalidDataException($"{fileName}: unexpected bytes after the end of the file at offset {_fileOffset}.");
+        }
+    }
+
     private bool NextFrame()
     {
         if (_ended)

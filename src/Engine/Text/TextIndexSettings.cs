@@ -4,13 +4,13 @@ namespace VectorStoreDb.Engine;
 public sealed record TextIndexSettings
 {
     /// <summary><c>english</c> (stop words + Porter stemming) or <c>none</c> (word splitting and lower-casing only).</summary>
-    public string Language { get; init; } = Text.TextAnalyzer.English;
+    public string Language { get; init; } = Settings.CollectionDefaults.TextLanguage;
 
     /// <summary>BM25 term-frequency saturation.</summary>
-    public float K1 { get; init; } = 1.2f;
+    public float K1 { get; init; } = Settings.CollectionDefaults.Bm25K1;
 
     /// <summary>BM25 document-length normalisation (0 = none, 1 = full).</summary>
-    public float B { get; init; } = 0.75f;
+    public float B { get; init; } = Settings.CollectionDefaults.Bm25B;
 }
 
 /// <summary>Query modes: vectors only, full text only, or both fused.</summary>

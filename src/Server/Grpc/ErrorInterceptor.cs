@@ -1,12 +1,13 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Grpc;
 
 /// <summary>
-/// Maps engine refusals to gRPC status codes (the same table as REST's problem details) and puts the
-/// offending input's name in the <c>field</c> trailer so clients can show it.
+/// Turns engine refusals into gRPC errors through <see cref="ErrorTable"/> (the table REST's problem details and
+/// the embedded client read too): the status, and the offending input's name in the <c>field</c> trailer.
 /// </summary>
 internal sealed class ErrorInterceptor : Interceptor
 {
@@ -18,7 +19,7 @@ internal sealed class ErrorInterceptor : Interceptor
         }
         catch (VectorStoreException e)
         {
-            throw ToRpc(e);
+            throw ErrorTable.ToRpcException(e);
         }
     }
 
@@ -30,34 +31,7 @@ internal sealed class ErrorInterceptor : Interceptor
         }
         catch (VectorStoreException e)
         {
-            throw ToRpc(e);
+            throw ErrorTable.ToRpcException(e);
         }
     }
-
-    internal static RpcException ToRpc(VectorStoreException e)
-    {
-        var trailers = new global::Grpc.Core.Metadata();
-        if (e.Field is not null)
-        {
-            trailers.Add("field", e.Field);
-        }
-        if (e.Code == ErrorCode.Busy)
-        {
-            // Lets clients tell "busy, retry" from "too large", which share RESOURCE_EXHAUSTED.
-            trailers.Add("error-code", "busy");
-        }
-        return new RpcException(new Status(StatusOf(e.Code), e.Message), trailers, e.Message);
-    }
-
-    public static StatusCode StatusOf(ErrorCode code) => code switch
-    {
-        ErrorCode.InvalidArgument => StatusCode.InvalidArgument,
-        ErrorCode.NotFound => StatusCode.NotFound,
-        ErrorCode.AlreadyExists => StatusCode.AlreadyExists,
-        ErrorCode.LimitExceeded => StatusCode.ResourceExhausted,
-        ErrorCode.FailedPrecondition => StatusCode.FailedPrecondition,
-        ErrorCode.Unavailable => StatusCode.Unavailable,
-        ErrorCode.Busy => StatusCode.ResourceExhausted,
-        _ => StatusCode.Unknown,
-    };
 }

@@ -1,6 +1,6 @@
 using Grpc.Core;
-using VectorStoreDb.Engine.Filtering;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Wire;
 using V1 = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.Server.Grpc;
@@ -15,7 +15,7 @@ internal sealed class RagGrpcService(RagService rag) : V1.Rag.RagBase
             Question = request.HasQuestion ? request.Question : null,
             Messages = request.Messages.Count > 0 ? [.. request.Messages.Select(m => new RagMessage(m.Role, m.Content))] : null,
             K = request.HasK ? request.K : null,
-            Filter = request.Filter is { Fields.Count: > 0 } filter ? MetadataFilter.Parse(ProtoMapping.ToJson(filter)) : null,
+            Filter = EngineMapping.FilterFromStruct(request.Filter),
             MaxTokens = request.HasMaxTokens ? request.MaxTokens : null,
             Temperature = request.HasTemperature ? request.Temperature : null,
             TopK = request.HasTopK ? request.TopK : null,

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Wire;
 using V1 = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.Server.Grpc;
@@ -10,16 +11,15 @@ internal sealed class SnapshotsGrpcService(VectorStoreEngine engine) : V1.Snapsh
 {
     private const int ChunkBytes = 1 << 20;
 
-    public override async Task<V1.SnapshotInfo> Create(V1.CreateSnapshotRequest request, ServerCallContext context) =>
-        ToProto(await engine.CreateSnapshotAsync(request.Collection, request.HasName ? request.Name : null, context.CancellationToken));
+    private readonly WireApi _api = new(engine);
 
-    public override Task<V1.ListSnapshotsResponse> List(V1.ListSnapshotsRequest request, ServerCallContext context)
-    {
-        var response = new V1.ListSnapshotsResponse();
-        response.Snapshots.Add(engine.ListSnapshots(request.Collection).Select(ToProto));
-        return Task.FromResult(response);
-    }
+    public override Task<V1.SnapshotInfo> Create(V1.CreateSnapshotRequest request, ServerCallContext context) =>
+        _api.CreateSnapshotAsync(request, context.CancellationToken);
 
+    public override Task<V1.ListSnapshotsResponse> List(V1.ListSnapshotsRequest request, ServerCallContext context) =>
+        Task.FromResult(_api.ListSnapshots(request));
+
+    // Streaming a file is transport work; the embedded client reads snapshots from disk instead.
     public override async Task Download(V1.DownloadSnapshotRequest request, IServerStreamWriter<V1.SnapshotChunk> responseStream, ServerCallContext context)
     {
         await using var stream = engine.OpenSnapshot(request.Collection, request.Name);
@@ -31,20 +31,9 @@ internal sealed class SnapshotsGrpcService(VectorStoreEngine engine) : V1.Snapsh
         }
     }
 
-    public override Task<V1.DeleteSnapshotResponse> Delete(V1.DeleteSnapshotRequest request, ServerCallContext context)
-    {
-        engine.DeleteSnapshot(request.Collection, request.Name);
-        return Task.FromResult(new V1.DeleteSnapshotResponse());
-    }
+    public override Task<V1.DeleteSnapshotResponse> Delete(V1.DeleteSnapshotRequest request, ServerCallContext context) =>
+        Task.FromResult(_api.DeleteSnapshot(request));
 
-    public override async Task<V1.CollectionInfo> Restore(V1.RestoreSnapshotRequest request, ServerCallContext context) =>
-        (await engine.RestoreSnapshotAsync(request.Collection, request.Name, request.Target, context.CancellationToken)).ToProto();
-
-    private static V1.SnapshotInfo ToProto(Engine.Storage.SnapshotInfo info) => new()
-    {
-        Collection = info.Collection,
-        Name = info.Name,
-        SizeBytes = info.SizeBytes,
-        CreatedAtUnixMs = info.CreatedAt.ToUnixTimeMilliseconds(),
-    };
+    public override Task<V1.CollectionInfo> Restore(V1.RestoreSnapshotRequest request, ServerCallContext context) =>
+        _api.RestoreSnapshotAsync(request, context.CancellationToken);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Engine.Filtering;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest;
 
@@ -48,7 +49,7 @@ public static class ChatApi
             }
             catch (VectorStoreException e) when (!ct.IsCancellationRequested)
             {
-                await WriteEvent(http, "error", JsonSerializer.Serialize(new { status = ProblemDetailsExceptionHandler.StatusOf(e.Code), detail = e.Message, field = e.Field }, json), ct);
+                await WriteEvent(http, "error", JsonSerializer.Serialize(new { status = ErrorTable.For(e.Code).HttpStatus, detail = e.Message, field = e.Field }, json), ct);
             }
             return Results.Empty;
         }).WithTags("Chat").WithSummary("Answer a question from the collection's passages (RAG); \"stream\": true for server-sent events.");

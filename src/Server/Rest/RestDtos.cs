@@ -2,10 +2,13 @@ using System.Text.Json;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Engine.Filtering;
 using VectorStoreDb.Index;
+using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest;
 
-// The REST shapes (camelCase JSON). They mirror the gRPC messages one to one.
+// The REST shapes (camelCase JSON), a public contract of their own. They copy fields and nothing else: how a stored
+// setting is reported lives in VectorStoreDb.Wire.CollectionRules, request defaults in the engine, error statuses in
+// VectorStoreDb.Wire.ErrorTable, so REST, gRPC and both SDK clients agree.
 
 /// <summary>Body of <c>PUT /collections/{name}</c>.</summary>
 public sealed record CreateCollectionBody(
@@ -76,29 +79,14 @@ public sealed record CollectionDto(
     bool ProjectionReady = false,
     ChunkingDto? Chunking = null)
 {
-    internal static CollectionDto From(CollectionInfo info) => new(
-        info.Settings.Name,
-        info.Settings.Metric.ToWireName(),
-        info.Settings.Encoder,
-        info.Settings.Dimension,
-        info.Settings.Index,
-        info.Settings.M,
-        info.Settings.EfConstruction,
-        info.Settings.Shards,
-        info.DocumentCount,
-        info.Settings.CreatedAt,
-        info.Settings.TextIndex is { } text ? new TextIndexDto(text.Language, text.K1, text.B) : null,
-        info.Settings.DefaultMode,
-        info.Settings.Projection,
-        EffectiveIndexDimension(info.Settings),
-        info.Settings.Projection != ProjectionKinds.None && info.Settings.Rescore,
-        info.Settings.PcaSampleSize,
-        info.ProjectionReady,
-        info.Settings.Chunking ? new ChunkingDto(info.Settings.ChunkTokens == 0 ? null : info.Settings.ChunkTokens, info.Settings.ChunkOverlap) : null);
-
-    // Collections created before projections existed have no index dimension stored.
-    internal static int EffectiveIndexDimension(CollectionSettings settings) =>
-        settings.IndexDimension > 0 ? settings.IndexDimension : settings.Dimension;
+    internal static CollectionDto From(CollectionInfo info)
+    {
+        var s = info.Settings;
+        return new(s.Name, s.Metric.ToWireName(), s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt,
+            s.TextIndex is { } text ? new TextIndexDto(text.Language, text.K1, text.B) : null,
+            s.DefaultMode, s.Projection, s.ReportedIndexDimension(), s.ReportedRescore(), s.PcaSampleSize, info.ProjectionReady,
+            s.Chunking ? new ChunkingDto(s.ReportedChunkTokens(), s.ChunkOverlap) : null);
+    }
 }
 
 /// <summary>How a collection splits long texts (absent when it truncates them): tokens per chunk (absent = the encoder's window) and overlap.</summary>
@@ -162,24 +150,28 @@ public sealed record QueryBody(
     bool Explain = false,
     bool Chunks = false)
 {
-    internal QueryRequest ToRequest() => new()
+    internal QueryRequest ToRequest()
     {
-        Text = Text,
-        Vector = Vector,
-        K = K ?? 10,
-        Filter = Filter is { ValueKind: not JsonValueKind.Null } f ? MetadataFilter.Parse(f) : null,
-        Exact = Exact,
-        Ef = Ef,
-        IncludeVectors = IncludeVectors,
-        Mode = Mode,
-        Prefetch = Prefetch,
-        Fusion = Fusion,
-        RrfK = RrfK,
-        DenseWeight = Weights?.Dense,
-        TextWeight = Weights?.Text,
-        Explain = Explain,
-        Chunks = Chunks,
-    };
+        var request = new QueryRequest
+        {
+            Text = Text,
+            Vector = Vector,
+            Filter = Filter is { ValueKind: not JsonValueKind.Null } f ? MetadataFilter.Parse(f) : null,
+            Exact = Exact,
+            Ef = Ef,
+            IncludeVectors = IncludeVectors,
+            Mode = Mode,
+            Prefetch = Prefetch,
+            Fusion = Fusion,
+            RrfK = RrfK,
+            DenseWeight = Weights?.Dense,
+            TextWeight = Weights?.Text,
+            Explain = Explain,
+            Chunks = Chunks,
+        };
+        // An absent k keeps the engine's default rather than restating it here.
+        return K is { } k ? request with { K = k } : request;
+    }
 }
 
 /// <summary>Per-retriever weights in hybrid fusion, e.g. <c>{"dense":1,"text":0.5}</c>; each defaults to 1.</summary>

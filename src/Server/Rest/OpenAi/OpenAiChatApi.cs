@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest.OpenAi;
 
@@ -77,7 +78,7 @@ public static class OpenAiChatApi
             catch (VectorStoreException e) when (!ct.IsCancellationRequested)
             {
                 // Headers are gone: OpenAI reports a failure mid-stream as an error object in the stream.
-                int status = ProblemDetailsExceptionHandler.StatusOf(e.Code);
+                int status = ErrorTable.For(e.Code).HttpStatus;
                 await ChatApi.WriteData(http, JsonSerializer.Serialize(new OpenAiErrorBody(new OpenAiError(e.Message, OpenAiError.TypeOf(status), e.Field, OpenAiError.CodeOf(status)))), ct);
             }
             await ChatApi.WriteData(http, "[DONE]", ct);
