@@ -214,7 +214,9 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
                 await again.ResponseStream.MoveNext();
             });
             Assert.Equal(StatusCode.ResourceExhausted, rpc.StatusCode);
-            Assert.Equal(VectorStoreDb.Client.VectorStoreErrorCode.Busy, VectorStoreDb.Client.VectorStoreGrpcClient.ToClientException(rpc).Code);
+            var refusal = VectorStoreDb.Client.VectorStoreGrpcClient.ToClientException(rpc);
+            Assert.Equal(VectorStoreDb.Client.VectorStoreErrorCode.Busy, refusal.Code);
+            Assert.Equal(TimeSpan.FromSeconds(1), refusal.RetryAfter);
         }
 
         // A long streamed generation whose client goes away releases its slot (client disconnect cancels generation).
