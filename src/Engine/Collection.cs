@@ -3,7 +3,7 @@ using System.IO.Hashing;
 using System.Text;
 using System.Diagnostics;
 using VectorStoreDb.Embedding;
-using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Engine.Storage;
 using VectorStoreDb.Engine.Text;
@@ -84,44 +84,24 @@ internal sealed class Collection : IDisposable
         return written;
     }
 
+    /// <summary>
+    /// Writes a batch the engine's <see cref="Validation.RequestValidator"/> has already accepted; only the rules that
+    /// need this collection's settings (dimension, finite values, an encoder for text-only documents) are checked here,
+    /// still before anything is written.
+    /// </summary>
     public async Task<IReadOnlyList<string>> UpsertAsync(IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken)
     {
-        if (documents.Count == 0)
-        {
-            throw VectorStoreException.Invalid("documents", "at least one document is required.");
-        }
-        if (documents.Count > _limits.MaxBatchSize)
-        {
-            throw new VectorStoreException(ErrorCode.LimitExceeded, $"documents: {documents.Count} documents in one request; the limit is {_limits.MaxBatchSize}.", "documents");
-        }
         var ids = new string[documents.Count];
         var vectors = new float[documents.Count][];
         var toEmbed = new List<int>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < documents.Count; i++)
         {
-            var document = documents[i] ?? throw VectorStoreException.Invalid($"documents[{i}]", "must not be null.");
+            var document = documents[i];
             string field = $"documents[{i}]";
-            ids[i] = document.Id is null ? Guid.CreateVersion7().ToString() : ValidateId(document.Id, $"{field}.id");
-            if (!seen.Add(ids[i]))
-            {
-                throw VectorStoreException.Invalid($"{field}.id", $"'{ids[i]}' appears more than once in this batch.");
-            }
-            if (document.Text is { Length: var length } && length > _limits.MaxTextLength)
-            {
-                throw new VectorStoreException(ErrorCode.LimitExceeded, $"{field}.text: {length} characters; the limit is {_limits.MaxTextLength}.", $"{field}.text");
-            }
-            if (document.Metadata is { } metadata && Metadata.ToUtf8Json(metadata).Length > _limits.MaxMetadataBytes)
-            {
-                throw new VectorStoreException(ErrorCode.LimitExceeded, $"{field}.metadata: larger than the limit of {_limits.MaxMetadataBytes} bytes.", $"{field}.metadata");
-            }
+            ids[i] = document.Id ?? Guid.CreateVersion7().ToString();
             if (document.Vector is { } vector)
             {
                 vectors[i] = PrepareVector(vector, $"{field}.vector");
-            }
-            else if (string.IsNullOrWhiteSpace(document.Text))
-            {
-                throw VectorStoreException.Invalid($"{field}.text", "a document needs a non-empty text or a vector.");
             }
             else if (Encoder is null)
             {
@@ -164,14 +144,6 @@ internal sealed class Collection : IDisposable
 
     public async Task<IReadOnlyList<QueryHit>> QueryAsync(QueryRequest request, CancellationToken cancellationToken)
     {
-        if (request.K < 1 || request.K > _limits.MaxK)
-        {
-            throw VectorStoreException.Invalid("k", $"must be between 1 and {_limits.MaxK}, was {request.K}.");
-        }
-        if (request.Ef is { } ef && (ef < request.K || ef > 10 * _limits.MaxK))
-        {
-            throw VectorStoreException.Invalid("ef", $"must be at least k ({request.K}) and at most {10 * _limits.MaxK}, was {ef}.");
-        }
         string mode = _hybrid.ResolveMode(request);
         if (mode != QueryModes.Dense)
         {
@@ -192,10 +164,6 @@ internal sealed class Collection : IDisposable
         }
         else
         {
-            if (request.Text.Length > _limits.MaxTextLength)
-            {
-                throw new VectorStoreException(ErrorCode.LimitExceeded, $"text: {request.Text.Length} characters; the limit is {_limits.MaxTextLength}.", "text");
-            }
             query = PrepareVector((await VectorStoreTelemetry.EmbedAsync(Encoder, [request.Text], Settings.Name, cancellationToken))[0], "text");
         }
         cancellationToken.ThrowIfCancellationRequested();
@@ -373,22 +341,6 @@ internal sealed class Collection : IDisposable
         var prepared = (float[])vector.Clone();
         Settings.Metric.Prepare(prepared);
         return prepared;
-    }
-
-    private string ValidateId(string id, string field)
-    {
-        if (id.Length == 0 || id.Length > _limits.MaxIdLength)
-        {
-            throw VectorStoreException.Invalid(field, $"ids must be 1-{_limits.MaxIdLength} characters.");
-        }
-        foreach (char c in id)
-        {
-            if (char.IsControl(c) || c == '/')
-            {
-                throw VectorStoreException.Invalid(field, "ids must not contain control characters or '/'.");
-            }
-        }
-        return id;
     }
 
     internal int ShardOf(string id)

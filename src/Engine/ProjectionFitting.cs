@@ -1,4 +1,4 @@
-using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Engine.Storage;
 
 namespace VectorStoreDb.Engine;

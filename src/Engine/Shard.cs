@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Engine.Filtering;
 using VectorStoreDb.Engine.Shards;

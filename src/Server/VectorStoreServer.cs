@@ -92,14 +92,22 @@ public static class VectorStoreServer
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, limits.MaxRequestBytes);
             grpc.MaxSendMessageSize = null;
+            // No catch-all endpoint for unknown services: it would also claim REST paths of two segments sent with a
+            // gRPC content type (and answer them UNIMPLEMENTED under its own, admin, role). Unknown services get a
+            // 404, which gRPC clients report as UNIMPLEMENTED.
+            grpc.IgnoreUnknownServices = true;
         });
         services.AddGrpcReflection();
         services.AddDashboard();
     }
 
-    /// <summary>camelCase, enums as strings, and "NaN"/"Infinity" accepted so they reach validation and get a clear message.</summary>
+    /// <summary>
+    /// camelCase, enums as strings, "NaN"/"Infinity" accepted so they reach validation and get a clear message, and
+    /// unknown fields refused: a misspelled setting must not be dropped while the client believes it took effect.
+    /// </summary>
     public static void ConfigureJson(JsonSerializerOptions options)
     {
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
@@ -113,12 +121,12 @@ public static class VectorStoreServer
         app.UseStatusCodePages();
         app.UseVectorStoreOperations();
 
-        app.MapOpenApi();
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process is up.");
+        app.MapOpenApi().RequireReadKey();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).AllowAnonymous().WithTags("Health").WithSummary("Liveness: the process is up.");
         app.MapGet("/readyz", (EngineHost host) => host.IsReady
                 ? Results.Ok(new { status = "ready" })
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
-            .WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
+            .AllowAnonymous().WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
         app.MapDocumentListApi();
         app.MapDashboard();
@@ -134,7 +142,7 @@ public static class VectorStoreServer
         app.MapGrpcService<EmbeddingsGrpcService>();
         app.MapGrpcService<RagGrpcService>();
         app.MapGrpcService<SnapshotsGrpcService>();
-        app.MapGrpcReflectionService();
+        app.MapGrpcReflectionService().RequireReadKey();
         app.MapVectorStoreOperations();
     }
 

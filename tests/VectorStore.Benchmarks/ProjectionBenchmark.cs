@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using VectorStoreDb.Embedding.Onnx;
-using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Index;
 
 namespace VectorStoreDb.Benchmarks;

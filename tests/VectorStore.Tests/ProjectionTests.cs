@@ -1,4 +1,4 @@
-using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Index;
 
 namespace VectorStoreDb.Tests;

@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
-using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Index;
 
 namespace VectorStoreDb.Engine.Shards;

@@ -1,5 +1,5 @@
 using System.Buffers;
-using VectorStoreDb.Embedding.Projection;
+using VectorStoreDb.Engine.Projection;
 using VectorStoreDb.Engine.Storage;
 using VectorStoreDb.Engine.Storage.Format;
 using VectorStoreDb.Index;

@@ -11,8 +11,9 @@ internal sealed class RequestValidator(LimitsOptions limits)
     public const int MaxPageSize = 1_000;
 
     /// <summary>
-    /// Ids, texts and metadata of an upsert: the name rule for every given id (<see cref="NameRules"/>), no lone
-    /// surrogate in text or metadata, batch size, text length and metadata size within the limits.
+    /// Ids, texts and metadata of an upsert: the name rule for every given id (<see cref="NameRules"/>), each id once
+    /// per batch, a text or a vector in every document, no lone surrogate in text or metadata, batch size, text length
+    /// and metadata size within the limits.
     /// </summary>
     public void Upsert(IReadOnlyList<DocumentInput> documents)
     {
@@ -25,6 +26,7 @@ internal sealed class RequestValidator(LimitsOptions limits)
         {
             throw new VectorStoreException(ErrorCode.LimitExceeded, $"documents: {documents.Count} documents in one request; the limit is {limits.MaxBatchSize}.", "documents");
         }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < documents.Count; i++)
         {
             var document = documents[i] ?? throw VectorStoreException.Invalid($"documents[{i}]", "must not be null.");
@@ -32,6 +34,10 @@ internal sealed class RequestValidator(LimitsOptions limits)
             if (document.Id is not null)
             {
                 NameRules.DocumentId(document.Id, $"{field}.id", limits.MaxIdLength);
+                if (!seen.Add(document.Id))
+                {
+                    throw VectorStoreException.Invalid($"{field}.id", $"'{document.Id}' appears more than once in this batch.");
+                }
             }
             if (document.Text is { } text)
             {
@@ -41,9 +47,17 @@ internal sealed class RequestValidator(LimitsOptions limits)
                 }
                 Utf16Text.Require(text, $"{field}.text");
             }
+            if (document.Vector is null && string.IsNullOrWhiteSpace(document.Text))
+            {
+                throw VectorStoreException.Invalid($"{field}.text", "a document needs a non-empty text or a vector.");
+            }
             if (document.Metadata is { } metadata)
             {
                 Metadata.RequireValidUtf16(metadata, $"{field}.metadata");
+                if (Metadata.ToUtf8Json(metadata).Length > limits.MaxMetadataBytes)
+                {
+                    throw new VectorStoreException(ErrorCode.LimitExceeded, $"{field}.metadata: larger than the limit of {limits.MaxMetadataBytes} bytes.", $"{field}.metadata");
+                }
             }
         }
     }

@@ -1,5 +1,7 @@
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
 using V1 = VectorStoreDb.Contracts.V1;
 
@@ -8,6 +10,7 @@ namespace VectorStoreDb.Server.Grpc;
 /// <summary>gRPC RAG chat: server-streaming citations, token deltas and a final done event. Cancelling the call cancels generation.</summary>
 internal sealed class RagGrpcService(RagService rag) : V1.Rag.RagBase
 {
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task Chat(V1.ChatRequest request, IServerStreamWriter<V1.ChatEvent> responseStream, ServerCallContext context)
     {
         var ragRequest = new RagRequest
@@ -67,6 +70,7 @@ internal sealed class RagGrpcService(RagService rag) : V1.Rag.RagBase
         }
     }
 
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override Task<V1.ListGeneratorsResponse> ListGenerators(V1.ListGeneratorsRequest request, ServerCallContext context)
     {
         var response = new V1.ListGeneratorsResponse();

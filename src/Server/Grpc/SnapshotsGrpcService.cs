@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
 using V1 = VectorStoreDb.Contracts.V1;
 
@@ -13,13 +15,16 @@ internal sealed class SnapshotsGrpcService(VectorStoreEngine engine) : V1.Snapsh
 
     private readonly WireApi _api = new(engine);
 
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override Task<V1.SnapshotInfo> Create(V1.CreateSnapshotRequest request, ServerCallContext context) =>
         _api.CreateSnapshotAsync(request, context.CancellationToken);
 
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override Task<V1.ListSnapshotsResponse> List(V1.ListSnapshotsRequest request, ServerCallContext context) =>
         Task.FromResult(_api.ListSnapshots(request));
 
     // Streaming a file is transport work; the embedded client reads snapshots from disk instead.
+    [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task Download(V1.DownloadSnapshotRequest request, IServerStreamWriter<V1.SnapshotChunk> responseStream, ServerCallContext context)
     {
         await using var stream = engine.OpenSnapshot(request.Collection, request.Name);
@@ -31,9 +36,11 @@ internal sealed class SnapshotsGrpcService(VectorStoreEngine engine) : V1.Snapsh
         }
     }
 
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override Task<V1.DeleteSnapshotResponse> Delete(V1.DeleteSnapshotRequest request, ServerCallContext context) =>
         Task.FromResult(_api.DeleteSnapshot(request));
 
+    [Authorize(Policy = ApiKeyRoles.Admin)]
     public override Task<V1.CollectionInfo> Restore(V1.RestoreSnapshotRequest request, ServerCallContext context) =>
         _api.RestoreSnapshotAsync(request, context.CancellationToken);
 }

@@ -1,8 +1,6 @@
 using System.Net;
-using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
-using Grpc.Core;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Server.Hosting;
 
 namespace VectorStoreDb.Server.Operations;
@@ -24,17 +22,32 @@ public static class ApiKeyAuthentication
     public static string[] TranslateSwitches(string[] args) =>
         [.. args.Select(a => string.Equals(a, AllowAnonymousSwitch, StringComparison.OrdinalIgnoreCase) ? "--VectorStore:Auth:AllowAnonymous=true" : a)];
 
-    /// <summary>Registers the key table from <c>VectorStore:Auth</c>.</summary>
+    /// <summary>
+    /// Registers the key table, the <see cref="SchemeName"/> authentication scheme and one authorization policy per
+    /// role (<see cref="ApiKeyRoles.Read"/>, <see cref="ApiKeyRoles.Admin"/>). Endpoints declare the role they need
+    /// (<see cref="EndpointRoles"/>, or <c>[Authorize(Policy = ApiKeyRoles.Read)]</c> on a gRPC method); an endpoint
+    /// that declares nothing needs admin, so a new endpoint is closed until someone decides otherwise.
+    /// </summary>
     public static IServiceCollection AddVectorStoreAuth(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         services.AddSingleton(new ApiKeyTable(options));
+        services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(SchemeName, null);
+        services.AddSingleton<IAuthorizationHandler, ApiKeyRoleHandler>();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyRoles.Read, policy => policy.AddRequirements(new ApiKeyRoleRequirement(ApiKeyRoles.Read)))
+            .AddPolicy(ApiKeyRoles.Admin, policy => policy.AddRequirements(new ApiKeyRoleRequirement(ApiKeyRoles.Admin)))
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().AddRequirements(new ApiKeyRoleRequirement(null)).Build());
         return services;
     }
 
+    /// <summary>The authentication scheme that reads <c>Authorization: Bearer</c> / <c>api-key</c>.</summary>
+    public const string SchemeName = "ApiKey";
+
     /// <summary>
-    /// Adds the middleware, after refusing to start when the server would listen beyond loopback without keys
-    /// (unless anonymous access was asked for explicitly).
+    /// Adds authentication and endpoint authorization (after routing, so the decision follows the endpoint that
+    /// will run, never a header the client chose), after refusing to start when the server would listen beyond
+    /// loopback without keys (unless anonymous access was asked for explicitly).
     /// </summary>
     public static IApplicationBuilder UseVectorStoreAuth(this IApplicationBuilder app)
     {
@@ -55,37 +68,16 @@ public static class ApiKeyAuthentication
             {
                 logger.LogWarning("Serving without API keys on {Addresses}: anonymous access was allowed explicitly", string.Join(", ", exposed));
             }
-            return app;
         }
-        logger.LogInformation("API key authentication on: {Keys} key(s) configured", table.Count);
-        return app.Use(async (context, next) =>
+        else
         {
-            if (RequestClassifier.IsOpen(context))
-            {
-                await next(context);
-                return;
-            }
-            string? presented = PresentedKey(context.Request);
-            if (presented is null || table.Find(presented) is not { } key)
-            {
-                context.Response.Headers.WWWAuthenticate = "Bearer";
-                await Refusal.WriteAsync(context, StatusCodes.Status401Unauthorized, StatusCode.Unauthenticated, "Unauthorized",
-                    presented is null
-                        ? "An API key is required: send 'Authorization: Bearer <key>' or 'api-key: <key>'."
-                        : "The API key is not valid.");
-                return;
-            }
-            string required = RequestClassifier.RequiredRole(context);
-            if (required == ApiKeyRoles.Admin && key.Role != ApiKeyRoles.Admin)
-            {
-                await Refusal.WriteAsync(context, StatusCodes.Status403Forbidden, StatusCode.PermissionDenied, "Forbidden",
-                    $"This API key has the '{key.Role}' role; this operation needs '{ApiKeyRoles.Admin}'.");
-                return;
-            }
-            context.User = new ClaimsPrincipal(new ClaimsIdentity(
-                [new Claim(ClaimTypes.Role, key.Role), new Claim(KeyIdClaim, key.Id)], authenticationType: "ApiKey"));
-            await next(context);
-        });
+            logger.LogInformation("API key authentication on: {Keys} key(s) configured", table.Count);
+        }
+        // Always on, also without keys: the endpoints carry authorization metadata, which must be evaluated
+        // (the role handler lets everything through when no key is configured).
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
     }
 
     internal static string? PresentedKey(HttpRequest request)
@@ -106,55 +98,3 @@ public static class ApiKeyAuthentication
         return host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
     }
 }
-
-/// <summary>The configured keys as SHA-256 hashes.</summary>
-internal sealed class ApiKeyTable
-{
-    private readonly (byte[] Hash, ApiKey Key)[] _keys;
-
-    public ApiKeyTable(AuthOptions options)
-    {
-        AllowAnonymous = options.AllowAnonymous;
-        var keys = new List<(byte[], ApiKey)>();
-        for (int i = 0; i < options.ApiKeys.Count; i++)
-        {
-            var configured = options.ApiKeys[i];
-            if (string.IsNullOrWhiteSpace(configured.Key))
-            {
-                throw new InvalidOperationException($"VectorStore:Auth:ApiKeys:{i}:Key is empty.");
-            }
-            string role = configured.Role?.Trim().ToLowerInvariant() ?? "";
-            if (role is not (ApiKeyRoles.Read or ApiKeyRoles.Admin))
-            {
-                throw new InvalidOperationException($"VectorStore:Auth:ApiKeys:{i}:Role must be 'read' or 'admin', was '{configured.Role}'.");
-            }
-            keys.Add((Hash(configured.Key), new ApiKey($"key{i}", role)));
-        }
-        _keys = [.. keys];
-    }
-
-    public bool AllowAnonymous { get; }
-
-    public bool IsEmpty => _keys.Length == 0;
-
-    public int Count => _keys.Length;
-
-    /// <summary>The matching key. Compares against every key whatever matches, so timing says nothing about which or how much.</summary>
-    public ApiKey? Find(string presented)
-    {
-        byte[] hash = Hash(presented);
-        ApiKey? found = null;
-        foreach (var (candidate, key) in _keys)
-        {
-            if (CryptographicOperations.FixedTimeEquals(candidate, hash))
-            {
-                found ??= key;
-            }
-        }
-        return found;
-    }
-
-    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
-}
-
-internal sealed record ApiKey(string Id, string Role);

@@ -138,9 +138,15 @@ public static class OperationsExtensions
             ? 0
             : RateLimitOptions.DefaultNonLoopbackPermitsPerSecond);
 
-    /// <summary>Routing, request metrics, auth, rate limits and request timeouts, in that order (auth before limits so limits partition by key).</summary>
+    /// <summary>
+    /// The request-target guard, routing, request metrics, auth, rate limits, request timeouts and the drainable
+    /// request body, in that order
+    /// (the guard before routing so a normalised path cannot reach another route; auth after routing so it follows
+    /// the endpoint; auth before limits so limits partition by key).
+    /// </summary>
     public static WebApplication UseVectorStoreOperations(this WebApplication app)
     {
+        app.UseRequestTargetGuard();
         app.UseRouting();
         app.Use(async (context, next) =>
         {
@@ -168,14 +174,21 @@ public static class OperationsExtensions
             app.UseRateLimiter();
         }
         app.UseRequestTimeouts();
+        // After the timeout (whose token cancels body reads) so a slow upload it cuts short leaves Kestrel able to drain.
+        app.Use((context, next) =>
+        {
+            DrainableRequestBody.Install(context);
+            return next(context);
+        });
         return app;
     }
 
     /// <summary><c>/metrics</c> (Prometheus text format) and the standard gRPC health service.</summary>
     public static WebApplication MapVectorStoreOperations(this WebApplication app)
     {
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
-        app.MapGrpcHealthChecksService();
+        // Probes and scrapes carry no data and must work without secrets.
+        app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         return app;
     }
 }

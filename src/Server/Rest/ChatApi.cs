@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Engine.Filtering;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest;
@@ -16,11 +17,22 @@ namespace VectorStoreDb.Server.Rest;
 /// </summary>
 public static class ChatApi
 {
+    // The fields ParseRequest reads (snake_case and camelCase spellings) plus "stream"; anything else is refused, so a
+    // misspelled setting is not dropped while the client believes it took effect.
+    internal static readonly HashSet<string> ChatFields = new(StringComparer.Ordinal)
+    {
+        "question", "messages", "k", "filter", "max_tokens", "maxTokens", "max_completion_tokens", "temperature", "top_k", "topK",
+        "top_p", "topP", "repetition_penalty", "repetitionPenalty", "seed", "stop", "generator", "debug", "ignore_eos", "stream",
+    };
+
+    private static readonly HashSet<string> MessageFields = new(StringComparer.Ordinal) { "role", "content", "name" };
+
     public static IEndpointRouteBuilder MapVectorStoreChatApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/collections/{name}/chat", async (string name, HttpContext http, RagService rag) =>
         {
             var body = await ReadBody(http);
+            RefuseUnknownFields(body, ChatFields, "", name => $"{name}: unknown field; known: {string.Join(", ", ChatFields)}.");
             var request = ParseRequest(body);
             var ct = http.RequestAborted;
             if (!Bool(body, "stream"))
@@ -52,10 +64,10 @@ public static class ChatApi
                 await WriteEvent(http, "error", JsonSerializer.Serialize(new { status = ErrorTable.For(e.Code).HttpStatus, detail = e.Message, field = e.Field }, json), ct);
             }
             return Results.Empty;
-        }).WithTags("Chat").WithSummary("Answer a question from the collection's passages (RAG); \"stream\": true for server-sent events.");
+        }).WithTags("Chat").RequireReadKey().WithSummary("Answer a question from the collection's passages (RAG); \"stream\": true for server-sent events.");
 
         app.MapGet("/generators", (RagService rag) => Results.Json(new { generators = rag.Generators.List() }))
-            .WithTags("Chat").WithSummary("The generators chat can use (extractive plus configured ONNX decoders).");
+            .WithTags("Chat").RequireReadKey().WithSummary("The generators chat can use (extractive plus configured ONNX decoders).");
         return app;
     }
 
@@ -93,6 +105,7 @@ public static class ChatApi
                 {
                     throw Invalid($"messages[{i}]", "must be an object {role, content}.");
                 }
+                RefuseUnknownFields(m, MessageFields, $"messages[{i}].", name => $"messages[{i}].{name}: unknown field; a message has role, content and name.");
                 messages.Add(new RagMessage(String(m, "role", $"messages[{i}].role") ?? "", Content(m, i)));
                 i++;
             }
@@ -100,8 +113,8 @@ public static class ChatApi
         IReadOnlyList<string>? stop = Get(body, "stop") switch
         {
             null => null,
-            { ValueKind: JsonValueKind.String } s => [s.GetString()!],
-            { ValueKind: JsonValueKind.Array } a => [.. a.EnumerateArray().Select((e, i) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Invalid($"stop[{i}]", "must be a string."))],
+            { ValueKind: JsonValueKind.String } s => [Text(s, "stop")],
+            { ValueKind: JsonValueKind.Array } a => [.. a.EnumerateArray().Select((e, i) => e.ValueKind == JsonValueKind.String ? Text(e, $"stop[{i}]") : throw Invalid($"stop[{i}]", "must be a string."))],
             _ => throw Invalid("stop", "must be a string or an array of strings."),
         };
         return new RagRequest
@@ -128,11 +141,11 @@ public static class ChatApi
         var content = Get(message, "content");
         return content switch
         {
-            { ValueKind: JsonValueKind.String } s => s.GetString()!,
+            { ValueKind: JsonValueKind.String } s => Text(s, $"messages[{i}].content"),
             // OpenAI's multi-part content: keep the text parts.
             { ValueKind: JsonValueKind.Array } parts => string.Concat(parts.EnumerateArray()
                 .Where(p => p.ValueKind == JsonValueKind.Object && p.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
-                .Select(p => p.GetProperty("text").GetString())),
+                .Select(p => Text(p.GetProperty("text"), $"messages[{i}].content"))),
             _ => throw Invalid($"messages[{i}].content", "must be a string."),
         };
     }
@@ -149,9 +162,43 @@ public static class ChatApi
     internal static string? String(JsonElement body, string name, string? field = null) => Get(body, name) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.String } s => s.GetString(),
+        { ValueKind: JsonValueKind.String } s => Text(s, field ?? name),
         _ => throw Invalid(field ?? name, "must be a string."),
     };
+
+    /// <summary>A JSON string as .NET text; an escaped unpaired surrogate ("\ud800") is refused naming the field.</summary>
+    private static string Text(JsonElement value, string field)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Invalid(field, "is not valid Unicode text (it holds an unpaired UTF-16 surrogate).");
+        }
+    }
+
+    /// <summary>Refuses the first property of <paramref name="body"/> not in <paramref name="known"/>, naming it.</summary>
+    internal static void RefuseUnknownFields(JsonElement body, HashSet<string> known, string prefix, Func<string, string> message)
+    {
+        foreach (var property in body.EnumerateObject())
+        {
+            string name;
+            try
+            {
+                name = property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                throw Invalid(prefix.Length > 0 ? prefix.TrimEnd('.') : "body", "a field name is not valid Unicode text (it holds an unpaired UTF-16 surrogate).");
+            }
+            if (!known.Contains(name))
+            {
+                throw new VectorStoreException(ErrorCode.InvalidArgument, message(name), prefix + name);
+            }
+        }
+    }
 
     private static int? Int(JsonElement body, string name, string? alternative = null) => Get(body, name, alternative) switch
     {
@@ -163,8 +210,8 @@ public static class ChatApi
     private static float? Float(JsonElement body, string name, string? alternative = null) => Get(body, name, alternative) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.Number } n => n.GetSingle(),
-        _ => throw Invalid(name, "must be a number."),
+        { ValueKind: JsonValueKind.Number } n when n.TryGetSingle(out float f) && float.IsFinite(f) => f,
+        _ => throw Invalid(name, "must be a finite number."),
     };
 
     internal static bool Bool(JsonElement body, string name) => Get(body, name) switch

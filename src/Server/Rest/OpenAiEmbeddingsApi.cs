@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Server.Rest.OpenAi;
 
 namespace VectorStoreDb.Server.Rest;
@@ -56,7 +57,7 @@ public static class OpenAiEmbeddingsApi
             }
             int tokens = encoder is ITokenCounter counter ? texts.Sum(counter.CountTokens) : 0;
             return TypedResults.Ok(new OpenAiEmbeddingsResponse("list", data, encoder.Name, new OpenAiEmbeddingUsage(tokens, tokens)));
-        }).WithTags("OpenAI").WithName("createEmbedding").WithSummary("OpenAI-compatible embeddings: {\"model\", \"input\"} → {\"data\":[{\"embedding\"}]}.");
+        }).WithTags("OpenAI").WithName("createEmbedding").RequireReadKey().WithSummary("OpenAI-compatible embeddings: {\"model\", \"input\"} → {\"data\":[{\"embedding\"}]}.");
         return app;
     }
 

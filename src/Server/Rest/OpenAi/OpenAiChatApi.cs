@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest.OpenAi;
@@ -19,12 +20,24 @@ public static class OpenAiChatApi
     // OpenAI's conventions: snake_case everywhere (our citations too, as document_id) and nulls left out.
     internal static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
+    // OpenAI parameters RefuseUnsupported answers with "unsupported_parameter" (or accepts at their neutral value).
+    private static readonly string[] UnsupportedParameters =
+    [
+        "tools", "functions", "tool_choice", "function_call", "response_format", "n", "logprobs", "top_logprobs", "logit_bias",
+        "presence_penalty", "frequency_penalty", "modalities", "audio", "prediction", "web_search_options", "reasoning_effort",
+    ];
+
+    // Besides the chat fields: the model (collection or "collection:generator"), our extra 'collection', 'user' (an
+    // end-user tag that changes nothing) and 'stream_options'; anything else is refused as OpenAI does.
+    private static readonly HashSet<string> Fields = new(ChatApi.ChatFields.Concat(["model", "collection", "user", "stream_options"]).Concat(UnsupportedParameters), StringComparer.Ordinal);
+
     public static IEndpointRouteBuilder MapOpenAiChat(this IEndpointRouteBuilder app)
     {
         app.MapPost($"{OpenAiErrorWriter.RoutePrefix}/chat/completions", async (HttpContext http, RagService rag, VectorStoreEngine engine) =>
         {
             var body = await ChatApi.ReadBody(http);
             RefuseUnsupported(body);
+            ChatApi.RefuseUnknownFields(body, Fields, "", name => $"Unrecognized request argument supplied: {name}");
             bool stream = ChatApi.Bool(body, "stream");
             bool includeUsage = ReadStreamOptions(body, stream);
             var request = ChatApi.ParseRequest(body);
@@ -83,7 +96,7 @@ public static class OpenAiChatApi
             }
             await ChatApi.WriteData(http, "[DONE]", ct);
             return Results.Empty;
-        }).WithTags("OpenAI").WithName("createChatCompletion")
+        }).WithTags("OpenAI").WithName("createChatCompletion").RequireReadKey()
             .WithSummary("OpenAI-compatible chat completions over a collection: \"model\": \"{collection}\" or \"{collection}:{generator}\".");
         return app;
     }

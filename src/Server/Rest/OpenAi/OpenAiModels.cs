@@ -1,5 +1,6 @@
 using VectorStoreDb.Engine;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Server.Operations;
 
 namespace VectorStoreDb.Server.Rest.OpenAi;
 
@@ -19,12 +20,12 @@ public static class OpenAiModels
     {
         app.MapGet($"{OpenAiErrorWriter.RoutePrefix}/models", (RagService rag, VectorStoreEngine engine) =>
             TypedResults.Json(new OpenAiModelList("list", List(rag, engine)), OpenAiChatApi.Json))
-            .WithTags("OpenAI").WithName("listModels")
+            .WithTags("OpenAI").WithName("listModels").RequireReadKey()
             .WithSummary("OpenAI-compatible model list: encoders (embeddings), collections (chat) and generators.");
 
         app.MapGet($"{OpenAiErrorWriter.RoutePrefix}/models/{{id}}", (string id, RagService rag, VectorStoreEngine engine) =>
             TypedResults.Json(Find(id, rag, engine), OpenAiChatApi.Json))
-            .WithTags("OpenAI").WithName("retrieveModel")
+            .WithTags("OpenAI").WithName("retrieveModel").RequireReadKey()
             .WithSummary("One model of /v1/models, or a chat route \"{collection}:{generator}\".");
         return app;
     }

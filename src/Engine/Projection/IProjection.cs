@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace VectorStoreDb.Embedding.Projection;
+namespace VectorStoreDb.Engine.Projection;
 
 /// <summary>
 /// A linear map from full embeddings to the (smaller) vectors an index holds. The engine keeps the full vector per

@@ -1,7 +1,7 @@
 using System.Text;
 using VectorStoreDb.Index;
 
-namespace VectorStoreDb.Embedding.Projection;
+namespace VectorStoreDb.Engine.Projection;
 
 /// <summary>
 /// Johnson–Lindenstrauss projection: a seeded Gaussian matrix scaled by 1/√k, which preserves inner products and

@@ -1,7 +1,7 @@
 using System.Text;
 using VectorStoreDb.Index;
 
-namespace VectorStoreDb.Embedding.Projection;
+namespace VectorStoreDb.Engine.Projection;
 
 /// <summary>
 /// Principal component projection fitted on a sample of embeddings: subtracts the sample mean and keeps the top
