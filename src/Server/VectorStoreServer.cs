@@ -11,6 +11,7 @@ using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Server.Rest;
 using VectorStoreDb.Server.Rest.OpenAi;
+using VectorStoreDb.Server.Rest.OpenApiDescription;
 
 namespace VectorStoreDb.Server;
 
@@ -85,7 +86,12 @@ public static class VectorStoreServer
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.Configure<JsonOptions>(json => ConfigureJson(json.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddOpenApi();
+        services.AddOpenApi(openApi =>
+        {
+            openApi.AddSchemaTransformer<TruthfulSchemaTransformer>();
+            openApi.AddOperationTransformer<RefusalResponsesTransformer>();
+            openApi.AddDocumentTransformer<ApiKeySecuritySchemes>();
+        });
 
         services.AddGrpc(grpc =>
         {
@@ -122,11 +128,12 @@ public static class VectorStoreServer
         app.UseVectorStoreOperations();
 
         app.MapOpenApi().RequireReadKey();
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).AllowAnonymous().WithTags("Health").WithSummary("Liveness: the process is up.");
+        app.MapGet("/healthz", () => TypedResults.Ok(new ProbeStatusDto("ok"))).AllowAnonymous().WithTags("Health").WithName("liveness").WithSummary("Liveness: the process is up.");
         app.MapGet("/readyz", (EngineHost host) => host.IsReady
-                ? Results.Ok(new { status = "ready" })
+                ? Results.Ok(new ProbeStatusDto("ready"))
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering."))
-            .AllowAnonymous().WithTags("Health").WithSummary("Readiness: storage recovered and models loaded.");
+            .AllowAnonymous().WithTags("Health").WithName("readiness").Produces<ProbeStatusDto>().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithSummary("Readiness: storage recovered and models loaded.");
         app.MapVectorStoreRestApi();
         app.MapDocumentListApi();
         app.MapDashboard();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using VectorStoreDb.Engine;
@@ -64,10 +65,13 @@ public static class ChatApi
                 await WriteEvent(http, "error", JsonSerializer.Serialize(new { status = ErrorTable.For(e.Code).HttpStatus, detail = e.Message, field = e.Field }, json), ct);
             }
             return Results.Empty;
-        }).WithTags("Chat").RequireReadKey().WithSummary("Answer a question from the collection's passages (RAG); \"stream\": true for server-sent events.");
+        }).WithTags("Chat").RequireReadKey().WithName("chat")
+            .Accepts<ChatRequestBody>("application/json")
+            .Produces(StatusCodes.Status200OK, typeof(ChatResponseDto), "application/json", "text/event-stream")
+            .WithSummary("Answer a question from the collection's passages (RAG); \"stream\": true for server-sent events.");
 
-        app.MapGet("/generators", (RagService rag) => Results.Json(new { generators = rag.Generators.List() }))
-            .WithTags("Chat").RequireReadKey().WithSummary("The generators chat can use (extractive plus configured ONNX decoders).");
+        app.MapGet("/generators", (RagService rag) => TypedResults.Ok(new GeneratorListDto(rag.Generators.List())))
+            .WithTags("Chat").RequireReadKey().WithName("listGenerators").WithSummary("The generators chat can use (extractive plus configured ONNX decoders).");
         return app;
     }
 
@@ -245,6 +249,38 @@ public static class ChatApi
         await http.Response.Body.FlushAsync(ct);
     }
 }
+
+/// <summary>Answer of <c>GET /generators</c>.</summary>
+public sealed record GeneratorListDto(IReadOnlyList<GeneratorInfo> Generators);
+
+/// <summary>
+/// The body of <c>POST /collections/{name}/chat</c> as the OpenAPI document describes it. ChatApi reads the body by
+/// hand (snake_case or camelCase spellings, each wrong field named), so this record describes the contract; the
+/// OpenAPI conformance test checks real requests against it.
+/// </summary>
+public sealed record ChatRequestBody(
+    [property: JsonPropertyName("question")] string? Question = null,
+    [property: JsonPropertyName("messages")] IReadOnlyList<ChatRequestMessage>? Messages = null,
+    [property: JsonPropertyName("k")] int? K = null,
+    [property: JsonPropertyName("filter")] JsonElement? Filter = null,
+    [property: JsonPropertyName("max_tokens")] int? MaxTokens = null,
+    [property: JsonPropertyName("max_completion_tokens")] int? MaxCompletionTokens = null,
+    [property: JsonPropertyName("temperature")] float? Temperature = null,
+    [property: JsonPropertyName("top_k")] int? TopK = null,
+    [property: JsonPropertyName("top_p")] float? TopP = null,
+    [property: JsonPropertyName("repetition_penalty")] float? RepetitionPenalty = null,
+    [property: JsonPropertyName("seed")] int? Seed = null,
+    [property: JsonPropertyName("stop")] JsonElement? Stop = null,
+    [property: JsonPropertyName("generator")] string? Generator = null,
+    [property: JsonPropertyName("debug")] bool? Debug = null,
+    [property: JsonPropertyName("ignore_eos")] bool? IgnoreEos = null,
+    [property: JsonPropertyName("stream")] bool? Stream = null);
+
+/// <summary>One earlier turn of the conversation: role <c>user</c> or <c>assistant</c> (or <c>system</c>), content a string.</summary>
+public sealed record ChatRequestMessage(
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("content")] JsonElement Content,
+    [property: JsonPropertyName("name")] string? Name = null);
 
 public sealed record CitationDto(int Index, string DocumentId, int Chunk, float Score, string Text)
 {

@@ -14,7 +14,7 @@ public static class DocumentListApi
     {
         app.MapGet("/collections/{name}/documents", (string name, VectorStoreEngine engine, string? after = null, int offset = 0, int limit = WireApi.DefaultListLimit, bool includeVectors = false) =>
             TypedResults.Ok(DocumentPageDto.From(engine.ListDocuments(name, offset, limit, string.IsNullOrEmpty(after) ? null : after, includeVectors))))
-            .WithTags("Documents").RequireReadKey()
+            .WithTags("Documents").RequireReadKey().WithName("listDocuments")
             .WithSummary($"A page of documents in ordinal id order (limit 1–{VectorStoreEngine.MaxListLimit}, default {WireApi.DefaultListLimit}) and the total count. " +
                 "Scan with the cursor: pass the page's nextAfter as ?after= until it is null (each page costs the same wherever it is); " +
                 "?offset= also works but deep offsets cost more. Vectors only with ?includeVectors=true.");

@@ -57,7 +57,7 @@ public static class OpenAiEmbeddingsApi
             }
             int tokens = encoder is ITokenCounter counter ? texts.Sum(counter.CountTokens) : 0;
             return TypedResults.Ok(new OpenAiEmbeddingsResponse("list", data, encoder.Name, new OpenAiEmbeddingUsage(tokens, tokens)));
-        }).WithTags("OpenAI").WithName("createEmbedding").RequireReadKey().WithSummary("OpenAI-compatible embeddings: {\"model\", \"input\"} → {\"data\":[{\"embedding\"}]}.");
+        }).WithTags("OpenAI").WithName("createEmbedding").RequireReadKey().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("OpenAI-compatible embeddings: {\"model\", \"input\"} → {\"data\":[{\"embedding\"}]}.");
         return app;
     }
 

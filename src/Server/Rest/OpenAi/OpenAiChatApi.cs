@@ -56,14 +56,14 @@ public static class OpenAiChatApi
                 var r = await rag.ChatAsync(route.Collection, request, ct);
                 var completion = new OpenAiCompletion(id, "chat.completion", created, modelName,
                     [new OpenAiChoice(0, new OpenAiMessage("assistant", r.Answer), null, r.FinishReason)],
-                    Usage(r.Usage), [.. r.Citations.Select(CitationDto.From)]);
+                    Usage(r.Usage), [.. r.Citations.Select(OpenAiCitation.From)]);
                 return Results.Json(completion, Json);
             }
             await using var events = rag.ChatStreamAsync(route.Collection, request, ct).GetAsyncEnumerator(ct);
             // The first MoveNext does validation, the queue and retrieval: refusals still get an error status.
             bool any = await events.MoveNextAsync();
             ChatApi.StartEventStream(http);
-            OpenAiChunk Chunk(OpenAiMessage delta, string? finish, IReadOnlyList<CitationDto>? citations = null) =>
+            OpenAiChunk Chunk(OpenAiMessage delta, string? finish, IReadOnlyList<OpenAiCitation>? citations = null) =>
                 new(id, "chat.completion.chunk", created, modelName, [new OpenAiChoice(0, null, delta, finish)], null, citations);
             try
             {
@@ -72,7 +72,7 @@ public static class OpenAiChatApi
                     switch (events.Current)
                     {
                         case RagCitationsEvent c:
-                            await Write(http, Chunk(new OpenAiMessage("assistant", ""), null, [.. c.Citations.Select(CitationDto.From)]), ct);
+                            await Write(http, Chunk(new OpenAiMessage("assistant", ""), null, [.. c.Citations.Select(OpenAiCitation.From)]), ct);
                             break;
                         case RagTokenEvent t:
                             await Write(http, Chunk(new OpenAiMessage(null, t.Text), null), ct);
@@ -96,7 +96,9 @@ public static class OpenAiChatApi
             }
             await ChatApi.WriteData(http, "[DONE]", ct);
             return Results.Empty;
-        }).WithTags("OpenAI").WithName("createChatCompletion").RequireReadKey()
+        }).WithTags("OpenAI").WithName("createChatCompletion").RequireReadKey().ProducesProblem(StatusCodes.Status404NotFound)
+            .Accepts<OpenAiChatRequest>("application/json")
+            .Produces(StatusCodes.Status200OK, typeof(OpenAiCompletion), "application/json", "text/event-stream")
             .WithSummary("OpenAI-compatible chat completions over a collection: \"model\": \"{collection}\" or \"{collection}:{generator}\".");
         return app;
     }

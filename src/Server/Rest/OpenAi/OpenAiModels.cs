@@ -20,12 +20,12 @@ public static class OpenAiModels
     {
         app.MapGet($"{OpenAiErrorWriter.RoutePrefix}/models", (RagService rag, VectorStoreEngine engine) =>
             TypedResults.Json(new OpenAiModelList("list", List(rag, engine)), OpenAiChatApi.Json))
-            .WithTags("OpenAI").WithName("listModels").RequireReadKey()
+            .WithTags("OpenAI").WithName("listModels").RequireReadKey().Produces<OpenAiModelList>()
             .WithSummary("OpenAI-compatible model list: encoders (embeddings), collections (chat) and generators.");
 
         app.MapGet($"{OpenAiErrorWriter.RoutePrefix}/models/{{id}}", (string id, RagService rag, VectorStoreEngine engine) =>
             TypedResults.Json(Find(id, rag, engine), OpenAiChatApi.Json))
-            .WithTags("OpenAI").WithName("retrieveModel").RequireReadKey()
+            .WithTags("OpenAI").WithName("retrieveModel").RequireReadKey().Produces<OpenAiModel>()
             .WithSummary("One model of /v1/models, or a chat route \"{collection}:{generator}\".");
         return app;
     }
