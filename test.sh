@@ -18,6 +18,14 @@ if ! command -v redis-server >/dev/null; then
   { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq redis-server; } >/tmp/redis-install.log 2>&1 \
     || { echo "redis-server install failed (see /tmp/redis-install.log); the multi-process cluster tests will fail"; }
 fi
+# The OpenAPI lint test runs Redocly CLI (an npm package) on the served /openapi/v1.json.
+if [ ! -x .tools/redocly/node_modules/.bin/redocly ]; then
+  echo "Installing @redocly/cli for the OpenAPI lint test (npm)..."
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo_cmd="sudo"
+  { command -v npm >/dev/null || { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq nodejs npm; }; } >/tmp/redocly-install.log 2>&1
+  npm install --no-save --no-audit --no-fund --prefix .tools/redocly @redocly/cli@2.77.0 >>/tmp/redocly-install.log 2>&1 \
+    || echo "redocly install failed (see /tmp/redocly-install.log); the OpenAPI lint test will fail"
+fi
 dotnet build VectorStore.sln -c Release || exit 1
 log=$(mktemp)
 results=$(mktemp -d)

@@ -10,7 +10,8 @@ namespace VectorStoreDb.Rag;
 /// Answers without a language model: splits the retrieved passages into sentences, embeds them with the
 /// collection's encoder and returns the ones most similar to the question (cosine), each followed by the
 /// citation of its passage, e.g. "Cats sleep 16 hours a day. [2]". Always available; the default when no
-/// decoder is configured. Usage counts words, as there is no model tokenizer.
+/// decoder is configured. Usage and <c>max_tokens</c> count words, as there is no model tokenizer: an answer
+/// longer than <c>max_tokens</c> words is cut there with finish reason <c>length</c>.
 /// </summary>
 public sealed partial class ExtractiveGenerator(int sentences = 3, int maxConcurrent = 0, int queueLimit = 1024) : IRagGenerator, IDisposable
 {
@@ -60,12 +61,29 @@ public sealed partial class ExtractiveGenerator(int sentences = 3, int maxConcur
             .Order()
             .ToList();
         stats.TimeToFirstTokenMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        int budget = input.Sampling.MaxTokens;
         for (int i = 0; i < best.Count; i++)
         {
             var (sentence, passage) = candidates[best[i]];
             string piece = (i > 0 ? " " : "") + sentence + $" [{passage + 1}]";
-            stats.CompletionTokens += CountWords(piece);
-            yield return new TokenDelta(piece);
+            int words = CountWords(piece);
+            if (words > budget)
+            {
+                // max_tokens counts words here (there is no model tokenizer): cut inside the sentence and say so.
+                piece = FirstWords(piece, budget);
+                words = budget;
+                stats.FinishReason = "length";
+            }
+            if (words > 0)
+            {
+                stats.CompletionTokens += words;
+                budget -= words;
+                yield return new TokenDelta(piece);
+            }
+            if (stats.FinishReason == "length")
+            {
+                break;
+            }
         }
         stats.GenerationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         yield return new GenerationFinished(stats);
@@ -108,6 +126,21 @@ public sealed partial class ExtractiveGenerator(int sentences = 3, int maxConcur
         [.. WordPattern().Matches(text.ToLowerInvariant()).Select(m => m.Value).Where(w => w.Length > 2)];
 
     private static int CountWords(string text) => WordPattern().Count(text);
+
+    /// <summary>The text up to the end of its <paramref name="count"/>-th word.</summary>
+    internal static string FirstWords(string text, int count)
+    {
+        int end = 0;
+        foreach (var word in WordPattern().EnumerateMatches(text))
+        {
+            if (count-- == 0)
+            {
+                break;
+            }
+            end = word.Index + word.Length;
+        }
+        return text[..end];
+    }
 
     private static string DescribeInput(GeneratorInput input)
     {

@@ -15,7 +15,7 @@ public sealed record RagRequest
     /// <summary>The question; when absent, the last <c>user</c> message is the question.</summary>
     public string? Question { get; init; }
 
-    /// <summary>The conversation, oldest first; roles <c>system</c>, <c>user</c>, <c>assistant</c>.</summary>
+    /// <summary>The conversation, oldest first; roles <c>system</c> (or <c>developer</c>), <c>user</c>, <c>assistant</c>.</summary>
     public IReadOnlyList<RagMessage>? Messages { get; init; }
 
     /// <summary>Passages to retrieve.</summary>
@@ -220,7 +220,8 @@ public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry gener
             string role = m.Role?.ToLowerInvariant() ?? "";
             switch (role)
             {
-                case "system":
+                // "developer" is what current OpenAI code sends for system instructions.
+                case "system" or "developer":
                     // Keep the citation instruction and add the caller's on top of it.
                     system.Append('\n').Append(m.Content);
                     break;
@@ -228,7 +229,7 @@ public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry gener
                     turns.Add(new RagMessage(role, m.Content));
                     break;
                 default:
-                    throw new VectorStoreException(ErrorCode.InvalidArgument, $"messages[{i}].role: must be system, user or assistant, was '{m.Role}'.", $"messages[{i}].role");
+                    throw new VectorStoreException(ErrorCode.InvalidArgument, $"messages[{i}].role: must be system, developer, user or assistant, was '{m.Role}'.", $"messages[{i}].role");
             }
         }
         string? question = request.Question;

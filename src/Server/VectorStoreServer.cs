@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Rag;
@@ -9,6 +10,8 @@ using VectorStoreDb.Server.Grpc;
 using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Server.Rest;
+using VectorStoreDb.Server.Rest.OpenAi;
+using VectorStoreDb.Server.Rest.OpenApiDescription;
 
 namespace VectorStoreDb.Server;
 
@@ -78,11 +81,18 @@ public static class VectorStoreServer
         services.AddSingleton(sp => new RagService(sp.GetRequiredService<VectorStoreEngine>(), sp.GetRequiredService<GeneratorRegistry>(),
             sp.GetRequiredService<IOptions<RagOptions>>().Value.Rag, sp.GetRequiredService<ILogger<RagService>>()));
 
+        // Ahead of the default writer, so problem details under /v1 come out in OpenAI's error envelope.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrorWriter>());
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.Configure<JsonOptions>(json => ConfigureJson(json.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddOpenApi();
+        services.AddOpenApi(openApi =>
+        {
+            openApi.AddSchemaTransformer<TruthfulSchemaTransformer>();
+            openApi.AddOperationTransformer<RefusalResponsesTransformer>();
+            openApi.AddDocumentTransformer<ApiKeySecuritySchemes>();
+        });
 
         services.AddGrpc(grpc =>
         {
@@ -119,17 +129,20 @@ public static class VectorStoreServer
         app.UseVectorStoreOperations();
 
         app.MapOpenApi().RequireReadKey();
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).AllowAnonymous().WithTags("Health").WithSummary("Liveness: the process is up.");
+        app.MapGet("/healthz", () => TypedResults.Ok(new ProbeStatusDto("ok"))).AllowAnonymous().WithTags("Health").WithName("liveness").WithSummary("Liveness: the process is up.");
         app.MapGet("/readyz", (IDocumentStore store) => store.IsReady
-                ? Results.Ok(new { status = "ready" })
+                ? Results.Ok(new ProbeStatusDto("ready"))
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Starting", detail: "The store is still recovering (or, in cluster mode, this node is not an active member yet)."))
-            .AllowAnonymous().WithTags("Health").WithSummary("Readiness: storage recovered and models loaded; in cluster mode also an active cluster member.");
+            .AllowAnonymous().WithTags("Health").WithName("readiness").Produces<ProbeStatusDto>().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithSummary("Readiness: storage recovered and models loaded; in cluster mode also an active cluster member.");
         app.MapVectorStoreRestApi();
         app.MapDocumentListApi();
         app.MapDashboard();
         app.MapVectorStoreChatApi();
         app.MapSnapshotRestApi();
         app.MapOpenAiEmbeddings();
+        app.MapOpenAiChat();
+        app.MapOpenAiModels();
         app.MapClusterApi();
 
         app.MapGrpcService<CollectionsGrpcService>();

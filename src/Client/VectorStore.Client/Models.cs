@@ -266,11 +266,26 @@ public enum VectorStoreErrorCode
     Busy,
 }
 
-/// <summary>A refused call; <see cref="Field"/> names the input at fault where there is one.</summary>
-public sealed class VectorStoreClientException(VectorStoreErrorCode code, string message, string? field = null, Exception? inner = null)
+/// <summary>
+/// A refused call; <see cref="Field"/> names the input at fault where there is one. <see cref="FieldViolations"/> and
+/// <see cref="RetryAfter"/> come from the standard rich error details (<c>google.rpc.BadRequest</c>,
+/// <c>google.rpc.RetryInfo</c> in <c>grpc-status-details-bin</c>).
+/// </summary>
+public sealed class VectorStoreClientException(VectorStoreErrorCode code, string message, string? field = null, Exception? inner = null,
+    IReadOnlyList<VectorStoreFieldViolation>? fieldViolations = null, TimeSpan? retryAfter = null)
     : Exception(message, inner)
 {
     public VectorStoreErrorCode Code { get; } = code;
 
     public string? Field { get; } = field;
+
+    /// <summary>Each input at fault with why; empty when the refusal is not about an input.</summary>
+    public IReadOnlyList<VectorStoreFieldViolation> FieldViolations { get; } =
+        fieldViolations ?? (field is null ? [] : [new VectorStoreFieldViolation(field, message)]);
+
+    /// <summary>How long the server asks to wait before retrying (<see cref="VectorStoreErrorCode.Busy"/>); null when it does not say.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
 }
+
+/// <summary>One input the server refused (a <c>google.rpc.BadRequest.FieldViolation</c>).</summary>
+public sealed record VectorStoreFieldViolation(string Field, string Description);

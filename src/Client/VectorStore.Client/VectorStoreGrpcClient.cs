@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Google.Rpc;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Proto = VectorStoreDb.Contracts.V1;
@@ -346,17 +347,23 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         Idempotent,
     }
 
-    /// <summary>Translates a gRPC failure into the SDK's exception, keeping the server's message and the <c>field</c> trailer.</summary>
+    /// <summary>
+    /// Translates a gRPC failure into the SDK's exception, keeping the server's message, the <c>field</c> trailer and the
+    /// standard rich details (<c>google.rpc.BadRequest</c> field violations, <c>google.rpc.RetryInfo</c>).
+    /// </summary>
     public static VectorStoreClientException ToClientException(RpcException exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
+        var details = RichStatusOf(exception);
+        TimeSpan? retryAfter = details?.GetDetail<RetryInfo>()?.RetryDelay?.ToTimeSpan();
         var code = exception.StatusCode switch
         {
             StatusCode.InvalidArgument or StatusCode.OutOfRange => VectorStoreErrorCode.InvalidArgument,
             StatusCode.NotFound => VectorStoreErrorCode.NotFound,
             StatusCode.AlreadyExists => VectorStoreErrorCode.AlreadyExists,
-            // RESOURCE_EXHAUSTED is both "too large" and "busy, retry"; the server's error-code trailer tells them apart.
-            StatusCode.ResourceExhausted => exception.Trailers.GetValue("error-code") == "busy" ? VectorStoreErrorCode.Busy : VectorStoreErrorCode.LimitExceeded,
+            // RESOURCE_EXHAUSTED is both "too large" and "busy, retry": the server's error-code trailer (or a RetryInfo) tells them apart.
+            StatusCode.ResourceExhausted => exception.Trailers.GetValue("error-code") == "busy" || retryAfter is not null
+                ? VectorStoreErrorCode.Busy : VectorStoreErrorCode.LimitExceeded,
             StatusCode.FailedPrecondition or StatusCode.Aborted => VectorStoreErrorCode.FailedPrecondition,
             StatusCode.Unavailable => VectorStoreErrorCode.Unavailable,
             StatusCode.Unauthenticated => VectorStoreErrorCode.Unauthenticated,
@@ -365,9 +372,25 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
             StatusCode.DeadlineExceeded => VectorStoreErrorCode.DeadlineExceeded,
             _ => VectorStoreErrorCode.Unknown,
         };
-        string? field = exception.Trailers.GetValue(FieldTrailer);
         string message = string.IsNullOrEmpty(exception.Status.Detail) ? $"The server refused the call ({exception.StatusCode})." : exception.Status.Detail;
-        return new VectorStoreClientException(code, message, string.IsNullOrEmpty(field) ? null : field, exception);
+        List<VectorStoreFieldViolation>? violations = details?.GetDetail<BadRequest>()?.FieldViolations
+            .Select(v => new VectorStoreFieldViolation(v.Field, v.Description)).ToList();
+        string? field = exception.Trailers.GetValue(FieldTrailer);
+        field = string.IsNullOrEmpty(field) ? violations?.FirstOrDefault()?.Field : field;
+        return new VectorStoreClientException(code, message, field, exception, violations, retryAfter);
+    }
+
+    // Rich details are optional (proxies and older servers may not send them) and never worth failing over when garbled.
+    private static Google.Rpc.Status? RichStatusOf(RpcException exception)
+    {
+        try
+        {
+            return exception.GetRpcStatus();
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return null;
+        }
     }
 
     /// <inheritdoc />

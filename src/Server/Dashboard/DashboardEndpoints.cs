@@ -92,7 +92,7 @@ public static class DashboardEndpoints
                 Requests: statistics.Snapshot(TimeSpan.FromSeconds(Math.Clamp(window ?? 60, 1, 3600))),
                 Memory: new MemoryStatsDto(Environment.WorkingSet, GC.GetTotalMemory(false), gc.HeapSizeBytes, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)),
                 Runtime: new RuntimeStatsDto(Environment.Version.ToString(), Environment.ProcessorCount, Environment.OSVersion.ToString())));
-        }).WithTags("Health").RequireReadKey().WithSummary("Version, uptime, document counts, recent request rates and latency percentiles (window in seconds, default 60), memory.");
+        }).WithTags("Health").RequireReadKey().WithName("getStats").WithSummary("Version, uptime, document counts, recent request rates and latency percentiles (window in seconds, default 60), memory.");
         return app;
     }
 

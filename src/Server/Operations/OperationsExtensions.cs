@@ -121,12 +121,14 @@ public static class OperationsExtensions
             });
             o.OnRejected = async (rejected, _) =>
             {
+                TimeSpan? wait = null;
                 if (rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
                 {
-                    rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                    wait = TimeSpan.FromSeconds(Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)));
+                    rejected.HttpContext.Response.Headers.RetryAfter = wait.Value.TotalSeconds.ToString(CultureInfo.InvariantCulture);
                 }
                 await Refusal.WriteAsync(rejected.HttpContext, StatusCodes.Status429TooManyRequests, StatusCode.ResourceExhausted,
-                    "Too many requests", "Rate limit exceeded for this API key or client; retry later.");
+                    "Too many requests", "Rate limit exceeded for this API key or client; retry later.", wait ?? TimeSpan.FromSeconds(1));
             };
         });
         return builder;

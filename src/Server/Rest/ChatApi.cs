@@ -12,26 +12,19 @@ namespace VectorStoreDb.Server.Rest;
 
 /// <summary>
 /// RAG chat over REST: <c>POST /collections/{name}/chat</c> (JSON, or server-sent events with
-/// <c>"stream": true</c>) and the OpenAI-compatible <c>POST /v1/chat/completions</c>. Request fields are
+/// <c>"stream": true</c>); the OpenAI-compatible <c>POST /v1/chat/completions</c> (OpenAiChatApi) shares its request parsing. Request fields are
 /// accepted in snake_case (OpenAI style, e.g. <c>max_tokens</c>) or camelCase (<c>maxTokens</c>).
 /// A client that disconnects cancels its generation.
 /// </summary>
 public static class ChatApi
 {
-    // OpenAI's conventions: snake_case everywhere (our citations too, as document_id) and nulls left out.
-    private static readonly JsonSerializerOptions OpenAiJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     // The fields ParseRequest reads (snake_case and camelCase spellings) plus "stream"; anything else is refused, so a
     // misspelled setting is not dropped while the client believes it took effect.
-    private static readonly HashSet<string> ChatFields = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> ChatFields = new(StringComparer.Ordinal)
     {
         "question", "messages", "k", "filter", "max_tokens", "maxTokens", "max_completion_tokens", "temperature", "top_k", "topK",
         "top_p", "topP", "repetition_penalty", "repetitionPenalty", "seed", "stop", "generator", "debug", "ignore_eos", "stream",
     };
-
-    // OpenAI's route also takes the model (collection or generator), our extra 'collection', and two OpenAI fields that
-    // change nothing here: 'user' (an end-user tag) and 'stream_options' (usage is always in the last chunk).
-    private static readonly HashSet<string> OpenAiChatFields = new(ChatFields.Concat(["model", "collection", "user", "stream_options"]), StringComparer.Ordinal);
 
     private static readonly HashSet<string> MessageFields = new(StringComparer.Ordinal) { "role", "content", "name" };
 
@@ -72,66 +65,19 @@ public static class ChatApi
                 await WriteEvent(http, "error", JsonSerializer.Serialize(new { status = ErrorTable.For(e.Code).HttpStatus, detail = e.Message, field = e.Field }, json), ct);
             }
             return Results.Empty;
-        }).WithTags("Chat").RequireReadKey().WithSummary("Answer a question from the collection's passages (RAG); \"stream\": true for server-sent events.");
+        }).WithTags("Chat").RequireReadKey().WithName("chat")
+            .Accepts<ChatRequestBody>("application/json")
+            .Produces(StatusCodes.Status200OK, typeof(ChatResponseDto), "application/json", "text/event-stream")
+            .WithSummary("Answer a question from the collection's passages (RAG); \"stream\": true for server-sent events.");
 
-        app.MapPost("/v1/chat/completions", async (HttpContext http, RagService rag) =>
-        {
-            var body = await ReadBody(http);
-            RefuseUnknownFields(body, OpenAiChatFields, "", name => $"Unrecognized request argument supplied: {name}");
-            var request = ParseRequest(body);
-            string? collectionField = String(body, "collection");
-            string model = String(body, "model") ?? "";
-            string collection = collectionField ?? (model.Length > 0 ? model
-                : throw new VectorStoreException(ErrorCode.InvalidArgument, "model: name the collection in 'model' (or in the extra field 'collection').", "model"));
-            if (collectionField is not null && request.Generator is null && model.Length > 0 && rag.Generators.List().Any(g => string.Equals(g.Name, model, StringComparison.OrdinalIgnoreCase)))
-            {
-                // With an explicit collection, 'model' may pick the generator, as OpenAI clients always send one.
-                request = request with { Generator = model };
-            }
-            string id = $"chatcmpl-{Guid.NewGuid():N}";
-            long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            string modelName = model.Length > 0 ? model : collection;
-            var ct = http.RequestAborted;
-            if (!Bool(body, "stream"))
-            {
-                var r = await rag.ChatAsync(collection, request, ct);
-                var completion = new OpenAiCompletion(id, "chat.completion", created, modelName,
-                    [new OpenAiChoice(0, new OpenAiMessage("assistant", r.Answer), null, r.FinishReason)],
-                    new OpenAiUsage(r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens),
-                    [.. r.Citations.Select(CitationDto.From)]);
-                return Results.Json(completion, OpenAiJson);
-            }
-            await using var events = rag.ChatStreamAsync(collection, request, ct).GetAsyncEnumerator(ct);
-            bool any = await events.MoveNextAsync();
-            StartEventStream(http);
-            OpenAiChunk Chunk(OpenAiMessage delta, string? finish, OpenAiUsage? usage = null, IReadOnlyList<CitationDto>? citations = null) =>
-                new(id, "chat.completion.chunk", created, modelName, [new OpenAiChoice(0, null, delta, finish)], usage, citations);
-            for (; any; any = await events.MoveNextAsync())
-            {
-                OpenAiChunk? chunk = events.Current switch
-                {
-                    RagCitationsEvent c => Chunk(new OpenAiMessage("assistant", ""), null, citations: [.. c.Citations.Select(CitationDto.From)]),
-                    RagTokenEvent t => Chunk(new OpenAiMessage(null, t.Text), null),
-                    RagDoneEvent d => Chunk(new OpenAiMessage(null, null), d.FinishReason, new OpenAiUsage(d.Usage.PromptTokens, d.Usage.CompletionTokens, d.Usage.TotalTokens)),
-                    _ => null,
-                };
-                if (chunk is not null)
-                {
-                    await WriteData(http, JsonSerializer.Serialize(chunk, OpenAiJson), ct);
-                }
-            }
-            await WriteData(http, "[DONE]", ct);
-            return Results.Empty;
-        }).WithTags("Chat").RequireReadKey().WithSummary("OpenAI-compatible chat completions over a collection (named by 'model' or 'collection').");
-
-        app.MapGet("/generators", (RagService rag) => Results.Json(new { generators = rag.Generators.List() }))
-            .WithTags("Chat").RequireReadKey().WithSummary("The generators chat can use (extractive plus configured ONNX decoders).");
+        app.MapGet("/generators", (RagService rag) => TypedResults.Ok(new GeneratorListDto(rag.Generators.List())))
+            .WithTags("Chat").RequireReadKey().WithName("listGenerators").WithSummary("The generators chat can use (extractive plus configured ONNX decoders).");
         return app;
     }
 
     private static JsonSerializerOptions Json(HttpContext http) => http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
 
-    private static async Task<JsonElement> ReadBody(HttpContext http)
+    internal static async Task<JsonElement> ReadBody(HttpContext http)
     {
         if (!http.Request.HasJsonContentType())
         {
@@ -208,7 +154,7 @@ public static class ChatApi
         };
     }
 
-    private static JsonElement? Get(JsonElement body, string name, string? alternative = null)
+    internal static JsonElement? Get(JsonElement body, string name, string? alternative = null)
     {
         if (body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
         {
@@ -217,7 +163,7 @@ public static class ChatApi
         return alternative is not null && body.TryGetProperty(alternative, out value) && value.ValueKind != JsonValueKind.Null ? value : null;
     }
 
-    private static string? String(JsonElement body, string name, string? field = null) => Get(body, name) switch
+    internal static string? String(JsonElement body, string name, string? field = null) => Get(body, name) switch
     {
         null => null,
         { ValueKind: JsonValueKind.String } s => Text(s, field ?? name),
@@ -238,7 +184,7 @@ public static class ChatApi
     }
 
     /// <summary>Refuses the first property of <paramref name="body"/> not in <paramref name="known"/>, naming it.</summary>
-    private static void RefuseUnknownFields(JsonElement body, HashSet<string> known, string prefix, Func<string, string> message)
+    internal static void RefuseUnknownFields(JsonElement body, HashSet<string> known, string prefix, Func<string, string> message)
     {
         foreach (var property in body.EnumerateObject())
         {
@@ -272,7 +218,7 @@ public static class ChatApi
         _ => throw Invalid(name, "must be a finite number."),
     };
 
-    private static bool Bool(JsonElement body, string name) => Get(body, name) switch
+    internal static bool Bool(JsonElement body, string name) => Get(body, name) switch
     {
         null => false,
         { ValueKind: JsonValueKind.True } => true,
@@ -280,9 +226,9 @@ public static class ChatApi
         _ => throw Invalid(name, "must be true or false."),
     };
 
-    private static VectorStoreException Invalid(string field, string message) => new(ErrorCode.InvalidArgument, $"{field}: {message}", field);
+    internal static VectorStoreException Invalid(string field, string message) => new(ErrorCode.InvalidArgument, $"{field}: {message}", field);
 
-    private static void StartEventStream(HttpContext http)
+    internal static void StartEventStream(HttpContext http)
     {
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "text/event-stream";
@@ -297,12 +243,44 @@ public static class ChatApi
         await http.Response.Body.FlushAsync(ct);
     }
 
-    private static async Task WriteData(HttpContext http, string data, CancellationToken ct)
+    internal static async Task WriteData(HttpContext http, string data, CancellationToken ct)
     {
         await http.Response.WriteAsync($"data: {data}\n\n", ct);
         await http.Response.Body.FlushAsync(ct);
     }
 }
+
+/// <summary>Answer of <c>GET /generators</c>.</summary>
+public sealed record GeneratorListDto(IReadOnlyList<GeneratorInfo> Generators);
+
+/// <summary>
+/// The body of <c>POST /collections/{name}/chat</c> as the OpenAPI document describes it. ChatApi reads the body by
+/// hand (snake_case or camelCase spellings, each wrong field named), so this record describes the contract; the
+/// OpenAPI conformance test checks real requests against it.
+/// </summary>
+public sealed record ChatRequestBody(
+    [property: JsonPropertyName("question")] string? Question = null,
+    [property: JsonPropertyName("messages")] IReadOnlyList<ChatRequestMessage>? Messages = null,
+    [property: JsonPropertyName("k")] int? K = null,
+    [property: JsonPropertyName("filter")] JsonElement? Filter = null,
+    [property: JsonPropertyName("max_tokens")] int? MaxTokens = null,
+    [property: JsonPropertyName("max_completion_tokens")] int? MaxCompletionTokens = null,
+    [property: JsonPropertyName("temperature")] float? Temperature = null,
+    [property: JsonPropertyName("top_k")] int? TopK = null,
+    [property: JsonPropertyName("top_p")] float? TopP = null,
+    [property: JsonPropertyName("repetition_penalty")] float? RepetitionPenalty = null,
+    [property: JsonPropertyName("seed")] int? Seed = null,
+    [property: JsonPropertyName("stop")] JsonElement? Stop = null,
+    [property: JsonPropertyName("generator")] string? Generator = null,
+    [property: JsonPropertyName("debug")] bool? Debug = null,
+    [property: JsonPropertyName("ignore_eos")] bool? IgnoreEos = null,
+    [property: JsonPropertyName("stream")] bool? Stream = null);
+
+/// <summary>One earlier turn of the conversation: role <c>user</c> or <c>assistant</c> (or <c>system</c>), content a string.</summary>
+public sealed record ChatRequestMessage(
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("content")] JsonElement Content,
+    [property: JsonPropertyName("name")] string? Name = null);
 
 public sealed record CitationDto(int Index, string DocumentId, int Chunk, float Score, string Text)
 {
@@ -331,37 +309,3 @@ public sealed record DoneDto(UsageDto Usage, TimingsDto Timings, string FinishRe
 {
     internal static DoneDto From(RagDoneEvent d) => new(new UsageDto(d.Usage.PromptTokens, d.Usage.CompletionTokens, d.Usage.TotalTokens), TimingsDto.From(d.Timings), d.FinishReason, d.Generator, d.Prompt);
 }
-
-// OpenAI's wire names, exactly (snake_case), independent of the API's camelCase policy.
-
-public sealed record OpenAiMessage([property: JsonPropertyName("role")] string? Role, [property: JsonPropertyName("content")] string? Content);
-
-public sealed record OpenAiChoice(
-    [property: JsonPropertyName("index")] int Index,
-    [property: JsonPropertyName("message")] OpenAiMessage? Message,
-    [property: JsonPropertyName("delta")] OpenAiMessage? Delta,
-    // OpenAI sends "finish_reason": null on every chunk but the last; some clients expect the key.
-    [property: JsonPropertyName("finish_reason"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
-
-public sealed record OpenAiUsage(
-    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
-    [property: JsonPropertyName("completion_tokens")] int CompletionTokens,
-    [property: JsonPropertyName("total_tokens")] int TotalTokens);
-
-public sealed record OpenAiCompletion(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("object")] string Object,
-    [property: JsonPropertyName("created")] long Created,
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("choices")] IReadOnlyList<OpenAiChoice> Choices,
-    [property: JsonPropertyName("usage")] OpenAiUsage Usage,
-    [property: JsonPropertyName("citations")] IReadOnlyList<CitationDto> Citations);
-
-public sealed record OpenAiChunk(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("object")] string Object,
-    [property: JsonPropertyName("created")] long Created,
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("choices")] IReadOnlyList<OpenAiChoice> Choices,
-    [property: JsonPropertyName("usage")] OpenAiUsage? Usage,
-    [property: JsonPropertyName("citations")] IReadOnlyList<CitationDto>? Citations);

@@ -17,7 +17,7 @@ public static class DocumentListApi
     {
         app.MapGet("/collections/{name}/documents", async (string name, IDocumentStore store, CancellationToken cancellationToken, string? after = null, int offset = 0, int limit = WireApi.DefaultListLimit, bool includeVectors = false) =>
             TypedResults.Ok(DocumentPageDto.From(await store.ListDocumentsAsync(name, offset, limit, string.IsNullOrEmpty(after) ? null : after, includeVectors, cancellationToken))))
-            .WithTags("Documents").RequireReadKey()
+            .WithTags("Documents").RequireReadKey().WithName("listDocuments")
             .WithSummary($"A page of documents in ordinal id order (limit 1–{VectorStoreEngine.MaxListLimit}, default {WireApi.DefaultListLimit}) and the total count. " +
                 "Scan with the cursor: pass the page's nextAfter as ?after= until it is null (each page costs the same wherever it is); " +
                 "?offset= also works but deep offsets cost more. Vectors only with ?includeVectors=true.");

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Server.Operations;
+using VectorStoreDb.Server.Rest.OpenAi;
 
 namespace VectorStoreDb.Server.Rest;
 
@@ -31,14 +32,23 @@ public static class OpenAiEmbeddingsApi
             };
             if (!engine.Encoders.TryGet(body.Model, out var encoder))
             {
-                throw new VectorStoreException(ErrorCode.NotFound,
-                    $"model: unknown model '{body.Model}'; known: {string.Join(", ", engine.Encoders.List().Select(e => e.Name))}.", "model");
+                throw OpenAiRequestException.ModelNotFound(body.Model, $"embedding models are the encoders: {string.Join(", ", engine.Encoders.List().Select(e => e.Name))}.");
             }
             if (body.Dimensions is int dimensions && dimensions != encoder.Dimension)
             {
                 throw Invalid("dimensions", $"model '{encoder.Name}' produces {encoder.Dimension} dimensions; it cannot shorten them.");
             }
-            var vectors = await engine.EmbedAsync(texts, encoder.Name, cancellationToken);
+            float[][] vectors;
+            try
+            {
+                vectors = await engine.EmbedAsync(texts, encoder.Name, cancellationToken);
+            }
+            catch (VectorStoreException e) when (e.Field?.StartsWith("texts", StringComparison.Ordinal) == true)
+            {
+                // The engine names its own parameter; OpenAI clients sent 'input'.
+                string field = "input" + e.Field["texts".Length..];
+                throw new VectorStoreException(e.Code, field + e.Message[Math.Min(e.Message.Length, e.Field.Length)..], field);
+            }
             var data = new OpenAiEmbedding[vectors.Length];
             for (int i = 0; i < vectors.Length; i++)
             {
@@ -47,7 +57,7 @@ public static class OpenAiEmbeddingsApi
             }
             int tokens = encoder is ITokenCounter counter ? texts.Sum(counter.CountTokens) : 0;
             return TypedResults.Ok(new OpenAiEmbeddingsResponse("list", data, encoder.Name, new OpenAiEmbeddingUsage(tokens, tokens)));
-        }).WithTags("Embeddings").RequireReadKey().WithSummary("OpenAI-compatible embeddings: {\"model\", \"input\"} → {\"data\":[{\"embedding\"}]}.");
+        }).WithTags("OpenAI").WithName("createEmbedding").RequireReadKey().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("OpenAI-compatible embeddings: {\"model\", \"input\"} → {\"data\":[{\"embedding\"}]}.");
         return app;
     }
 

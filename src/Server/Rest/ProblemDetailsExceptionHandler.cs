@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Rest.OpenAi;
 using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest;
@@ -9,6 +11,7 @@ namespace VectorStoreDb.Server.Rest;
 /// <summary>
 /// Turns refusals into RFC 7807 problem details with the status <see cref="ErrorTable"/> gives the error code, the message as
 /// <c>detail</c> and the offending input as the <c>field</c> extension. Unexpected exceptions stay 500s.
+/// Under <c>/v1</c> the same problem is written in OpenAI's error envelope (<see cref="OpenAiErrorWriter"/>).
 /// </summary>
 internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
 {
@@ -17,6 +20,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
         (int status, string title, string detail, string? field) = exception switch
         {
             VectorStoreException e => (ErrorTable.For(e.Code).HttpStatus, ErrorTable.For(e.Code).Title, e.Message, e.Field),
+            OpenAiRequestException e => (e.Status, ReasonPhrases.GetReasonPhrase(e.Status), e.Message, e.Param),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } e =>
                 (StatusCodes.Status413PayloadTooLarge, "Request too large", e.Message, (string?)null),
             BadHttpRequestException { InnerException: JsonException json } => JsonProblem(httpContext, json),
@@ -46,6 +50,10 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
         if (field is not null)
         {
             problem.Extensions["field"] = field;
+        }
+        if (exception is OpenAiRequestException { Code: { } code })
+        {
+            problem.Extensions[OpenAiError.CodeKey] = code;
         }
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }

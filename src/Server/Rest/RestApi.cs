@@ -25,56 +25,58 @@ public static class RestApi
             var body = hasBody ? await request.ReadFromJsonAsync<CreateCollectionBody>(cancellationToken) : null;
             var info = await store.CreateCollectionAsync((body ?? new CreateCollectionBody()).ToRequest(name), body?.Replicas, body?.WriteConsistency, cancellationToken);
             return TypedResults.Created($"/collections/{Uri.EscapeDataString(info.Settings.Name)}", CollectionDto.From(info));
-        }).RequireAdminKey().WithSummary("Create a collection (metric, encoder or dimension, index settings).");
+        }).RequireAdminKey().WithName("createCollection")
+            .Accepts<CreateCollectionBody>(isOptional: true, "application/json").ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Create a collection (metric, encoder or dimension, index settings).");
 
         collections.MapGet("/", async (IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(new CollectionListDto([.. (await store.ListCollectionsAsync(cancellationToken)).Select(CollectionDto.From)])))
-            .RequireReadKey().WithSummary("List collections with their settings and document counts.");
+            .RequireReadKey().WithName("listCollections").WithSummary("List collections with their settings and document counts.");
 
         collections.MapGet("/{name}", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(CollectionDto.From(await store.GetCollectionAsync(name, cancellationToken))))
-            .RequireReadKey().WithSummary("A collection's settings and document count.");
+            .RequireReadKey().WithName("getCollection").WithSummary("A collection's settings and document count.");
 
         collections.MapPost("/{name}/projection/refit", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
         {
             int fitted = await engine.RefitProjectionAsync(name, cancellationToken);
             return TypedResults.Ok(new RefitDto(fitted, CollectionDto.From(engine.GetCollection(name))));
-        }).RequireAdminKey().WithSummary("Refit a pca collection's projection on its stored full vectors and rebuild its index.");
+        }).RequireAdminKey().WithName("refitProjection").ProducesProblem(StatusCodes.Status422UnprocessableEntity).WithSummary("Refit a pca collection's projection on its stored full vectors and rebuild its index.");
 
         collections.MapDelete("/{name}", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
         {
             await store.DeleteCollectionAsync(name, cancellationToken);
             return TypedResults.NoContent();
-        }).RequireAdminKey().WithSummary("Delete a collection and all its documents.");
+        }).RequireAdminKey().WithName("deleteCollection").WithSummary("Delete a collection and all its documents.");
 
         var documents = collections.MapGroup("/{name}").WithTags("Documents");
 
         documents.MapPost("/documents", async (string name, [FromBody] UpsertBody body, IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(new UpsertResultDto(await store.UpsertAsync(name, body.ToInputs(), cancellationToken))))
-            .RequireAdminKey().WithSummary("Insert or replace a batch of documents; text is embedded unless a vector is given.");
+            .RequireAdminKey().WithName("upsertDocuments").WithSummary("Insert or replace a batch of documents; text is embedded unless a vector is given.");
 
         documents.MapGet("/documents/{id}", async (string name, string id, IDocumentStore store, CancellationToken cancellationToken, bool includeVector = false) =>
             TypedResults.Ok(DocumentDto.From(await store.GetDocumentAsync(name, id, includeVector, cancellationToken))))
-            .RequireReadKey().WithSummary("Get a document by id.");
+            .RequireReadKey().WithName("getDocument").WithSummary("Get a document by id.");
 
         documents.MapDelete("/documents/{id}", async (string name, string id, IDocumentStore store, CancellationToken cancellationToken) =>
         {
             await store.DeleteDocumentAsync(name, id, cancellationToken);
             return TypedResults.NoContent();
-        }).RequireAdminKey().WithSummary("Delete a document by id.");
+        }).RequireAdminKey().WithName("deleteDocument").WithSummary("Delete a document by id.");
 
         documents.MapGet("/count", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(new CountDto(await store.CountAsync(name, cancellationToken))))
-            .RequireReadKey().WithSummary("Number of documents in the collection.");
+            .RequireReadKey().WithName("countDocuments").WithSummary("Number of documents in the collection.");
 
         documents.MapPost("/query", async (string name, [FromBody] QueryBody body, IDocumentStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(QueryResponseDto.From(await store.QueryAsync(name, body.ToRequest(), cancellationToken))))
-            .WithTags("Search").RequireReadKey()
+            .WithTags("Search").RequireReadKey().WithName("query")
             .WithSummary("Search by vector (dense), by words (text, BM25) or both fused (hybrid), with an optional metadata filter; best first.");
 
         documents.MapPost("/query/batch", async (string name, [FromBody] QueryBatchBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
             TypedResults.Ok(new QueryBatchResponseDto([.. (await engine.QueryBatchAsync(name, body.ToRequests(), cancellationToken)).Select(QueryResponseDto.From)])))
-            .WithTags("Search").RequireReadKey()
+            .WithTags("Search").RequireReadKey().WithName("queryBatch")
             .WithSummary("Many queries in one request (at most Limits:MaxQueryBatch, default 1000); results[i] answers queries[i]. Dense queries without a filter are searched together.");
 
         app.MapPost("/embed", async ([FromBody] EmbedBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
@@ -82,11 +84,11 @@ public static class RestApi
             var texts = body.Texts ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "texts: required, e.g. {\"texts\":[\"hello\"]}.", "texts");
             string encoder = body.Encoder ?? DemoEncoder.DefaultName;
             return TypedResults.Ok(new EmbedResponseDto(await engine.EmbedAsync(texts, encoder, cancellationToken), encoder));
-        }).WithTags("Embeddings").RequireReadKey().WithSummary("Embed texts with a named encoder (default demo).");
+        }).WithTags("Embeddings").RequireReadKey().WithName("embed").WithSummary("Embed texts with a named encoder (default demo).");
 
         app.MapGet("/models", (VectorStoreEngine engine) =>
             TypedResults.Ok(new ModelListDto([.. engine.Encoders.List().Select(e => new ModelDto(e.Name, e.Dimension, e.MaxTokens, e.Kind))])))
-            .WithTags("Embeddings").RequireReadKey().WithSummary("The encoders this server can embed with.");
+            .WithTags("Embeddings").RequireReadKey().WithName("listEncoders").WithSummary("The encoders this server can embed with.");
 
         return app;
     }

@@ -22,29 +22,31 @@ public static class SnapshotApi
             var body = hasBody ? await request.ReadFromJsonAsync<CreateSnapshotBody>(cancellationToken) : null;
             var info = await engine.CreateSnapshotAsync(name, body?.Name, cancellationToken);
             return TypedResults.Created($"/collections/{Uri.EscapeDataString(name)}/snapshots/{Uri.EscapeDataString(info.Name)}", SnapshotDto.From(info));
-        }).RequireAdminKey().WithSummary("Write a consistent snapshot of the collection (writes go on meanwhile).");
+        }).RequireAdminKey().WithName("createSnapshot").Accepts<CreateSnapshotBody>(isOptional: true, "application/json")
+            .WithSummary("Write a consistent snapshot of the collection (writes go on meanwhile).");
 
         snapshots.MapGet("/", (string name, VectorStoreEngine engine) =>
             TypedResults.Ok(new SnapshotListDto([.. engine.ListSnapshots(name).Select(SnapshotDto.From)])))
-            .RequireReadKey().WithSummary("List the collection's snapshots.");
+            .RequireReadKey().WithName("listSnapshots").WithSummary("List the collection's snapshots.");
 
         snapshots.MapGet("/{snapshot}", (string name, string snapshot, VectorStoreEngine engine) =>
             TypedResults.Stream(engine.OpenSnapshot(name, snapshot), "application/octet-stream", $"{snapshot}.vsnap"))
             // A read key can read every document anyway, so downloading a snapshot is a read too.
-            .RequireReadKey().WithSummary("Download a snapshot file.");
+            .RequireReadKey().WithName("downloadSnapshot").Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
+            .WithSummary("Download a snapshot file.");
 
         snapshots.MapDelete("/{snapshot}", (string name, string snapshot, VectorStoreEngine engine) =>
         {
             engine.DeleteSnapshot(name, snapshot);
             return TypedResults.NoContent();
-        }).RequireAdminKey().WithSummary("Delete a snapshot file.");
+        }).RequireAdminKey().WithName("deleteSnapshot").WithSummary("Delete a snapshot file.");
 
         snapshots.MapPost("/{snapshot}/restore", async (string name, string snapshot, RestoreSnapshotBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
         {
             string target = body.Target ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "target: required, e.g. {\"target\":\"restored\"}.", "target");
             var info = await engine.RestoreSnapshotAsync(name, snapshot, target, cancellationToken);
             return TypedResults.Created($"/collections/{Uri.EscapeDataString(info.Settings.Name)}", CollectionDto.From(info));
-        }).RequireAdminKey().WithSummary("Restore a snapshot into a new collection.");
+        }).RequireAdminKey().WithName("restoreSnapshot").ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Restore a snapshot into a new collection.");
 
         return app;
     }

@@ -14,4 +14,8 @@ namespace VectorStoreDb.Wire;
 /// The gRPC <c>error-code</c> trailer, for codes that share a status with another (busy and too large are both
 /// RESOURCE_EXHAUSTED); null when the status alone says it.
 /// </param>
-public sealed record ErrorMapping(ErrorCode Code, StatusCode GrpcStatus, int HttpStatus, string Title, VectorStoreErrorCode SdkCode, string? ErrorCodeTrailer = null);
+/// <param name="RetryAfter">
+/// For refusals worth retrying: the wait the server asks for, as REST's <c>Retry-After</c> and gRPC's <c>google.rpc.RetryInfo</c>.
+/// </param>
+public sealed record ErrorMapping(ErrorCode Code, StatusCode GrpcStatus, int HttpStatus, string Title, VectorStoreErrorCode SdkCode, string? ErrorCodeTrailer = null,
+    TimeSpan? RetryAfter = null);

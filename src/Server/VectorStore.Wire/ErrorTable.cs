@@ -33,7 +33,7 @@ public static class ErrorTable
         new(ErrorCode.LimitExceeded, StatusCode.ResourceExhausted, 413, "Limit exceeded", VectorStoreErrorCode.LimitExceeded),
         new(ErrorCode.FailedPrecondition, StatusCode.FailedPrecondition, 422, "Failed precondition", VectorStoreErrorCode.FailedPrecondition),
         new(ErrorCode.Unavailable, StatusCode.Unavailable, 503, "Unavailable", VectorStoreErrorCode.Unavailable),
-        new(ErrorCode.Busy, StatusCode.ResourceExhausted, 429, "Too many requests", VectorStoreErrorCode.Busy, ErrorCodeTrailer: "busy"),
+        new(ErrorCode.Busy, StatusCode.ResourceExhausted, 429, "Too many requests", VectorStoreErrorCode.Busy, ErrorCodeTrailer: "busy", RetryAfter: TimeSpan.FromSeconds(1)),
     ];
 
     /// <summary>The row for a code the table does not know yet: a server error, never a silent success.</summary>
@@ -65,14 +65,25 @@ public static class ErrorTable
         return new RpcException(new Grpc.Core.Status(row.GrpcStatus, exception.Message), trailers, exception.Message);
     }
 
-    private static Google.Rpc.Status RichStatus(ErrorMapping row, VectorStoreException exception)
+    private static Google.Rpc.Status RichStatus(ErrorMapping row, VectorStoreException exception) =>
+        RichStatus(row.GrpcStatus, exception.Message, exception.Field, row.RetryAfter);
+
+    /// <summary>
+    /// The <c>google.rpc.Status</c> sent in <see cref="StatusDetailsTrailer"/>: a <c>BadRequest</c> field violation when
+    /// an input is at fault, a <c>RetryInfo</c> when the refusal is worth retrying after a wait.
+    /// </summary>
+    public static Google.Rpc.Status RichStatus(StatusCode code, string message, string? field = null, TimeSpan? retryAfter = null)
     {
-        var status = new Google.Rpc.Status { Code = (int)row.GrpcStatus, Message = exception.Message };
-        if (exception.Field is not null)
+        var status = new Google.Rpc.Status { Code = (int)code, Message = message };
+        if (field is not null)
         {
             var badRequest = new BadRequest();
-            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = exception.Field, Description = exception.Message });
+            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = message });
             status.Details.Add(Any.Pack(badRequest));
+        }
+        if (retryAfter is { } delay)
+        {
+            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(delay) }));
         }
         return status;
     }
@@ -81,6 +92,7 @@ public static class ErrorTable
     public static VectorStoreClientException ToClientException(VectorStoreException exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        return new VectorStoreClientException(For(exception.Code).SdkCode, exception.Message, exception.Field, exception);
+        var row = For(exception.Code);
+        return new VectorStoreClientException(row.SdkCode, exception.Message, exception.Field, exception, retryAfter: row.RetryAfter);
     }
 }

@@ -908,6 +908,8 @@ public abstract class ClientContractTests : IDisposable
         if (field is not null)
         {
             Assert.Equal(field, exception.Field);
+            // The remote client reads these from google.rpc.BadRequest in grpc-status-details-bin.
+            Assert.Equal(field, Assert.Single(exception.FieldViolations).Field);
         }
         Assert.False(string.IsNullOrWhiteSpace(exception.Message));
         return exception;

@@ -80,7 +80,10 @@ public class OnnxEncoderServerTests(OnnxServerFixture server) : IClassFixture<On
         {
             var response = await PostJson("/v1/embeddings", json);
             Assert.Equal(status, response.StatusCode);
-            Assert.Equal(field, (await Json(response)).GetProperty("field").GetString());
+            // OpenAI's error envelope: clients read error.message and error.param.
+            var error = (await Json(response)).GetProperty("error");
+            Assert.Equal(field, error.GetProperty("param").GetString());
+            Assert.Contains(field, error.GetProperty("message").GetString(), StringComparison.Ordinal);
         }
         await Expect("""{"model":"nope","input":"x"}""", HttpStatusCode.NotFound, "model");
         await Expect("""{"input":"x"}""", HttpStatusCode.BadRequest, "model");
@@ -88,7 +91,7 @@ public class OnnxEncoderServerTests(OnnxServerFixture server) : IClassFixture<On
         await Expect("""{"model":"small","input":[1,2,3]}""", HttpStatusCode.BadRequest, "input[0]");
         await Expect("""{"model":"small","input":"x","encoding_format":"int8"}""", HttpStatusCode.BadRequest, "encoding_format");
         await Expect("""{"model":"small","input":"x","dimensions":64}""", HttpStatusCode.BadRequest, "dimensions");
-        await Expect("""{"model":"small","input":[""]}""", HttpStatusCode.BadRequest, "texts[0]");
+        await Expect("""{"model":"small","input":[""]}""", HttpStatusCode.BadRequest, "input[0]");
     }
 
     [ModelFact(OnnxServerFixture.Model)]

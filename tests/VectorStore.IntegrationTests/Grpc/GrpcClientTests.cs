@@ -131,6 +131,46 @@ public sealed class GrpcClientTests : IDisposable
         Assert.Contains("NotFound", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Rich_status_details_give_field_violations_and_the_retry_delay()
+    {
+        var rich = new Google.Rpc.Status { Code = (int)StatusCode.InvalidArgument, Message = "two inputs are wrong" };
+        var badRequest = new Google.Rpc.BadRequest();
+        badRequest.FieldViolations.Add(new Google.Rpc.BadRequest.Types.FieldViolation { Field = "k", Description = "k must be positive" });
+        badRequest.FieldViolations.Add(new Google.Rpc.BadRequest.Types.FieldViolation { Field = "filter", Description = "unknown operator" });
+        rich.Details.Add(Google.Protobuf.WellKnownTypes.Any.Pack(badRequest));
+        // Only the standard trailer, as a third-party proxy or server would send: no field trailer to fall back on.
+        var trailers = new Metadata { { "grpc-status-details-bin", Google.Protobuf.MessageExtensions.ToByteArray(rich) } };
+
+        var error = VectorStoreGrpcClient.ToClientException(new RpcException(new Status(StatusCode.InvalidArgument, rich.Message), trailers));
+
+        Assert.Equal(VectorStoreErrorCode.InvalidArgument, error.Code);
+        Assert.Equal("k", error.Field);
+        Assert.Equal([new VectorStoreFieldViolation("k", "k must be positive"), new VectorStoreFieldViolation("filter", "unknown operator")], error.FieldViolations);
+        Assert.Null(error.RetryAfter);
+
+        var retry = new Google.Rpc.Status { Code = (int)StatusCode.ResourceExhausted, Message = "slow down" };
+        retry.Details.Add(Google.Protobuf.WellKnownTypes.Any.Pack(new Google.Rpc.RetryInfo { RetryDelay = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(3)) }));
+        var busy = VectorStoreGrpcClient.ToClientException(new RpcException(new Status(StatusCode.ResourceExhausted, "slow down"),
+            new Metadata { { "grpc-status-details-bin", Google.Protobuf.MessageExtensions.ToByteArray(retry) } }));
+
+        Assert.Equal(VectorStoreErrorCode.Busy, busy.Code);
+        Assert.Equal(TimeSpan.FromSeconds(3), busy.RetryAfter);
+        Assert.Empty(busy.FieldViolations);
+    }
+
+    [Fact]
+    public void Garbled_status_details_are_ignored()
+    {
+        var trailers = new Metadata { { "grpc-status-details-bin", new byte[] { 0xff, 0xff, 0xff } }, { VectorStoreGrpcClient.FieldTrailer, "name" } };
+
+        var error = VectorStoreGrpcClient.ToClientException(new RpcException(new Status(StatusCode.InvalidArgument, "bad name"), trailers));
+
+        Assert.Equal(VectorStoreErrorCode.InvalidArgument, error.Code);
+        Assert.Equal("name", error.Field);
+        Assert.Equal([new VectorStoreFieldViolation("name", "bad name")], error.FieldViolations);
+    }
+
     /// <summary>Accepts connections and closes them at once: requests go out (so headers can be seen) and fail fast.</summary>
     private sealed class HangUpServer : IDisposable
     {

@@ -159,7 +159,7 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         Assert.Equal(16, usage.GetProperty("completion_tokens").GetInt32());
         Assert.Equal(usage.GetProperty("prompt_tokens").GetInt32() + 16, usage.GetProperty("total_tokens").GetInt32());
 
-        var streamed = await Post("/v1/chat/completions", new { body.model, body.messages, body.max_tokens, body.temperature, stream = true });
+        var streamed = await Post("/v1/chat/completions", new { body.model, body.messages, body.max_tokens, body.temperature, stream = true, stream_options = new { include_usage = true } });
         Assert.Equal("text/event-stream", streamed.Content.Headers.ContentType?.MediaType);
         var events = ParseSse(await streamed.Content.ReadAsStringAsync());
         Assert.All(events, e => Assert.Equal("message", e.Event));
@@ -172,9 +172,11 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
         });
         Assert.Equal("assistant", chunks[0].GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
         Assert.Equal(JsonValueKind.Null, chunks[0].GetProperty("choices")[0].GetProperty("finish_reason").ValueKind);
-        Assert.Equal("length", chunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal("length", chunks[^2].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        // stream_options.include_usage: a last chunk without choices carries the usage.
+        Assert.Equal(0, chunks[^1].GetProperty("choices").GetArrayLength());
         Assert.Equal(16, chunks[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32());
-        string text = string.Concat(chunks.Select(c => c.GetProperty("choices")[0].GetProperty("delta"))
+        string text = string.Concat(chunks.SkipLast(1).Select(c => c.GetProperty("choices")[0].GetProperty("delta"))
             .Where(d => d.TryGetProperty("content", out _)).Select(d => d.GetProperty("content").GetString()));
         Assert.Equal(content, text);
     }
@@ -212,7 +214,9 @@ public class ChatApiTests(ChatServerFixture server) : IClassFixture<ChatServerFi
                 await again.ResponseStream.MoveNext();
             });
             Assert.Equal(StatusCode.ResourceExhausted, rpc.StatusCode);
-            Assert.Equal(VectorStoreDb.Client.VectorStoreErrorCode.Busy, VectorStoreDb.Client.VectorStoreGrpcClient.ToClientException(rpc).Code);
+            var refusal = VectorStoreDb.Client.VectorStoreGrpcClient.ToClientException(rpc);
+            Assert.Equal(VectorStoreDb.Client.VectorStoreErrorCode.Busy, refusal.Code);
+            Assert.Equal(TimeSpan.FromSeconds(1), refusal.RetryAfter);
         }
 
         // A long streamed generation whose client goes away releases its slot (client disconnect cancels generation).

@@ -331,5 +331,24 @@ public class RateLimitTests(RateLimitedServerFixture server) : IClassFixture<Rat
         }
         Assert.NotNull(exhausted);
         Assert.Equal(StatusCode.ResourceExhausted, exhausted.StatusCode);
+
+        // The remote SDK reads it as "busy, retry after" (error-code trailer and google.rpc.RetryInfo), not "too large".
+        using var sdk = new VectorStoreDb.Client.VectorStoreGrpcClient(server.GrpcAddress);
+        VectorStoreDb.Client.VectorStoreClientException? busy = null;
+        for (int i = 0; i < 10 && busy is null; i++)
+        {
+            try
+            {
+                await sdk.ListCollectionsAsync();
+            }
+            catch (VectorStoreDb.Client.VectorStoreClientException e)
+            {
+                busy = e;
+            }
+        }
+        Assert.NotNull(busy);
+        Assert.Equal(VectorStoreDb.Client.VectorStoreErrorCode.Busy, busy.Code);
+        Assert.NotNull(busy.RetryAfter);
+        Assert.True(busy.RetryAfter >= TimeSpan.FromSeconds(1), $"retry after {busy.RetryAfter}");
     }
 }

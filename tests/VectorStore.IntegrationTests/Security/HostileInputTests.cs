@@ -77,17 +77,24 @@ public class HostileInputTests(HostileServerFixture server) : IClassFixture<Host
                 failures.Add($"status: {what}");
                 continue;
             }
-            if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+            // Under /v1 the refusal is OpenAI's error envelope (what OpenAI SDKs read), elsewhere problem details.
+            bool openAi = path.StartsWith("/v1/", StringComparison.Ordinal);
+            if (response.Content.Headers.ContentType?.MediaType != (openAi ? "application/json" : "application/problem+json"))
             {
-                failures.Add($"not problem details: {what}");
+                failures.Add($"not {(openAi ? "an OpenAI error" : "problem details")}: {what}");
                 continue;
             }
             var problem = JsonDocument.Parse(text).RootElement;
-            if (c.Field is not null && (!problem.TryGetProperty("field", out var field) || field.GetString() != c.Field))
+            if (openAi && !problem.TryGetProperty("error", out problem))
+            {
+                failures.Add($"no error object: {what}");
+                continue;
+            }
+            if (c.Field is not null && (!problem.TryGetProperty(openAi ? "param" : "field", out var field) || field.GetString() != c.Field))
             {
                 failures.Add($"field (wanted {c.Field}): {what}");
             }
-            if (c.Detail is not null && problem.GetProperty("detail").GetString()?.Contains(c.Detail, StringComparison.Ordinal) != true)
+            if (c.Detail is not null && problem.GetProperty(openAi ? "message" : "detail").GetString()?.Contains(c.Detail, StringComparison.Ordinal) != true)
             {
                 failures.Add($"detail (wanted '{c.Detail}'): {what}");
             }
@@ -224,7 +231,7 @@ public class HostileInputTests(HostileServerFixture server) : IClassFixture<Host
             new("POST", "/collections/{c}/chat", """{"question":"x","messages":[{"role":"user","content":"hi","mood":"x"}]}""", 400, "messages[0].mood"),
             new("POST", "/embed", """{"texts":["x"],"model":"demo"}""", 400, "model"),
             new("POST", "/v1/embeddings", """{"model":"demo","input":"x","encodingFormat":"float"}""", 400, "encodingFormat", "Unrecognized request argument supplied: encodingFormat"),
-            new("POST", "/v1/chat/completions", """{"model":"{c}","messages":[{"role":"user","content":"hi"}],"presence_penalty":1}""", 400, "presence_penalty", "Unrecognized request argument supplied: presence_penalty"),
+            new("POST", "/v1/chat/completions", """{"model":"{c}","messages":[{"role":"user","content":"hi"}],"presence_penalty":0,"frobnicate":1}""", 400, "frobnicate", "Unrecognized request argument supplied: frobnicate"),
         ]));
         // Nothing was written by the refused upserts.
         Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync($"/collections/{_sentinel}/documents/x")).StatusCode);

@@ -528,6 +528,81 @@ public abstract class VectorDataConformanceTests : IDisposable
         Assert.Equal(all.Where(p => p.Category == "even").Select(p => p.Id).OrderDescending(StringComparer.Ordinal).Skip(2).Take(5), byKeyDescending.Select(p => p.Id));
     }
 
+    /// <summary>
+    /// Every operator the translator supports, as the official suite checks them: each filter's answer from the store
+    /// equals LINQ to objects over the same records, both for get-by-filter and as a vector search's pre-filter.
+    /// </summary>
+    [Fact]
+    public async Task Each_filter_operator_matches_linq_to_objects()
+    {
+        var catalog = Catalog();
+        var collection = await ProductsAsync(catalog);
+        string wanted = "hats";
+        string[] someCategories = ["hats", "bags"];
+        List<string> listed = ["shoes"];
+        System.Linq.Expressions.Expression<Func<Product, bool>>[] filters =
+        [
+            p => p.Category == "shoes",
+            p => p.Category != "shoes",
+            p => p.Category == wanted,
+            p => p.Year > 2020,
+            p => p.Year >= 2020,
+            p => p.Year < 2020,
+            p => p.Year <= 2020,
+            p => 2020 < p.Year,
+            p => p.Rating == 4.25,
+            p => p.Stock >= 5_000_000_000L,
+            p => p.Weight < 1f,
+            p => p.InStock,
+            p => !p.InStock,
+            p => p.InStock == false,
+            p => p.Category == "hats" && p.Year > 2019,
+            p => p.Category == "bags" || p.Year < 2019,
+            p => !(p.Category == "shoes"),
+            p => !(p.Category == "shoes" || p.Year > 2021),
+            p => (p.Category == "shoes" || p.Category == "hats") && !(p.Year == 2018),
+            p => p.Tags.Contains("new"),
+            p => p.Sizes.Contains(38),
+            p => someCategories.Contains(p.Category),
+            p => listed.Contains(p.Category),
+        ];
+        var failures = new List<string>();
+        foreach (var filter in filters)
+        {
+            var expected = catalog.Where(filter.Compile()).Select(p => p.Id).Order().ToList();
+            var got = (await collection.GetAsync(filter, 10).CollectAsync()).Select(p => p.Id).Order().ToList();
+            var searched = (await collection.SearchAsync(new float[] { 1, 1, 1 }, 10, new VectorSearchOptions<Product> { Filter = filter }).CollectAsync())
+                .Select(r => r.Record.Id).Order().ToList();
+            if (!expected.SequenceEqual(got) || !expected.SequenceEqual(searched))
+            {
+                failures.Add($"{filter}: expected [{string.Join(",", expected)}], get gave [{string.Join(",", got)}], search gave [{string.Join(",", searched)}]");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    public sealed class TwoVectors
+    {
+        [VectorStoreKey]
+        public string Id { get; set; } = "";
+
+        [VectorStoreVector(3)]
+        public float[]? Title { get; set; }
+
+        [VectorStoreVector(3)]
+        public float[]? Body { get; set; }
+    }
+
+    /// <summary>A document holds one vector: a record type with two is refused when its collection is made, naming it.</summary>
+    [Fact]
+    public void A_record_with_several_vectors_is_refused()
+    {
+        var error = Record.Exception(() => Store.GetCollection<string, TwoVectors>(NewName()));
+
+        Assert.True(error is NotSupportedException or InvalidOperationException, $"expected a refusal, got {error}");
+        Assert.Contains("vector", error!.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task Untranslatable_filters_are_refused_with_the_expression()
     {

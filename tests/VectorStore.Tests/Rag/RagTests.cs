@@ -52,6 +52,44 @@ public sealed class RagTests(Stories260kFixture fixture) : IClassFixture<Stories
         Assert.True(response.Timings.RetrievalMs >= 0);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    [InlineData(13)]
+    public async Task Extractive_generator_stops_at_max_tokens_with_finish_reason_length(int maxTokens)
+    {
+        using var folder = new TestData.TempFolder();
+        using var engine = await OpenStore(folder);
+        using var generators = GeneratorRegistry.CreateDefault();
+        var rag = new RagService(engine, generators);
+        var full = await rag.ChatAsync("kb", new RagRequest { Question = "How many hours a day do cats sleep?", K = 2 });
+        Assert.Equal("stop", full.FinishReason);
+        Assert.True(full.Usage.CompletionTokens > 13, "the full answer must be longer than the limits tried");
+
+        var cut = await rag.ChatAsync("kb", new RagRequest { Question = "How many hours a day do cats sleep?", K = 2, MaxTokens = maxTokens });
+        Assert.Equal("length", cut.FinishReason);
+        Assert.Equal(maxTokens, cut.Usage.CompletionTokens);
+        Assert.Equal(maxTokens, System.Text.RegularExpressions.Regex.Count(cut.Answer, @"\w+"));
+        Assert.StartsWith(cut.Answer, full.Answer, StringComparison.Ordinal);
+
+        var exact = await rag.ChatAsync("kb", new RagRequest { Question = "How many hours a day do cats sleep?", K = 2, MaxTokens = full.Usage.CompletionTokens });
+        Assert.Equal("stop", exact.FinishReason);
+        Assert.Equal(full.Answer, exact.Answer);
+    }
+
+    [Fact]
+    public async Task Developer_messages_are_instructions_like_system()
+    {
+        using var folder = new TestData.TempFolder();
+        using var engine = await OpenStore(folder);
+        using var generators = GeneratorRegistry.CreateDefault();
+        var rag = new RagService(engine, generators);
+        var response = await rag.ChatAsync("kb", new RagRequest { Messages = [new("developer", "Be brief."), new("user", "Where was tea first drunk?")], Debug = true });
+        Assert.Contains("China", response.Answer, StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAsync<VectorStoreException>(() => rag.ChatAsync("kb", new RagRequest { Messages = [new("tool", "x"), new("user", "q")] }));
+        Assert.Equal("messages[0].role", refused.Field);
+    }
+
     [Fact]
     public async Task Filter_restricts_the_passages_and_messages_supply_the_question()
     {
