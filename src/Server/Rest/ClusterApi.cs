@@ -1,4 +1,5 @@
 using VectorStoreDb.Cluster;
+using VectorStoreDb.Cluster.Wire;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Server.Operations;
 
@@ -18,16 +19,16 @@ public static class ClusterApi
                     ?? throw new VectorStoreException(ErrorCode.FailedPrecondition, "This server is not in cluster mode (set VectorStore:Cluster:Enabled).");
                 return TypedResults.Ok(await coordinator.GetStatusAsync(cancellationToken));
             })
-            .WithTags("Cluster").RequireReadKey()
+            .WithTags("Cluster").RequireReadKey().WithName("getClusterStatus").ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Cluster mode: the nodes as Orleans membership sees them, and each shard's replicas (node, applied sequence, first sequence its log still holds, serving).");
         app.MapPost("/cluster/rebalance", async (IServiceProvider services, CancellationToken cancellationToken) =>
-                TypedResults.Ok(new { moves = await Coordinator(services).RebalanceAsync(cancellationToken) }))
-            .WithTags("Cluster").RequireAdminKey()
+                TypedResults.Ok(new RebalanceResultDto(await Coordinator(services).RebalanceAsync(cancellationToken))))
+            .WithTags("Cluster").RequireAdminKey().WithName("rebalanceCluster").ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Cluster mode: move replicas until every active node holds an even share (nodes that join trigger this by themselves).");
 
         app.MapPost("/cluster/nodes/{id}/drain", async (string id, IServiceProvider services, CancellationToken cancellationToken) =>
-                TypedResults.Ok(new { node = id, moves = await Coordinator(services).DrainAsync(id, cancellationToken) }))
-            .WithTags("Cluster").RequireAdminKey()
+                TypedResults.Ok(new DrainResultDto(id, await Coordinator(services).DrainAsync(id, cancellationToken))))
+            .WithTags("Cluster").RequireAdminKey().WithName("drainNode").ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Cluster mode: move every replica off a node (by its node name) so it can be removed; it takes no new replicas until undrained.");
 
         app.MapDelete("/cluster/nodes/{id}/drain", async (string id, IServiceProvider services, CancellationToken cancellationToken) =>
@@ -35,7 +36,7 @@ public static class ClusterApi
                 await Coordinator(services).UndrainAsync(id, cancellationToken);
                 return TypedResults.NoContent();
             })
-            .WithTags("Cluster").RequireAdminKey()
+            .WithTags("Cluster").RequireAdminKey().WithName("undrainNode").ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Cluster mode: let a drained node hold replicas again (the next rebalance gives it its share).");
         return app;
     }
@@ -44,3 +45,9 @@ public static class ClusterApi
         services.GetService<ClusterCoordinator>()
         ?? throw new VectorStoreException(ErrorCode.FailedPrecondition, "This server is not in cluster mode (set VectorStore:Cluster:Enabled).");
 }
+
+/// <summary>Answer of <c>POST /cluster/rebalance</c>: the replica moves made.</summary>
+public sealed record RebalanceResultDto(IReadOnlyList<ReplicaMove> Moves);
+
+/// <summary>Answer of <c>POST /cluster/nodes/{id}/drain</c>: the node drained and the replica moves made.</summary>
+public sealed record DrainResultDto(string Node, IReadOnlyList<ReplicaMove> Moves);

@@ -17,6 +17,9 @@ public sealed class OpenApiConformanceTests(ServerFixture server) : IClassFixtur
     private const string DocumentUri = "https://vectorstore.test/openapi/v1.json";
     private static readonly string[] Methods = ["get", "put", "post", "delete", "patch", "head", "options"];
 
+    /// <summary>POST routes that are actions on their path and take no body.</summary>
+    private static readonly string[] BodilessActions = ["/refit", "/rebalance", "/drain"];
+
     private readonly EvaluationOptions _options = new() { OutputFormat = OutputFormat.List };
     private readonly HashSet<string> _called = [];
     private readonly List<string> _failures = [];
@@ -61,6 +64,21 @@ public sealed class OpenApiConformanceTests(ServerFixture server) : IClassFixtur
             new { text = "how long do cats sleep", k = 2, mode = "hybrid", explain = true, includeVectors = true, filter = new Dictionary<string, object> { ["topic"] = new Dictionary<string, string[]> { ["$in"] = ["pets", "food"] } } }, 200);
         await Call("POST", "/collections/{name}/query", $"/collections/{c}/query", new { vector = new float[256], k = 3, exact = true }, 200);
         await Call("POST", "/collections/{name}/query", $"/collections/{c}/query", new { text = "cats", k = 0 }, 400);
+
+        await Call("POST", "/collections/{name}/documents/batch-get", $"/collections/{c}/documents/batch-get", new { ids = new[] { "tea", "nope", "cats" }, includeVectors = true }, 200);
+        await Call("POST", "/collections/{name}/documents/batch-get", $"/collections/{c}/documents/batch-get", new { includeVectors = true }, 400);
+        await Call("POST", "/collections/{name}/documents/scroll", $"/collections/{c}/documents/scroll",
+            new { filter = new Dictionary<string, object> { ["topic"] = new Dictionary<string, string[]> { ["$in"] = ["pets", "food"] } }, orderBy = new { field = "year", descending = true }, limit = 1 }, 200);
+        await Call("POST", "/collections/{name}/documents/scroll", $"/collections/{c}/documents/scroll", new { limit = -1 }, 400);
+        await Call("POST", "/collections/{name}/query/batch", $"/collections/{c}/query/batch",
+            new { queries = new object[] { new { text = "cats", k = 2 }, new { vector = new float[256], k = 1, exact = true } } }, 200);
+        await Call("POST", "/collections/{name}/query/batch", $"/collections/{c}/query/batch", new { queries = new object[] { new { text = "cats", k = 0 } } }, 400);
+
+        // This server is single-node: the cluster routes refuse with their documented problem.
+        await Call("GET", "/cluster", "/cluster", null, 422);
+        await Call("POST", "/cluster/rebalance", "/cluster/rebalance", null, 422);
+        await Call("POST", "/cluster/nodes/{id}/drain", "/cluster/nodes/n1/drain", null, 422);
+        await Call("DELETE", "/cluster/nodes/{id}/drain", "/cluster/nodes/n1/drain", null, 422);
 
         await Call("POST", "/embed", "/embed", new { texts = new[] { "hello", "world" } }, 200);
         await Call("POST", "/embed", "/embed", new { encoder = "no-such-encoder", texts = new[] { "x" } }, 400);
@@ -161,7 +179,7 @@ public sealed class OpenApiConformanceTests(ServerFixture server) : IClassFixtur
                         _failures.Add($"{what} {status}: body should be {expected}");
                     }
                 }
-                if (method is "post" or "put" && operation["requestBody"] is null && !path.EndsWith("/refit", StringComparison.Ordinal))
+                if (method is "post" or "put" && operation["requestBody"] is null && !BodilessActions.Any(a => path.EndsWith(a, StringComparison.Ordinal)))
                 {
                     _failures.Add($"{what}: no request body schema");
                 }
