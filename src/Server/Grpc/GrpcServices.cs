@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Dashboard;
 using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
@@ -40,14 +41,16 @@ internal sealed class CollectionsGrpcService(IDocumentStore store) : V1.Collecti
     }
 }
 
-internal sealed class DocumentsGrpcService(IDocumentStore store) : V1.Documents.DocumentsBase
+internal sealed class DocumentsGrpcService(IDocumentStore store, IngestStatistics ingest) : V1.Documents.DocumentsBase
 {
     [Authorize(Policy = ApiKeyRoles.Admin)]
     public override async Task<V1.UpsertResponse> Upsert(V1.UpsertRequest request, ServerCallContext context)
     {
         var inputs = request.Documents.Select((d, i) => d.ToEngine(i)).ToArray();
         var response = new V1.UpsertResponse();
-        response.Ids.Add(await store.UpsertAsync(request.Collection, inputs, context.CancellationToken));
+        var ids = await store.UpsertAsync(request.Collection, inputs, context.CancellationToken);
+        ingest.Record(ids.Count);
+        response.Ids.Add(ids);
         return response;
     }
 
