@@ -20,7 +20,7 @@ public sealed class BuiltInServerFixture : ServerFixture
         ["--VectorStore:DefaultEncoder=", "--VectorStore:BuiltInEncoders:Preload=true", "--VectorStore:BuiltInEncoders:Runtime:IntraOpThreads=2"];
 }
 
-public class BuiltInEncoderServerTests(BuiltInServerFixture server) : IClassFixture<BuiltInServerFixture>
+public partial class BuiltInEncoderServerTests(BuiltInServerFixture server) : IClassFixture<BuiltInServerFixture>
 {
     private const string Arctic = "arctic-xs";
     private const string Question = "what do vector databases store";
