@@ -63,6 +63,13 @@ public sealed class ClusterOptions
     [Range(16, 10_000_000)]
     public int ReplicaLogOperations { get; set; } = 10_000;
 
+    /// <summary>
+    /// Size of one message of a snapshot transfer (catch-up or move): a snapshot travels as many such chunks, not as
+    /// one message, so its size is bounded by disk, not by Orleans' message limit or memory.
+    /// </summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int SnapshotChunkBytes { get; set; } = 1024 * 1024;
+
     /// <summary>How long a coordinator waits for one replica or shard before it counts it as unavailable.</summary>
     [Range(1, 600)]
     public int ReplicaTimeoutSeconds { get; set; } = 10;

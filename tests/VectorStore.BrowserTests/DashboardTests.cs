@@ -314,6 +314,9 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         await Expect(stats.Locator("div", new() { HasText = "Uptime" })).ToContainTextAsync(new Regex(@"\d+s"));
         var qps = stats.Locator("div", new() { HasText = "Queries/s" }).Locator("dd");
         await Expect(qps).Not.ToHaveTextAsync("0.00");
+        // The collection's documents were written a moment ago, so the last minute's ingest rate is above zero.
+        await Expect(stats.Locator("div", new() { HasText = "Ingest (docs/s" }).Locator("dd")).Not.ToHaveTextAsync("0.0");
+        await Expect(stats.Locator("div", new() { HasText = "Documents written since start" }).Locator("dd")).Not.ToHaveTextAsync("0");
         await Expect(stats.Locator("div", new() { HasText = "Query latency p99" })).ToContainTextAsync(" ms");
         await Expect(stats.Locator("div", new() { HasText = "Working set" })).ToContainTextAsync("MiB");
         // A single-node server answers GET /cluster with 422: the cluster section stays hidden.

@@ -66,9 +66,15 @@ public static class CliApp
         var dimension = new Option<int?>("--dimension") { Description = "Vector dimension when --encoder none (with --create)." };
         var batch = new Option<int>("--batch") { Description = "Documents per upsert call.", DefaultValueFactory = _ => 256 };
         var restart = new Option<bool>("--restart") { Description = "Ignore an existing checkpoint and import from the first line." };
+        var progress = new Option<string>("--progress")
+        {
+            Description = "auto (a bar on a terminal, lines when redirected), bar, lines or none.",
+            DefaultValueFactory = _ => "auto",
+        };
+        progress.AcceptOnlyFromAmong("auto", "bar", "lines", "none");
         var command = new Command("import", "Import documents; resumable: a checkpoint file next to the input records the last committed line.")
         {
-            file, CollectionOption, create, metric, encoder, dimension, batch, restart,
+            file, CollectionOption, create, metric, encoder, dimension, batch, restart, progress,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(parse, error, async client =>
         {
@@ -77,7 +83,15 @@ public static class CliApp
             {
                 await EnsureCollectionAsync(client, collection, parse.GetValue(metric), parse.GetValue(encoder), parse.GetValue(dimension), cancellationToken);
             }
-            var importer = new Importer(client, output);
+            var shown = parse.GetValue(progress) switch
+            {
+                "bar" => ImportProgress.Bar,
+                "lines" => ImportProgress.Lines,
+                "none" => ImportProgress.None,
+                // A bar only where a person watches it redraw: the process's own console, not redirected.
+                _ => ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected ? ImportProgress.Bar : ImportProgress.Lines,
+            };
+            var importer = new Importer(client, output, shown);
             await importer.ImportAsync(parse.GetValue(file)!, collection, parse.GetValue(batch), parse.GetValue(restart), cancellationToken);
         }));
         return command;

@@ -12,7 +12,7 @@ namespace VectorStoreDb.Cli;
 /// an id get a stable one (<c>&lt;file-name&gt;-&lt;record&gt;</c>), so replaying a batch after a crash upserts the
 /// same documents rather than duplicating them.
 /// </summary>
-internal sealed class Importer(IVectorStoreClient client, TextWriter output)
+internal sealed class Importer(IVectorStoreClient client, TextWriter output, ImportProgress progress = ImportProgress.Lines)
 {
     public static string CheckpointPath(FileInfo file) => file.FullName + ".checkpoint";
 
@@ -62,6 +62,11 @@ internal sealed class Importer(IVectorStoreClient client, TextWriter output)
             await CommitAsync();
         }
         File.Delete(checkpointPath);
+        if (progress == ImportProgress.Bar)
+        {
+            // The finished bar stays on screen; the summary goes on the next line.
+            await output.WriteLineAsync(BarLine(imported, 1, Rate(imported, clock.Elapsed), "00:00:00"));
+        }
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"Imported {imported:N0} documents into {collection} in {clock.Elapsed.TotalSeconds:F1} s ({Rate(imported, clock.Elapsed):N0} docs/s); {record:N0} records in the file."));
 
@@ -71,17 +76,37 @@ internal sealed class Importer(IVectorStoreClient client, TextWriter output)
             imported += batch.Count;
             batch.Clear();
             WriteCheckpoint(checkpointPath, collection, lastInBatch);
-            // First batch, then at most twice a second: a progress line per batch would flood a terminal.
-            if (lastReport == TimeSpan.MinValue || clock.Elapsed - lastReport > TimeSpan.FromMilliseconds(500))
+            // A bar redraws in place ten times a second; lines (a log, a pipe) come at most twice a second, since a
+            // line per batch would flood the reader.
+            var every = progress == ImportProgress.Bar ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(500);
+            if (progress != ImportProgress.None && (lastReport == TimeSpan.MinValue || clock.Elapsed - lastReport > every))
             {
                 lastReport = clock.Elapsed;
                 double fraction = stream.Length == 0 ? 1 : Math.Min(1, (double)stream.Position / stream.Length);
                 double rate = Rate(imported, clock.Elapsed);
                 string eta = fraction is > 0 and < 1 ? TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds * (1 - fraction) / fraction).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "--:--:--";
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"{imported:N0} documents ({fraction:P0} of the file), {rate:N0} docs/s, ETA {eta}"));
+                if (progress == ImportProgress.Bar)
+                {
+                    await output.WriteAsync(BarLine(imported, fraction, rate, eta));
+                    await output.FlushAsync(cancellationToken);
+                }
+                else
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"{imported:N0} documents ({fraction:P0} of the file), {rate:N0} docs/s, ETA {eta}"));
+                }
             }
         }
+    }
+
+    /// <summary>One redraw of the bar: a carriage return, then a line of fixed width so a shorter one leaves no tail.</summary>
+    internal static string BarLine(long imported, double fraction, double rate, string eta)
+    {
+        const int Width = 30;
+        int filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * Width);
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"[{new string('#', filled)}{new string('-', Width - filled)}] {(int)Math.Round(Math.Clamp(fraction, 0, 1) * 100),3}%  {imported:N0} documents  {rate:N0} docs/s  ETA {eta}");
+        return "\r" + line.PadRight(90);
     }
 
     private static double Rate(long count, TimeSpan elapsed) => elapsed.TotalSeconds > 0 ? count / elapsed.TotalSeconds : 0;
@@ -212,4 +237,17 @@ internal static class JsonValues
         double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) ? number
         : bool.TryParse(field, out bool flag) ? flag
         : field;
+}
+
+/// <summary>How an import shows its progress.</summary>
+internal enum ImportProgress
+{
+    /// <summary>Nothing but the closing summary.</summary>
+    None,
+
+    /// <summary>A line at most twice a second: for logs and pipes.</summary>
+    Lines,
+
+    /// <summary>One bar redrawn in place: for an interactive terminal.</summary>
+    Bar,
 }

@@ -102,6 +102,8 @@ public static class ClusterHosting
         silo.Services.TryAddSingleton(CreateNodeStore);
         silo.Services.TryAddSingleton<ClusterCoordinator>();
         silo.Services.AddHostedService<AutoRebalancer>();
+        silo.Services.TryAddSingleton<OrphanReplicaCleaner>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<OrphanReplicaCleaner>());
         return silo;
     }
 

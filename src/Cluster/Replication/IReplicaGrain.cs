@@ -23,6 +23,13 @@ public interface IReplicaGrain : IGrainWithStringKey
     /// </summary>
     Task JoinAsync();
 
+    /// <summary>
+    /// Drops this replica's data when the catalog does not place it on this node (its collection was deleted or
+    /// created again, or the shard moved away, while the node was down); true when it did. A replica created or
+    /// joined in this activation is never an orphan: the catalog learns of it only after.
+    /// </summary>
+    Task<bool> DropIfOrphanedAsync();
+
     /// <summary>This node is leaving the shard's placement: refuse reads from now on, and delete the data shortly after.</summary>
     [AlwaysInterleave]
     Task RetireAsync();
@@ -34,8 +41,19 @@ public interface IReplicaGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<LogSlice> ReadLogAsync(long after, int max);
 
+    /// <summary>
+    /// Takes an engine snapshot under the apply lock (exactly "everything up to N") and keeps it on this node for the
+    /// caller to read in chunks; <see cref="EndSnapshotAsync"/> (or a few idle minutes) deletes it.
+    /// </summary>
     [AlwaysInterleave]
-    Task<ShardSnapshot> SnapshotAsync();
+    Task<ShardSnapshot> BeginSnapshotAsync();
+
+    /// <summary>Up to <paramref name="count"/> bytes of a snapshot from <see cref="BeginSnapshotAsync"/>, from <paramref name="offset"/>.</summary>
+    [AlwaysInterleave]
+    Task<byte[]> ReadSnapshotAsync(string transferId, long offset, int count);
+
+    [AlwaysInterleave]
+    Task EndSnapshotAsync(string transferId);
 
     [AlwaysInterleave]
     Task<ReplicaState> GetStateAsync();

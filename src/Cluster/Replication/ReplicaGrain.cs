@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.IO.Hashing;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,6 +27,11 @@ internal sealed class ReplicaGrain(
     ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
 {
     private const int CatchUpBatch = 500;
+    private const int MaxChunkBytes = 64 * 1024 * 1024;
+    private const int SnapshotAttempts = 3;
+
+    /// <summary>Engine snapshots taken for a transfer to a peer are named with this prefix (anything else is a user's).</summary>
+    private const string TransferPrefix = "transfer-";
 
     /// <summary>How long a retired replica keeps its data: beyond coordinators' catalog cache, so reads in flight finish.</summary>
     private static readonly TimeSpan RetiredGrace = TimeSpan.FromSeconds(10);
@@ -34,7 +41,14 @@ internal sealed class ReplicaGrain(
     private long _applied;
     private volatile bool _serving;
     private volatile bool _retired;
+
+    /// <summary>Created or joined in this activation: the catalog may not name it yet, but it is no orphan.</summary>
+    private bool _placedByCatalog;
     private IGrainTimer? _dropTimer;
+    private IGrainTimer? _transferTimer;
+
+    /// <summary>Snapshot transfers this replica serves to peers: id → when the receiver last read from it.</summary>
+    private readonly Dictionary<string, long> _transfers = new(StringComparer.Ordinal);
 
     private VectorStoreEngine Engine => node.Engine;
 
@@ -46,6 +60,7 @@ internal sealed class ReplicaGrain(
         await Engine.WhenReady;
         _log = new ReplicaLog(node.LogPath, Local, options.Value.ReplicaLogOperations, serializer);
         _applied = _log.LastSequence;
+        DeleteStaleTransfers();
         if (HasLocalCollection() && _log.Last is { } last)
         {
             // The last logged operation may not have reached the engine before a crash; applying it again is harmless.
@@ -63,6 +78,7 @@ internal sealed class ReplicaGrain(
     {
         var request = JsonSerializer.Deserialize<CreateCollectionRequest>(requestJson, WireMapping.Json)
             ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "The collection request is empty.");
+        _placedByCatalog = true;
         CollectionInfo info;
         try
         {
@@ -86,6 +102,8 @@ internal sealed class ReplicaGrain(
                 await Engine.DeleteCollectionAsync(Local);
             }
             _log.Delete();
+            _transfers.Clear();
+            DeleteStaleTransfers();
             _serving = false;
         }
         finally
@@ -126,6 +144,7 @@ internal sealed class ReplicaGrain(
             _dropTimer?.Dispose();
             _dropTimer = null;
             _retired = false;
+            _placedByCatalog = true;
             long newest = _applied;
             foreach (var peer in await LivePeersAsync())
             {
@@ -146,6 +165,22 @@ internal sealed class ReplicaGrain(
             _applyGate.Release();
         }
     });
+
+    public async Task<bool> DropIfOrphanedAsync()
+    {
+        if (_placedByCatalog)
+        {
+            return false;
+        }
+        var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
+        if (entry is not null && entry.Incarnation == _key.Incarnation && _key.Shard < entry.Shards && entry.Placement[_key.Shard].Contains(_key.Node))
+        {
+            return false;
+        }
+        logger.LogInformation("Replica {Replica} is not in the catalog's placement (deleted or moved away while its node was down); deleting its data", _key);
+        await DropAsync();
+        return true;
+    }
 
     public Task RetireAsync()
     {
@@ -184,29 +219,113 @@ internal sealed class ReplicaGrain(
             : new LogSlice(operations, applied, Truncated: false));
     }
 
-    public Task<ShardSnapshot> SnapshotAsync() => Guard(async () =>
+    public Task<ShardSnapshot> BeginSnapshotAsync() => Guard(async () =>
     {
+        string id = $"{TransferPrefix}{Guid.NewGuid():N}";
+        long applied;
         await _applyGate.WaitAsync();
         try
         {
-            var info = await Engine.CreateSnapshotAsync(Local, $"catchup-{Guid.NewGuid():N}");
-            try
+            if (!HasLocalCollection())
             {
-                using var stream = Engine.OpenSnapshot(Local, info.Name);
-                using var buffer = new MemoryStream((int)Math.Min(info.SizeBytes, int.MaxValue));
-                await stream.CopyToAsync(buffer);
-                return new ShardSnapshot(buffer.ToArray(), _applied);
+                throw ClusterException.Unavailable($"Shard {_key.Shard} of collection '{_key.Collection}' has no data on node '{_key.Node}' to copy.");
             }
-            finally
-            {
-                Engine.DeleteSnapshot(Local, info.Name);
-            }
+            await Engine.CreateSnapshotAsync(Local, id);
+            applied = _applied;
         }
         finally
         {
             _applyGate.Release();
         }
+        try
+        {
+            // Hashed outside the apply lock: the file no longer changes, and writes need not wait for a read of it.
+            var hash = new XxHash128();
+            long length;
+            using (var stream = Engine.OpenSnapshot(Local, id))
+            {
+                await hash.AppendAsync(stream);
+                length = stream.Length;
+            }
+            _transfers[id] = Stopwatch.GetTimestamp();
+            _transferTimer ??= this.RegisterGrainTimer(ExpireTransfersAsync, new GrainTimerCreationOptions(TransferIdle, TransferIdle) { Interleave = true });
+            return new ShardSnapshot(id, applied, length, hash.GetCurrentHash());
+        }
+        catch
+        {
+            DeleteTransfer(id);
+            throw;
+        }
     });
+
+    public Task<byte[]> ReadSnapshotAsync(string transferId, long offset, int count) => Guard(async () =>
+    {
+        if (!_transfers.ContainsKey(transferId))
+        {
+            throw ClusterException.Unavailable($"Snapshot transfer '{transferId}' of replica {_key} has ended or expired; start a new one.");
+        }
+        _transfers[transferId] = Stopwatch.GetTimestamp();
+        using var stream = Engine.OpenSnapshot(Local, transferId);
+        if (offset < 0 || offset > stream.Length || count <= 0)
+        {
+            throw new ClusterException(ErrorCode.InvalidArgument, $"offset {offset} / count {count} is outside the snapshot's {stream.Length} bytes.", "offset");
+        }
+        var chunk = new byte[(int)Math.Min(Math.Min(count, MaxChunkBytes), stream.Length - offset)];
+        stream.Position = offset;
+        await stream.ReadExactlyAsync(chunk);
+        return chunk;
+    });
+
+    public Task EndSnapshotAsync(string transferId)
+    {
+        if (_transfers.Remove(transferId))
+        {
+            DeleteTransfer(transferId);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A receiver that died or gave up mid-transfer never calls <see cref="EndSnapshotAsync"/>: its snapshot goes after a while idle.</summary>
+    private Task ExpireTransfersAsync(CancellationToken cancellationToken)
+    {
+        long idle = (long)(TransferIdle.TotalSeconds * Stopwatch.Frequency);
+        foreach (var (id, touched) in _transfers.ToArray())
+        {
+            if (Stopwatch.GetTimestamp() - touched > idle)
+            {
+                logger.LogWarning("Snapshot transfer {Transfer} of replica {Replica} was abandoned by its receiver; deleting it", id, _key);
+                _transfers.Remove(id);
+                DeleteTransfer(id);
+            }
+        }
+        if (_transfers.Count == 0)
+        {
+            _transferTimer?.Dispose();
+            _transferTimer = null;
+        }
+        return Task.CompletedTask;
+    }
+
+    private void DeleteTransfer(string id)
+    {
+        try
+        {
+            Engine.DeleteSnapshot(Local, id);
+        }
+        catch (Exception ex) when (ex is VectorStoreException or IOException)
+        {
+            logger.LogDebug(ex, "Snapshot {Transfer} of replica {Replica} was already gone", id, _key);
+        }
+    }
+
+    /// <summary>Transfer snapshots this replica's node still holds (a crash mid-transfer, or a drop while one ran).</summary>
+    private void DeleteStaleTransfers()
+    {
+        foreach (var snapshot in Engine.ListSnapshots(Local).Where(s => s.Name.StartsWith(TransferPrefix, StringComparison.Ordinal) && !_transfers.ContainsKey(s.Name)))
+        {
+            DeleteTransfer(snapshot.Name);
+        }
+    }
 
     public Task<ReplicaState> GetStateAsync() => Task.FromResult(new ReplicaState(
         _key.Node, Interlocked.Read(ref _applied), _log.FirstSequence, _serving, HasLocalCollection() ? Engine.Count(Local) : 0));
@@ -354,20 +473,110 @@ internal sealed class ReplicaGrain(
         }
     }
 
+    /// <summary>
+    /// Copies a peer's snapshot in chunks into a spool file, checks the file against the peer's XxHash128, and only
+    /// then replaces this replica's data with it. A transfer that fails (peer gone, chunk missing, checksum wrong) is
+    /// tried again from a new snapshot, up to <see cref="SnapshotAttempts"/> times; the replica's old data stays until a
+    /// verified copy is complete.
+    /// </summary>
     private async Task RestoreFromAsync(IReplicaGrain peer)
     {
-        var snapshot = await peer.SnapshotAsync().WaitAsync(Timeout * 6);
-        if (HasLocalCollection())
+        for (int attempt = 1; ; attempt++)
         {
-            await Engine.DeleteCollectionAsync(Local);
+            FileStream? spooled = null;
+            ShardSnapshot snapshot;
+            try
+            {
+                (spooled, snapshot) = await ReceiveSnapshotAsync(peer, attempt);
+            }
+            catch (Exception ex) when (ex is not ClusterException { Code: ErrorCode.NotFound } && attempt < SnapshotAttempts)
+            {
+                spooled?.Dispose();
+                logger.LogWarning(ex, "Snapshot transfer {Attempt} to replica {Replica} failed; trying again", attempt, _key);
+                continue;
+            }
+            await using (spooled)
+            {
+                if (HasLocalCollection())
+                {
+                    await Engine.DeleteCollectionAsync(Local);
+                }
+                // Should the restore itself fail (local disk), the replica has no collection: it serves nothing and
+                // copies a peer again on its next read or write.
+                await Engine.RestoreSnapshotAsync(spooled, Local);
+            }
+            _log.Reset(snapshot.AppliedSequence);
+            Interlocked.Exchange(ref _applied, snapshot.AppliedSequence);
+            logger.LogInformation("Replica {Replica} restored from a peer's snapshot at sequence {Sequence} ({Bytes} bytes)", _key, snapshot.AppliedSequence, snapshot.Length);
+            return;
         }
-        using (var stream = new MemoryStream(snapshot.Content, writable: false))
+    }
+
+    /// <summary>One transfer: the peer's snapshot, verified, in a delete-on-close spool file positioned at its start.</summary>
+    private async Task<(FileStream File, ShardSnapshot Snapshot)> ReceiveSnapshotAsync(IReplicaGrain peer, int attempt)
+    {
+        var snapshot = await peer.BeginSnapshotAsync().WaitAsync(Timeout * 6);
+        // Delete-on-close: however the transfer ends, the spool goes with the handle (a crash leaves it to NodeStore).
+        var file = new FileStream(Path.Combine(node.SpoolPath, $"{Local}.{snapshot.TransferId}.part"), FileMode.CreateNew,
+            FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        try
         {
-            await Engine.RestoreSnapshotAsync(stream, Local);
+            try
+            {
+                int chunkBytes = options.Value.SnapshotChunkBytes;
+                long offset = 0;
+                while (offset < snapshot.Length)
+                {
+                    int want = (int)Math.Min(chunkBytes, snapshot.Length - offset);
+                    byte[] chunk = await peer.ReadSnapshotAsync(snapshot.TransferId, offset, want).WaitAsync(Timeout);
+                    if (node.ReceivedChunkFault is { } fault)
+                    {
+                        chunk = fault(attempt, offset, chunk);
+                    }
+                    if (chunk.Length == 0 || chunk.Length > want)
+                    {
+                        throw new InvalidDataException($"The peer sent {chunk.Length} bytes at offset {offset} of a {snapshot.Length}-byte snapshot (asked for {want}).");
+                    }
+                    await file.WriteAsync(chunk);
+                    node.CountChunk();
+                    offset += chunk.Length;
+                }
+            }
+            finally
+            {
+                await EndTransferQuietlyAsync(peer, snapshot.TransferId);
+            }
+            await file.FlushAsync();
+            // Hash what the spool file holds, not what arrived: end to end, from the peer's file to the one restored.
+            file.Position = 0;
+            var hash = new XxHash128();
+            await hash.AppendAsync(file);
+            if (file.Length != snapshot.Length || !hash.GetCurrentHash().AsSpan().SequenceEqual(snapshot.Checksum))
+            {
+                throw new InvalidDataException($"The snapshot received from a peer ({file.Length} of {snapshot.Length} bytes) does not match its checksum.");
+            }
+            file.Position = 0;
+            return (file, snapshot);
         }
-        _log.Reset(snapshot.AppliedSequence);
-        Interlocked.Exchange(ref _applied, snapshot.AppliedSequence);
-        logger.LogInformation("Replica {Replica} restored from a peer's snapshot at sequence {Sequence}", _key, snapshot.AppliedSequence);
+        catch
+        {
+            node.CountRejected();
+            await file.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task EndTransferQuietlyAsync(IReplicaGrain peer, string transferId)
+    {
+        try
+        {
+            await peer.EndSnapshotAsync(transferId).WaitAsync(Timeout);
+        }
+        catch (Exception ex)
+        {
+            // The peer deletes an abandoned transfer itself once it has been idle for a while.
+            logger.LogDebug(ex, "Replica {Replica} could not end snapshot transfer {Transfer} on its peer", _key, transferId);
+        }
     }
 
     private async Task<ApplyResult> ApplyLockedAsync(ReplicaOperation operation)
@@ -418,6 +627,9 @@ internal sealed class ReplicaGrain(
     }
 
     private TimeSpan Timeout => TimeSpan.FromSeconds(options.Value.ReplicaTimeoutSeconds);
+
+    /// <summary>A transfer nobody has read from for this long is abandoned (its receiver died or gave up).</summary>
+    private TimeSpan TransferIdle => TimeSpan.FromSeconds(Math.Max(60, 6 * options.Value.ReplicaTimeoutSeconds));
 
     private static async Task<T> Guard<T>(Func<Task<T>> action)
     {

@@ -21,6 +21,7 @@ public static class DashboardEndpoints
     public static IServiceCollection AddDashboard(this IServiceCollection services)
     {
         services.AddSingleton<RequestStatistics>();
+        services.AddSingleton<IngestStatistics>();
         services.AddSingleton<DashboardAssets>();
         return services;
     }
@@ -78,10 +79,11 @@ public static class DashboardEndpoints
             return Results.Bytes(asset.Content, asset.ContentType);
         }).AllowAnonymous().ExcludeFromDescription();
 
-        app.MapGet("/stats", (RequestStatistics statistics, VectorStoreEngine engine, EngineHost host, int? window) =>
+        app.MapGet("/stats", (RequestStatistics statistics, IngestStatistics ingest, VectorStoreEngine engine, EngineHost host, int? window) =>
         {
             var collections = engine.ListCollections();
             var gc = GC.GetGCMemoryInfo();
+            var span = TimeSpan.FromSeconds(Math.Clamp(window ?? 60, 1, 3600));
             return TypedResults.Ok(new ServerStatsDto(
                 Status: host.IsReady ? "ready" : "starting",
                 Version: Version,
@@ -89,10 +91,11 @@ public static class DashboardEndpoints
                 UptimeSeconds: (DateTimeOffset.UtcNow - statistics.StartedAt).TotalSeconds,
                 Collections: collections.Count,
                 Documents: collections.Sum(c => c.DocumentCount),
-                Requests: statistics.Snapshot(TimeSpan.FromSeconds(Math.Clamp(window ?? 60, 1, 3600))),
+                Requests: statistics.Snapshot(span),
+                Ingest: ingest.Snapshot(span),
                 Memory: new MemoryStatsDto(Environment.WorkingSet, GC.GetTotalMemory(false), gc.HeapSizeBytes, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)),
                 Runtime: new RuntimeStatsDto(Environment.Version.ToString(), Environment.ProcessorCount, Environment.OSVersion.ToString())));
-        }).WithTags("Health").RequireReadKey().WithName("getStats").WithSummary("Version, uptime, document counts, recent request rates and latency percentiles (window in seconds, default 60), memory.");
+        }).WithTags("Health").RequireReadKey().WithName("getStats").WithSummary("Version, uptime, document counts, recent request rates and latency percentiles and the ingest rate (window in seconds, default 60), memory.");
         return app;
     }
 
@@ -110,6 +113,7 @@ public sealed record ServerStatsDto(
     int Collections,
     long Documents,
     RequestStatisticsSnapshot Requests,
+    IngestStatisticsSnapshot Ingest,
     MemoryStatsDto Memory,
     RuntimeStatsDto Runtime);
 

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Dashboard;
 using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
@@ -40,7 +41,7 @@ internal sealed class CollectionsGrpcService(IDocumentStore store) : V1.Collecti
     }
 }
 
-internal sealed class DocumentsGrpcService(IDocumentStore store, VectorStoreEngine engine) : V1.Documents.DocumentsBase
+internal sealed class DocumentsGrpcService(IDocumentStore store, VectorStoreEngine engine, IngestStatistics ingest) : V1.Documents.DocumentsBase
 {
     private readonly WireApi _api = new(engine);
 
@@ -49,7 +50,9 @@ internal sealed class DocumentsGrpcService(IDocumentStore store, VectorStoreEngi
     {
         var inputs = request.Documents.Select((d, i) => d.ToEngine(i)).ToArray();
         var response = new V1.UpsertResponse();
-        response.Ids.Add(await store.UpsertAsync(request.Collection, inputs, context.CancellationToken));
+        var ids = await store.UpsertAsync(request.Collection, inputs, context.CancellationToken);
+        ingest.Record(ids.Count);
+        response.Ids.Add(ids);
         return response;
     }
 

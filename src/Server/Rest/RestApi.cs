@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine;
+using VectorStoreDb.Server.Dashboard;
 using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 
@@ -51,8 +52,12 @@ public static class RestApi
 
         var documents = collections.MapGroup("/{name}").WithTags("Documents");
 
-        documents.MapPost("/documents", async (string name, [FromBody] UpsertBody body, IDocumentStore store, CancellationToken cancellationToken) =>
-            TypedResults.Ok(new UpsertResultDto(await store.UpsertAsync(name, body.ToInputs(), cancellationToken))))
+        documents.MapPost("/documents", async (string name, [FromBody] UpsertBody body, IDocumentStore store, IngestStatistics ingest, CancellationToken cancellationToken) =>
+        {
+            var ids = await store.UpsertAsync(name, body.ToInputs(), cancellationToken);
+            ingest.Record(ids.Count);
+            return TypedResults.Ok(new UpsertResultDto(ids));
+        })
             .RequireAdminKey().WithName("upsertDocuments").WithSummary("Insert or replace a batch of documents; text is embedded unless a vector is given.");
 
         documents.MapGet("/documents/{id}", async (string name, string id, IDocumentStore store, CancellationToken cancellationToken, bool includeVector = false) =>

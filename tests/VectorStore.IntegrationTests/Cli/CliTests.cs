@@ -117,6 +117,29 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Import_progress_is_a_bar_redrawn_in_place_lines_or_nothing_as_asked()
+    {
+        string file = WriteFile("progress.jsonl", JsonLines(300));
+        var bar = await Run("import", file, "-c", "bar", "--create", "--encoder", "demo", "--batch", "10", "--progress", "bar", "--data", Data);
+        Assert.True(bar.Exit == 0, bar.Error);
+        // Redraws start with a carriage return and never end a line; the finished bar is full and ends its line.
+        Assert.Contains("\r[", bar.Output, StringComparison.Ordinal);
+        Assert.Contains("[##############################] 100%  300 documents", bar.Output, StringComparison.Ordinal);
+        string[] lines = bar.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("Imported 300 documents into bar", lines[1], StringComparison.Ordinal);
+
+        var quiet = await Run("import", file, "-c", "quiet", "--create", "--encoder", "demo", "--batch", "10", "--progress", "none", "--data", Data);
+        Assert.True(quiet.Exit == 0, quiet.Error);
+        Assert.StartsWith("Imported 300 documents into quiet", quiet.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ETA", quiet.Output, StringComparison.Ordinal);
+
+        var wrong = await Run("import", file, "-c", "wrong", "--progress", "sparkles", "--data", Data);
+        Assert.NotEqual(0, wrong.Exit);
+        Assert.Contains("sparkles", wrong.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Interrupted_import_resumes_from_the_checkpoint()
     {
         string file = WriteFile("big.jsonl", JsonLines(1000));

@@ -84,12 +84,38 @@ public class DashboardApiTests(ServerFixture server) : IClassFixture<ServerFixtu
         Assert.True(latency.GetProperty("p50Ms").GetDouble() > 0);
         Assert.True(latency.GetProperty("p99Ms").GetDouble() >= latency.GetProperty("p50Ms").GetDouble());
         Assert.True(stats.GetProperty("memory").GetProperty("workingSetBytes").GetInt64() > 0);
+        var ingest = stats.GetProperty("ingest");
+        Assert.True(ingest.GetProperty("documents").GetInt64() >= 1);
+        Assert.True(ingest.GetProperty("documentsPerSecond").GetDouble() > 0);
 
         // The dashboard's own polling does not count as traffic.
         long total = requests.GetProperty("totalRequests").GetInt64();
         await Http.GetAsync("/stats");
         await Http.GetAsync("/dashboard/");
         Assert.Equal(total, (await Json(await Http.GetAsync("/stats"))).GetProperty("requests").GetProperty("totalRequests").GetInt64());
+    }
+
+    [Fact]
+    public async Task Stats_count_documents_acknowledged_over_rest_and_grpc_and_not_refused_ones()
+    {
+        string name = ServerFixture.UniqueName();
+        await server.CreateDemoCollectionAsync(name);
+        long before = (await Json(await Http.GetAsync("/stats"))).GetProperty("ingest").GetProperty("totalDocuments").GetInt64();
+
+        var three = Enumerable.Range(0, 3).Select(i => new { id = $"r{i}", text = $"rest {i}" });
+        (await Http.PostAsJsonAsync($"/collections/{name}/documents", new { documents = three })).EnsureSuccessStatusCode();
+        var documents = new VectorStoreDb.Contracts.V1.Documents.DocumentsClient(server.Channel);
+        await documents.UpsertAsync(new VectorStoreDb.Contracts.V1.UpsertRequest
+        {
+            Collection = name,
+            Documents = { new VectorStoreDb.Contracts.V1.DocumentInput { Id = "g0", Text = "grpc 0" }, new VectorStoreDb.Contracts.V1.DocumentInput { Id = "g1", Text = "grpc 1" } },
+        });
+        var refused = await Http.PostAsJsonAsync($"/collections/{name}/documents", new { documents = new[] { new { id = "bad", vector = new[] { 1f } } } });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+
+        var ingest = (await Json(await Http.GetAsync("/stats?window=3600"))).GetProperty("ingest");
+        Assert.Equal(before + 5, ingest.GetProperty("totalDocuments").GetInt64());
+        Assert.True(ingest.GetProperty("documents").GetInt64() >= 5);
     }
 
     [Fact]

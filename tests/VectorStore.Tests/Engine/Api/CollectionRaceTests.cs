@@ -44,7 +44,9 @@ public sealed class CollectionRaceTests : IDisposable
         await _engine.DeleteCollectionAsync(Name);
         await _engine.CreateCollectionAsync(Request);
 
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        // The race runs for at least 5 s and three re-creations; on a loaded machine a delete can take seconds, so a
+        // fixed duration would measure the machine's load instead of the races. The cap keeps a hang a failure.
+        using var stop = new CancellationTokenSource();
         var failures = new ConcurrentQueue<Exception>();
         // Which incarnation each acknowledged id went to: an upsert acknowledged while the collection of that
         // generation was live must be in it unless a later delete removed that generation.
@@ -142,9 +144,10 @@ public sealed class CollectionRaceTests : IDisposable
         };
         int recreations = 0;
         var timings = new ConcurrentQueue<string>();
+        var raceTime = System.Diagnostics.Stopwatch.StartNew();
         var churn = Task.Run(async () =>
         {
-            while (!stop.IsCancellationRequested)
+            while ((recreations < 3 || raceTime.Elapsed < TimeSpan.FromSeconds(5)) && raceTime.Elapsed < TimeSpan.FromSeconds(60))
             {
                 await Task.Delay(Random.Shared.Next(0, 15));
                 var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -155,6 +158,7 @@ public sealed class CollectionRaceTests : IDisposable
                 Interlocked.Increment(ref generation);
                 recreations++;
             }
+            stop.Cancel();
         });
         await churn;
         await Task.WhenAll(workers);

@@ -18,6 +18,8 @@ async function refresh() {
       ['Uptime', formatDuration(s.uptimeSeconds)],
       ['Collections', s.collections.toLocaleString()],
       ['Documents', s.documents.toLocaleString()],
+      ['Ingest (docs/s, last minute)', s.ingest.documentsPerSecond.toFixed(1)],
+      ['Documents written since start', s.ingest.totalDocuments.toLocaleString()],
       ['Queries/s', r.queriesPerSecond.toFixed(2)],
       ['Query latency p50', ms(r.queryLatency.p50Ms)],
       ['Query latency p99', ms(r.queryLatency.p99Ms)],
