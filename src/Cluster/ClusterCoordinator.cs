@@ -11,6 +11,7 @@ using VectorStoreDb.Cluster.Replication;
 using VectorStoreDb.Cluster.Wire;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Engine.Diagnostics;
+using VectorStoreDb.Engine.Operations;
 using VectorStoreDb.Engine.Text;
 using VectorStoreDb.Index;
 
@@ -158,15 +159,104 @@ public sealed class ClusterCoordinator(
         ArgumentNullException.ThrowIfNull(request);
         var cached = await FindAsync(collection, cancellationToken);
         node.Engine.ValidateQuery(request);
+        return await QueryAsync(cached, request, cancellationToken);
+    }
+
+    /// <summary>
+    /// Many queries; result i answers query i, and each equals what <see cref="QueryAsync(string, QueryRequest, CancellationToken)"/>
+    /// answers for it. Queries that need no collection-wide statistics (dense, and requests the replicas refuse) go to
+    /// every shard as one batch, so each replica searches them together as a single node does; text and hybrid
+    /// queries run one by one (each needs its own statistics round), in parallel. A refusal names the query
+    /// (<c>queries[i].k</c>), the lowest such i when several are refused.
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyList<QueryHit>>> QueryBatchAsync(string collection, IReadOnlyList<QueryRequest> queries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        var cached = await FindAsync(collection, cancellationToken);
+        node.Engine.ValidateQueryBatch(queries);
+        var results = new IReadOnlyList<QueryHit>[queries.Count];
+        var modes = queries.Select(q => EffectiveMode(cached.Settings, q)).ToArray();
+        var plain = Enumerable.Range(0, queries.Count).Where(i => IsPlain(cached.Settings, queries[i], modes[i])).ToArray();
+        var failures = new VectorStoreException?[queries.Count];
+        var batch = plain.Length > 0 ? PlainBatchAsync(cached, queries, modes, plain, results, failures, cancellationToken) : Task.CompletedTask;
+        var singles = Enumerable.Range(0, queries.Count).Except(plain).Select(async i =>
+        {
+            try
+            {
+                results[i] = await QueryAsync(cached, queries[i], cancellationToken);
+            }
+            catch (VectorStoreException e) when (e.Code != ErrorCode.Unavailable)
+            {
+                failures[i] = e;
+            }
+        });
+        await Task.WhenAll([batch, .. singles]);
+        for (int i = 0; i < failures.Length; i++)
+        {
+            if (failures[i] is { } failure)
+            {
+                throw VectorStoreException.InBatch(i, failure);
+            }
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The plain queries of a batch as one batch call per shard, merged per query. When a replica refuses the batch
+    /// (one query is bad), they run again one by one, so the refusal names the query's index in the whole batch.
+    /// </summary>
+    private async Task PlainBatchAsync(CachedEntry cached, IReadOnlyList<QueryRequest> queries, string[] modes, int[] plain,
+        IReadOnlyList<QueryHit>[] results, VectorStoreException?[] failures, CancellationToken cancellationToken)
+    {
+        var wire = plain.Select(i => WireMapping.ToWire(queries[i])).ToArray();
+        ShardHit[][][] perShard;
+        using (ClusterTelemetry.StartFanOut(cached.Entry.Name, "query-batch", cached.Entry.Shards))
+        {
+            try
+            {
+                perShard = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
+                    .Select(s => TracedReadShardAsync(cached, s, "query-batch", r => r.QueryBatchAsync(wire), cancellationToken, hits => hits.Sum(h => h.Length))));
+            }
+            catch (VectorStoreException e) when (e.Code != ErrorCode.Unavailable)
+            {
+                perShard = [];
+            }
+        }
+        if (perShard.Length == 0)
+        {
+            await Task.WhenAll(plain.Select(async i =>
+            {
+                try
+                {
+                    results[i] = await QueryAsync(cached, queries[i], cancellationToken);
+                }
+                catch (VectorStoreException e) when (e.Code != ErrorCode.Unavailable)
+                {
+                    failures[i] = e;
+                }
+            }));
+            return;
+        }
+        for (int j = 0; j < plain.Length; j++)
+        {
+            int i = plain[j];
+            var hits = Merge([.. perShard.Select(shard => shard[j])], queries[i].K, HigherIsBetter(cached.Settings, modes[i]));
+            results[i] = RankDenseExplanations(queries[i], modes[i], hits);
+        }
+    }
+
+    private async Task<IReadOnlyList<QueryHit>> QueryAsync(CachedEntry cached, QueryRequest request, CancellationToken cancellationToken)
+    {
         string mode = EffectiveMode(cached.Settings, request);
-        using var span = ClusterTelemetry.StartFanOut(collection, "query", cached.Entry.Shards, mode);
-        if (mode is not (QueryModes.Text or QueryModes.Hybrid) || cached.Settings.TextIndex is null || string.IsNullOrWhiteSpace(request.Text) || request.Chunks)
+        using var span = ClusterTelemetry.StartFanOut(cached.Entry.Name, "query", cached.Entry.Shards, mode);
+        if (IsPlain(cached.Settings, request, mode))
         {
             // Dense, or a request the replicas refuse with the engine's own message (unknown mode, no text index, no text).
-            return await FanOutAsync(cached, request, HigherIsBetter(cached.Settings, mode), cancellationToken);
+            return RankDenseExplanations(request, mode, await FanOutAsync(cached, request, HigherIsBetter(cached.Settings, mode), cancellationToken));
         }
+        // Not plain, so the request has a text (IsPlain checked it).
         var statistics = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
-            .Select(s => TracedReadShardAsync(cached, s, "statistics", r => r.GetTextStatisticsAsync(request.Text), cancellationToken)));
+            .Select(s => TracedReadShardAsync(cached, s, "statistics", r => r.GetTextStatisticsAsync(request.Text!), cancellationToken)));
         request = request with { TextStatistics = TextStatistics.Sum(statistics.Select(WireMapping.ToEngine)) };
         if (mode == QueryModes.Text)
         {
@@ -198,6 +288,56 @@ public sealed class ClusterCoordinator(
         ClusterTelemetry.RecordMerge(cached.Entry.Name, mergeTime);
         logger.LogTrace("Merged {Shards} shards in {Elapsed}", perShard.Length, mergeTime);
         return merged;
+    }
+
+    /// <summary>
+    /// The documents under <paramref name="ids"/> in request order, ids with no document left out and an id asked for
+    /// twice returned twice, as the engine's batch get: each shard is asked once for its ids, in parallel.
+    /// </summary>
+    public async Task<IReadOnlyList<Document>> GetDocumentsAsync(string collection, IReadOnlyList<string> ids, bool includeVectors = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var cached = await FindAsync(collection, cancellationToken);
+        node.Engine.ValidateGetMany(ids);
+        var perShard = new HashSet<string>?[cached.Entry.Shards];
+        foreach (string id in ids)
+        {
+            (perShard[ShardOf(id, cached.Entry.Shards)] ??= new HashSet<string>(StringComparer.Ordinal)).Add(id);
+        }
+        using var span = ClusterTelemetry.StartFanOut(cached.Entry.Name, "get", cached.Entry.Shards);
+        var found = await Task.WhenAll(perShard.Select((shardIds, s) => shardIds is null
+            ? Task.FromResult(Array.Empty<ShardDocument>())
+            : TracedReadShardAsync(cached, s, "get", r => r.GetManyAsync([.. shardIds], includeVectors), cancellationToken, docs => docs.Length)));
+        var byId = found.SelectMany(d => d).ToDictionary(d => d.Id, WireMapping.ToEngine, StringComparer.Ordinal);
+        return [.. ids.Where(byId.ContainsKey).Select(id => byId[id])];
+    }
+
+    /// <summary>
+    /// A page of a filtered scroll (id order or by a metadata field), equal to the single-node engine's page on the
+    /// same documents: every shard answers the same request (filter, order, limit, cursor) and the engine merges the
+    /// pages (<see cref="ScrollMerge"/>), so the cursor is the engine's own and every shard resumes from it.
+    /// </summary>
+    public async Task<ScrollPage> ScrollAsync(string collection, ScrollRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        VectorStoreEngine.ValidateScroll(request);
+        var cached = await FindAsync(collection, cancellationToken);
+        var scroll = WireMapping.ToWire(request);
+        using var span = ClusterTelemetry.StartFanOut(cached.Entry.Name, "scroll", cached.Entry.Shards);
+        var pages = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
+            .Select(s => TracedReadShardAsync(cached, s, "scroll", r => r.ScrollAsync(scroll), cancellationToken, page => page.Documents.Length)));
+        return ScrollMerge.Merge(request, [.. pages.Select(WireMapping.ToEngine)]);
+    }
+
+    /// <summary>A collection's resolved settings (from the catalog, cached for a moment): no count, so no fan-out.</summary>
+    public async Task<CollectionSettings> GetSettingsAsync(string name, CancellationToken cancellationToken = default) =>
+        (await FindAsync(name, cancellationToken)).Settings;
+
+    /// <summary>Every collection's resolved settings, without counting documents.</summary>
+    public async Task<IReadOnlyList<CollectionSettings>> ListSettingsAsync(CancellationToken cancellationToken = default)
+    {
+        var entries = await Call(() => Catalog.ListAsync(), cancellationToken);
+        return [.. entries.Select(e => Cache(e).Settings)];
     }
 
     /// <summary>Pages through the collection in ordinal id order across shards, exactly as the single-node engine does.</summary>
@@ -358,6 +498,26 @@ public sealed class ClusterCoordinator(
             return QueryModes.Dense;
         }
         return request.Mode?.Trim().ToLowerInvariant() ?? settings.DefaultMode;
+    }
+
+    /// <summary>Queries answered by one fan-out and a merge: all but text and hybrid queries that can use collection-wide statistics.</summary>
+    private static bool IsPlain(CollectionSettings settings, QueryRequest request, string mode) =>
+        mode is not (QueryModes.Text or QueryModes.Hybrid) || settings.TextIndex is null || string.IsNullOrWhiteSpace(request.Text) || request.Chunks;
+
+    /// <summary>
+    /// A dense query's explanation ranks each hit in the answer; every shard ranked its own hits, so the merged list
+    /// is ranked again, as the engine ranks its merged shards.
+    /// </summary>
+    private static List<QueryHit> RankDenseExplanations(QueryRequest request, string mode, List<QueryHit> hits)
+    {
+        if (request.Explain && mode == QueryModes.Dense)
+        {
+            for (int i = 0; i < hits.Count; i++)
+            {
+                hits[i] = hits[i] with { Explanation = new HitExplanation(i + 1, hits[i].Score, null, null) };
+            }
+        }
+        return hits;
     }
 
     private static bool HigherIsBetter(CollectionSettings settings, string mode) => mode != QueryModes.Dense || settings.Metric.HigherIsBetter();

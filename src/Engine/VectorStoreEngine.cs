@@ -173,6 +173,15 @@ public sealed class VectorStoreEngine : IDisposable
     /// <summary>The query rules that need no collection (k, ef, the text), as <see cref="QueryAsync"/> checks them.</summary>
     public void ValidateQuery(QueryRequest request) => _validator.Query(request);
 
+    /// <summary>The batch rules that need no collection (size, then each query as <see cref="ValidateQuery"/>, named <c>queries[i]</c>), as <see cref="QueryBatchAsync"/> checks them.</summary>
+    public void ValidateQueryBatch(IReadOnlyList<QueryRequest> queries) => _validator.QueryBatch(queries);
+
+    /// <summary>The batch-get rules (at most the batch limit of ids, none null), as <see cref="GetDocumentsAsync"/> checks them.</summary>
+    public void ValidateGetMany(IReadOnlyList<string> ids) => _validator.GetMany(ids);
+
+    /// <summary>The scroll rules that need no collection (limit, order field), as <see cref="ScrollAsync"/> checks them.</summary>
+    public static void ValidateScroll(ScrollRequest request) => RequestValidator.Scroll(request);
+
     /// <summary>Returns the document, or throws <see cref="ErrorCode.NotFound"/>. Any id is looked up as given (see <see cref="NameRules"/>).</summary>
     public Document GetDocument(string collection, string id, bool includeVector = false)
     {

@@ -74,10 +74,13 @@ public sealed record RagDoneEvent(RagUsage Usage, RagTimings Timings, string Fin
 /// Retrieval-augmented chat over a <see cref="VectorStoreEngine"/>: retrieve the top-k passages of a
 /// collection (with an optional filter), build the prompt, generate. Generations per generator are bounded
 /// (<see cref="GenerationLimiter"/>); a full queue is refused with <see cref="ErrorCode.Busy"/>. Thread-safe.
+/// Retrieval goes through <paramref name="retriever"/> when given (a cluster node passes the cluster's), else the
+/// engine; the engine still embeds for generators that need it and sets the question's length limit.
 /// </summary>
-public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry generators, RagDefaults? defaults = null, ILogger<RagService>? logger = null)
+public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry generators, RagDefaults? defaults = null, ILogger<RagService>? logger = null, IRagRetriever? retriever = null)
 {
     private readonly RagDefaults _defaults = defaults ?? new RagDefaults();
+    private readonly IRagRetriever _retriever = retriever ?? new EngineRagRetriever(engine);
     private readonly ILogger _logger = logger ?? NullLogger<RagService>.Instance;
 
     public GeneratorRegistry Generators => generators;
@@ -134,16 +137,16 @@ public sealed class RagService(VectorStoreEngine engine, GeneratorRegistry gener
         };
         sampling.Validate();
         var generator = generators.Get(request.Generator);
-        var info = engine.GetCollection(collection);
-        string? encoder = info.Settings.Encoder
+        var settings = await _retriever.GetSettingsAsync(collection, cancellationToken).ConfigureAwait(false);
+        string? encoder = settings.Encoder
             ?? throw new VectorStoreException(ErrorCode.FailedPrecondition, $"Collection '{collection}' stores raw vectors (no encoder), so a question cannot be searched; chat needs a collection with an encoder.", "collection");
 
         using var lease = await generator.Limiter.AcquireAsync(cancellationToken).ConfigureAwait(false);
         long admitted = Stopwatch.GetTimestamp();
         // Passages are chunks, not documents: a long document contributes its matching windows, never its whole text
         // (dense mode returns chunk hits; text and hybrid modes rank documents, whose best dense chunk is the highlight).
-        bool chunkHits = info.Settings.DefaultMode == QueryModes.Dense;
-        var hits = await engine.QueryAsync(collection, new QueryRequest { Text = question, K = k, Filter = request.Filter, Chunks = chunkHits }, cancellationToken).ConfigureAwait(false);
+        bool chunkHits = settings.DefaultMode == QueryModes.Dense;
+        var hits = await _retriever.QueryAsync(collection, new QueryRequest { Text = question, K = k, Filter = request.Filter, Chunks = chunkHits }, cancellationToken).ConfigureAwait(false);
         var passages = hits.Where(h => !string.IsNullOrWhiteSpace(h.Highlight?.Text ?? h.Text))
             .Select(h => new Passage(h.Id, h.Highlight?.Text ?? h.Text!, h.Score) { Chunk = h.Highlight?.Chunk ?? 0 }).ToList();
         long retrieved = Stopwatch.GetTimestamp();

@@ -79,7 +79,8 @@ public static class VectorStoreServer
         services.AddOptions<RagOptions>().Bind(builder.Configuration.GetSection(VectorStoreOptions.SectionName)).ValidateDataAnnotations();
         services.AddSingleton(sp => new GeneratorRegistry(sp.GetRequiredService<IOptions<RagOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new RagService(sp.GetRequiredService<VectorStoreEngine>(), sp.GetRequiredService<GeneratorRegistry>(),
-            sp.GetRequiredService<IOptions<RagOptions>>().Value.Rag, sp.GetRequiredService<ILogger<RagService>>()));
+            sp.GetRequiredService<IOptions<RagOptions>>().Value.Rag, sp.GetRequiredService<ILogger<RagService>>(),
+            new DocumentStoreRetriever(sp.GetRequiredService<IDocumentStore>())));
 
         // Ahead of the default writer, so problem details under /v1 come out in OpenAI's error envelope.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrorWriter>());

@@ -74,4 +74,16 @@ public interface IReplicaGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task<long> CountAsync();
+
+    /// <summary>The documents of this shard under <paramref name="ids"/> (those it holds, each once), for a batch get.</summary>
+    [AlwaysInterleave]
+    Task<ShardDocument[]> GetManyAsync(string[] ids, bool includeVectors);
+
+    /// <summary>This shard's page of a scroll (its best <c>limit</c> matches after the cursor), for the coordinator to merge.</summary>
+    [AlwaysInterleave]
+    Task<ShardScrollPage> ScrollAsync(ShardScroll scroll);
+
+    /// <summary>Many queries on this shard at once (the engine's batch path); result i answers query i.</summary>
+    [AlwaysInterleave]
+    Task<ShardHit[][]> QueryBatchAsync(ShardQuery[] queries);
 }

@@ -369,6 +369,27 @@ internal sealed class ReplicaGrain(
         return Engine.Count(Local);
     });
 
+    public Task<ShardDocument[]> GetManyAsync(string[] ids, bool includeVectors) => Guard(async () =>
+    {
+        await EnsureServingAsync();
+        var found = await Engine.GetDocumentsAsync(Local, ids, includeVectors);
+        return found.Select(WireMapping.ToWire).ToArray();
+    });
+
+    public Task<ShardScrollPage> ScrollAsync(ShardScroll scroll) => Guard(async () =>
+    {
+        await EnsureServingAsync();
+        var page = await Engine.ScrollAsync(Local, WireMapping.ToEngine(scroll));
+        return new ShardScrollPage([.. page.Documents.Select(WireMapping.ToWire)], page.Next is not null);
+    });
+
+    public Task<ShardHit[][]> QueryBatchAsync(ShardQuery[] queries) => Guard(async () =>
+    {
+        await EnsureServingAsync();
+        var results = await Engine.QueryBatchAsync(Local, [.. queries.Select(WireMapping.ToEngine)]);
+        return results.Select(hits => hits.Select(WireMapping.ToWire).ToArray()).ToArray();
+    });
+
     private bool HasLocalCollection()
     {
         try

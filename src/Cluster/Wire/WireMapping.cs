@@ -43,12 +43,7 @@ internal static class WireMapping
 
     public static QueryRequest ToEngine(ShardQuery query)
     {
-        MetadataFilter? filter = null;
-        if (query.FilterJson is { } json)
-        {
-            using var document = JsonDocument.Parse(json);
-            filter = MetadataFilter.Parse(document.RootElement);
-        }
+        var filter = ParseFilter(query.FilterJson);
         return new QueryRequest
         {
             Text = query.Text,
@@ -68,6 +63,35 @@ internal static class WireMapping
             Chunks = query.Chunks,
             TextStatistics = query.TextStatistics is { } statistics ? ToEngine(statistics) : null,
         };
+    }
+
+    public static ShardScroll ToWire(ScrollRequest request) =>
+        new(request.Filter?.Json, request.OrderBy?.Field, request.OrderBy?.Descending ?? false, request.Limit, request.After, request.IncludeVectors);
+
+    public static ScrollRequest ToEngine(ShardScroll scroll) => new()
+    {
+        Filter = ParseFilter(scroll.FilterJson),
+        OrderBy = scroll.OrderField is { } field ? new ScrollOrder(field, scroll.OrderDescending) : null,
+        Limit = scroll.Limit,
+        After = scroll.After,
+        IncludeVectors = scroll.IncludeVectors,
+    };
+
+    /// <summary>
+    /// A shard's page as the engine's merge reads it: only whether <see cref="ScrollPage.Next"/> is null matters there,
+    /// because the merged page's cursor is made from the merged documents.
+    /// </summary>
+    public static ScrollPage ToEngine(ShardScrollPage page) =>
+        new([.. page.Documents.Select(ToEngine)], page.More ? "more" : null);
+
+    private static MetadataFilter? ParseFilter(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+        using var document = JsonDocument.Parse(json);
+        return MetadataFilter.Parse(document.RootElement);
     }
 
     public static ShardTextStatistics ToWire(TextStatistics statistics) =>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using VectorStoreDb.Engine;
 using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 
@@ -79,9 +78,10 @@ public static class DashboardEndpoints
             return Results.Bytes(asset.Content, asset.ContentType);
         }).AllowAnonymous().ExcludeFromDescription();
 
-        app.MapGet("/stats", (RequestStatistics statistics, IngestStatistics ingest, VectorStoreEngine engine, EngineHost host, int? window) =>
+        app.MapGet("/stats", async (RequestStatistics statistics, IngestStatistics ingest, IDocumentStore store, EngineHost host, CancellationToken cancellationToken, int? window) =>
         {
-            var collections = engine.ListCollections();
+            // Through the store, so a cluster node reports the cluster's collections and documents, not its own engine's.
+            var collections = await store.ListCollectionsAsync(cancellationToken);
             var gc = GC.GetGCMemoryInfo();
             var span = TimeSpan.FromSeconds(Math.Clamp(window ?? 60, 1, 3600));
             return TypedResults.Ok(new ServerStatsDto(

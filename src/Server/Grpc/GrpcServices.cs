@@ -41,10 +41,8 @@ internal sealed class CollectionsGrpcService(IDocumentStore store) : V1.Collecti
     }
 }
 
-internal sealed class DocumentsGrpcService(IDocumentStore store, VectorStoreEngine engine, IngestStatistics ingest) : V1.Documents.DocumentsBase
+internal sealed class DocumentsGrpcService(IDocumentStore store, IngestStatistics ingest) : V1.Documents.DocumentsBase
 {
-    private readonly WireApi _api = new(engine);
-
     [Authorize(Policy = ApiKeyRoles.Admin)]
     public override async Task<V1.UpsertResponse> Upsert(V1.UpsertRequest request, ServerCallContext context)
     {
@@ -76,20 +74,22 @@ internal sealed class DocumentsGrpcService(IDocumentStore store, VectorStoreEngi
     public override async Task<V1.CountResponse> Count(V1.CountRequest request, ServerCallContext context) =>
         new() { Count = await store.CountAsync(request.Collection, context.CancellationToken) };
 
-    // Batch get and scroll read this node's engine: in cluster mode they do not fan out yet (docs/operations/cluster.md).
     [Authorize(Policy = ApiKeyRoles.Read)]
-    public override Task<V1.GetDocumentsResponse> GetBatch(V1.GetDocumentsRequest request, ServerCallContext context) =>
-        _api.GetDocumentsAsync(request, context.CancellationToken);
+    public override async Task<V1.GetDocumentsResponse> GetBatch(V1.GetDocumentsRequest request, ServerCallContext context)
+    {
+        var documents = await store.GetDocumentsAsync(request.Collection, [.. request.Ids], request.IncludeVectors, context.CancellationToken);
+        var response = new V1.GetDocumentsResponse();
+        response.Documents.Add(documents.Select(d => d.ToProto()));
+        return response;
+    }
 
     [Authorize(Policy = ApiKeyRoles.Read)]
-    public override Task<V1.ScrollResponse> Scroll(V1.ScrollRequest request, ServerCallContext context) =>
-        _api.ScrollAsync(request, context.CancellationToken);
+    public override async Task<V1.ScrollResponse> Scroll(V1.ScrollRequest request, ServerCallContext context) =>
+        (await store.ScrollAsync(request.Collection, request.ToEngine(), context.CancellationToken)).ToProto();
 }
 
-internal sealed class SearchGrpcService(IDocumentStore store, VectorStoreEngine engine) : V1.Search.SearchBase
+internal sealed class SearchGrpcService(IDocumentStore store) : V1.Search.SearchBase
 {
-    private readonly WireApi _api = new(engine);
-
     [Authorize(Policy = ApiKeyRoles.Read)]
     public override async Task<V1.QueryResponse> Query(V1.QueryRequest request, ServerCallContext context)
     {
@@ -99,10 +99,19 @@ internal sealed class SearchGrpcService(IDocumentStore store, VectorStoreEngine 
         return response;
     }
 
-    // A batch runs on this node's engine: in cluster mode it does not fan out yet (docs/operations/cluster.md).
     [Authorize(Policy = ApiKeyRoles.Read)]
-    public override Task<V1.QueryBatchResponse> QueryBatch(V1.QueryBatchRequest request, ServerCallContext context) =>
-        _api.QueryBatchAsync(request, context.CancellationToken);
+    public override async Task<V1.QueryBatchResponse> QueryBatch(V1.QueryBatchRequest request, ServerCallContext context)
+    {
+        var results = await store.QueryBatchAsync(request.Collection, request.ToEngine(), context.CancellationToken);
+        var response = new V1.QueryBatchResponse();
+        foreach (var hits in results)
+        {
+            var one = new V1.QueryResponse();
+            one.Results.Add(hits.Select(h => h.ToProto()));
+            response.Responses.Add(one);
+        }
+        return response;
+    }
 }
 
 internal sealed class EmbeddingsGrpcService(VectorStoreEngine engine) : V1.Embeddings.EmbeddingsBase

@@ -36,4 +36,39 @@ internal sealed class ClusterDocumentStore(ClusterCoordinator coordinator, Engin
 
     public Task<DocumentPage> ListDocumentsAsync(string collection, int offset, int limit, string? after, bool includeVectors, CancellationToken cancellationToken) =>
         coordinator.ListDocumentsAsync(collection, offset, limit, after, includeVectors, cancellationToken);
+
+    public Task<IReadOnlyList<Document>> GetDocumentsAsync(string collection, IReadOnlyList<string> ids, bool includeVectors, CancellationToken cancellationToken) =>
+        coordinator.GetDocumentsAsync(collection, ids, includeVectors, cancellationToken);
+
+    public Task<ScrollPage> ScrollAsync(string collection, ScrollRequest request, CancellationToken cancellationToken) =>
+        coordinator.ScrollAsync(collection, request, cancellationToken);
+
+    public Task<IReadOnlyList<IReadOnlyList<QueryHit>>> QueryBatchAsync(string collection, IReadOnlyList<QueryRequest> queries, CancellationToken cancellationToken) =>
+        coordinator.QueryBatchAsync(collection, queries, cancellationToken);
+
+    public Task<CollectionSettings> GetSettingsAsync(string collection, CancellationToken cancellationToken) =>
+        coordinator.GetSettingsAsync(collection, cancellationToken);
+
+    public Task<IReadOnlyList<CollectionSettings>> ListSettingsAsync(CancellationToken cancellationToken) => coordinator.ListSettingsAsync(cancellationToken);
+
+    /// <summary>
+    /// Refused: every replica fits its own projection on its own shard's vectors, so a refit would leave the shards
+    /// (and a shard's replicas, which could fit while writes go on) projecting differently. The collection must exist,
+    /// so an unknown name is still NotFound.
+    /// </summary>
+    public async Task<(int Fitted, CollectionInfo Collection)> RefitProjectionAsync(string collection, CancellationToken cancellationToken)
+    {
+        await coordinator.GetSettingsAsync(collection, cancellationToken);
+        throw new VectorStoreException(ErrorCode.FailedPrecondition,
+            $"Projection refit is not available in cluster mode: each replica of collection '{collection}' keeps its own projection, and refitting them one by one would leave shards projecting differently. Nothing was changed.",
+            "name");
+    }
+
+    /// <summary>
+    /// Refused: a snapshot here would cover this node's own single-node engine, which holds none of the cluster's
+    /// documents (those live in replicas spread over the nodes), so it would silently save or restore the wrong data.
+    /// </summary>
+    public void EnsureSnapshotsSupported() =>
+        throw new VectorStoreException(ErrorCode.FailedPrecondition,
+            "Snapshots are not available in cluster mode yet: a collection's documents are spread over shard replicas on several nodes, and a snapshot of this node alone would miss them. Nothing was changed.");
 }

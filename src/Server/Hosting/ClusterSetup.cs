@@ -18,6 +18,13 @@ internal static class ClusterSetup
             builder.Services.AddSingleton<IDocumentStore, EngineDocumentStore>();
             return;
         }
+        if (builder.Configuration[$"{VectorStoreOptions.SectionName}:{nameof(VectorStoreOptions.RestoreSnapshot)}"] is { Length: > 0 })
+        {
+            // It would restore into this node's own engine, which the cluster does not serve: refuse to start rather
+            // than report a restore that no query will ever see.
+            throw new InvalidOperationException(
+                $"{VectorStoreOptions.SectionName}:{nameof(VectorStoreOptions.RestoreSnapshot)} is not available in cluster mode: snapshots cover one node's engine, not the cluster's replicas. Remove it, or restore on a single-node server.");
+        }
         string dataPath = builder.Configuration[$"{VectorStoreOptions.SectionName}:DataPath"] ?? new VectorStoreOptions().DataPath;
         cluster.DataPath ??= Path.Combine(dataPath, "cluster");
         builder.UseOrleans(silo => silo.AddVectorStoreCluster(cluster));

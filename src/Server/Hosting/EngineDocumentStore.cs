@@ -40,4 +40,29 @@ internal sealed class EngineDocumentStore(EngineHost host) : IDocumentStore
 
     public Task<DocumentPage> ListDocumentsAsync(string collection, int offset, int limit, string? after, bool includeVectors, CancellationToken cancellationToken) =>
         Task.FromResult(Engine.ListDocuments(collection, offset, limit, after, includeVectors));
+
+    public Task<IReadOnlyList<Document>> GetDocumentsAsync(string collection, IReadOnlyList<string> ids, bool includeVectors, CancellationToken cancellationToken) =>
+        Engine.GetDocumentsAsync(collection, ids, includeVectors, cancellationToken);
+
+    public Task<ScrollPage> ScrollAsync(string collection, ScrollRequest request, CancellationToken cancellationToken) =>
+        Engine.ScrollAsync(collection, request, cancellationToken);
+
+    public Task<IReadOnlyList<IReadOnlyList<QueryHit>>> QueryBatchAsync(string collection, IReadOnlyList<QueryRequest> queries, CancellationToken cancellationToken) =>
+        Engine.QueryBatchAsync(collection, queries, cancellationToken);
+
+    public Task<CollectionSettings> GetSettingsAsync(string collection, CancellationToken cancellationToken) =>
+        Task.FromResult(Engine.GetCollection(collection).Settings);
+
+    public Task<IReadOnlyList<CollectionSettings>> ListSettingsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CollectionSettings>>([.. Engine.ListCollections().Select(c => c.Settings)]);
+
+    public async Task<(int Fitted, CollectionInfo Collection)> RefitProjectionAsync(string collection, CancellationToken cancellationToken)
+    {
+        int fitted = await Engine.RefitProjectionAsync(collection, cancellationToken);
+        return (fitted, Engine.GetCollection(collection));
+    }
+
+    public void EnsureSnapshotsSupported()
+    {
+    }
 }

@@ -31,4 +31,25 @@ public interface IDocumentStore
     Task<IReadOnlyList<QueryHit>> QueryAsync(string collection, QueryRequest request, CancellationToken cancellationToken);
 
     Task<DocumentPage> ListDocumentsAsync(string collection, int offset, int limit, string? after, bool includeVectors, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Document>> GetDocumentsAsync(string collection, IReadOnlyList<string> ids, bool includeVectors, CancellationToken cancellationToken);
+
+    Task<ScrollPage> ScrollAsync(string collection, ScrollRequest request, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<IReadOnlyList<QueryHit>>> QueryBatchAsync(string collection, IReadOnlyList<QueryRequest> queries, CancellationToken cancellationToken);
+
+    /// <summary>A collection's settings without its document count (which costs a fan-out in cluster mode).</summary>
+    Task<CollectionSettings> GetSettingsAsync(string collection, CancellationToken cancellationToken);
+
+    /// <summary>Every collection's settings without document counts.</summary>
+    Task<IReadOnlyList<CollectionSettings>> ListSettingsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Refits a pca collection's projection; returns how many vectors the fit used and the collection after it.</summary>
+    Task<(int Fitted, CollectionInfo Collection)> RefitProjectionAsync(string collection, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Throws <see cref="ErrorCode.FailedPrecondition"/> when snapshots (create, list, download, delete, restore) cannot
+    /// cover the whole collection here, rather than acting on part of it.
+    /// </summary>
+    void EnsureSnapshotsSupported();
 }

@@ -22,13 +22,13 @@ public static class DocumentListApi
                 "Scan with the cursor: pass the page's nextAfter as ?after= until it is null (each page costs the same wherever it is); " +
                 "?offset= also works but deep offsets cost more. Vectors only with ?includeVectors=true.");
 
-        app.MapPost("/collections/{name}/documents/batch-get", async (string name, [FromBody] BatchGetBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
-            TypedResults.Ok(new DocumentListDto([.. (await engine.GetDocumentsAsync(name, body.ToIds(), body.IncludeVectors, cancellationToken)).Select(DocumentDto.From)])))
+        app.MapPost("/collections/{name}/documents/batch-get", async (string name, [FromBody] BatchGetBody body, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new DocumentListDto([.. (await store.GetDocumentsAsync(name, body.ToIds(), body.IncludeVectors, cancellationToken)).Select(DocumentDto.From)])))
             .WithTags("Documents").RequireReadKey().WithName("getDocuments")
             .WithSummary("The documents under the given ids, in request order; ids with no document are left out. At most the batch limit of ids (default 1000).");
 
-        app.MapPost("/collections/{name}/documents/scroll", async (string name, [FromBody] ScrollBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
-            TypedResults.Ok(ScrollPageDto.From(await engine.ScrollAsync(name, body.ToRequest(), cancellationToken))))
+        app.MapPost("/collections/{name}/documents/scroll", async (string name, [FromBody] ScrollBody body, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(ScrollPageDto.From(await store.ScrollAsync(name, body.ToRequest(), cancellationToken))))
             .WithTags("Documents").RequireReadKey().WithName("scrollDocuments")
             .WithSummary($"A page of the documents a filter matches (limit 1–{VectorStoreEngine.MaxListLimit}, default 50), in id order or ordered by a metadata field " +
                 "(orderBy: {field, descending}; documents without the field come last). Pass the page's next as after, with the same filter and orderBy, until it is null.");

@@ -38,10 +38,10 @@ public static class RestApi
             TypedResults.Ok(CollectionDto.From(await store.GetCollectionAsync(name, cancellationToken))))
             .RequireReadKey().WithName("getCollection").WithSummary("A collection's settings and document count.");
 
-        collections.MapPost("/{name}/projection/refit", async (string name, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        collections.MapPost("/{name}/projection/refit", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
         {
-            int fitted = await engine.RefitProjectionAsync(name, cancellationToken);
-            return TypedResults.Ok(new RefitDto(fitted, CollectionDto.From(engine.GetCollection(name))));
+            var (fitted, info) = await store.RefitProjectionAsync(name, cancellationToken);
+            return TypedResults.Ok(new RefitDto(fitted, CollectionDto.From(info)));
         }).RequireAdminKey().WithName("refitProjection").ProducesProblem(StatusCodes.Status422UnprocessableEntity).WithSummary("Refit a pca collection's projection on its stored full vectors and rebuild its index.");
 
         collections.MapDelete("/{name}", async (string name, IDocumentStore store, CancellationToken cancellationToken) =>
@@ -79,8 +79,8 @@ public static class RestApi
             .WithTags("Search").RequireReadKey().WithName("query")
             .WithSummary("Search by vector (dense), by words (text, BM25) or both fused (hybrid), with an optional metadata filter; best first.");
 
-        documents.MapPost("/query/batch", async (string name, [FromBody] QueryBatchBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
-            TypedResults.Ok(new QueryBatchResponseDto([.. (await engine.QueryBatchAsync(name, body.ToRequests(), cancellationToken)).Select(QueryResponseDto.From)])))
+        documents.MapPost("/query/batch", async (string name, [FromBody] QueryBatchBody body, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Ok(new QueryBatchResponseDto([.. (await store.QueryBatchAsync(name, body.ToRequests(), cancellationToken)).Select(QueryResponseDto.From)])))
             .WithTags("Search").RequireReadKey().WithName("queryBatch")
             .WithSummary("Many queries in one request (at most Limits:MaxQueryBatch, default 1000); results[i] answers queries[i]. Dense queries without a filter are searched together.");
 

@@ -1,5 +1,6 @@
 using VectorStoreDb.Engine;
 using VectorStoreDb.Engine.Storage;
+using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 
 namespace VectorStoreDb.Server.Rest;
@@ -12,8 +13,9 @@ public static class SnapshotApi
         var snapshots = app.MapGroup("/collections/{name}/snapshots").WithTags("Snapshots");
 
         // The body is optional ({"name": "..."}), so it is read by hand as for collection creation.
-        snapshots.MapPost("/", async (string name, HttpRequest request, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        snapshots.MapPost("/", async (string name, HttpRequest request, VectorStoreEngine engine, IDocumentStore store, CancellationToken cancellationToken) =>
         {
+            store.EnsureSnapshotsSupported();
             bool hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
             if (hasBody && !request.HasJsonContentType())
             {
@@ -25,24 +27,32 @@ public static class SnapshotApi
         }).RequireAdminKey().WithName("createSnapshot").Accepts<CreateSnapshotBody>(isOptional: true, "application/json")
             .WithSummary("Write a consistent snapshot of the collection (writes go on meanwhile).");
 
-        snapshots.MapGet("/", (string name, VectorStoreEngine engine) =>
-            TypedResults.Ok(new SnapshotListDto([.. engine.ListSnapshots(name).Select(SnapshotDto.From)])))
+        snapshots.MapGet("/", (string name, VectorStoreEngine engine, IDocumentStore store) =>
+        {
+            store.EnsureSnapshotsSupported();
+            return TypedResults.Ok(new SnapshotListDto([.. engine.ListSnapshots(name).Select(SnapshotDto.From)]));
+        })
             .RequireReadKey().WithName("listSnapshots").WithSummary("List the collection's snapshots.");
 
-        snapshots.MapGet("/{snapshot}", (string name, string snapshot, VectorStoreEngine engine) =>
-            TypedResults.Stream(engine.OpenSnapshot(name, snapshot), "application/octet-stream", $"{snapshot}.vsnap"))
+        snapshots.MapGet("/{snapshot}", (string name, string snapshot, VectorStoreEngine engine, IDocumentStore store) =>
+        {
+            store.EnsureSnapshotsSupported();
+            return TypedResults.Stream(engine.OpenSnapshot(name, snapshot), "application/octet-stream", $"{snapshot}.vsnap");
+        })
             // A read key can read every document anyway, so downloading a snapshot is a read too.
             .RequireReadKey().WithName("downloadSnapshot").Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
             .WithSummary("Download a snapshot file.");
 
-        snapshots.MapDelete("/{snapshot}", (string name, string snapshot, VectorStoreEngine engine) =>
+        snapshots.MapDelete("/{snapshot}", (string name, string snapshot, VectorStoreEngine engine, IDocumentStore store) =>
         {
+            store.EnsureSnapshotsSupported();
             engine.DeleteSnapshot(name, snapshot);
             return TypedResults.NoContent();
         }).RequireAdminKey().WithName("deleteSnapshot").WithSummary("Delete a snapshot file.");
 
-        snapshots.MapPost("/{snapshot}/restore", async (string name, string snapshot, RestoreSnapshotBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
+        snapshots.MapPost("/{snapshot}/restore", async (string name, string snapshot, RestoreSnapshotBody body, VectorStoreEngine engine, IDocumentStore store, CancellationToken cancellationToken) =>
         {
+            store.EnsureSnapshotsSupported();
             string target = body.Target ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "target: required, e.g. {\"target\":\"restored\"}.", "target");
             var info = await engine.RestoreSnapshotAsync(name, snapshot, target, cancellationToken);
             return TypedResults.Created($"/collections/{Uri.EscapeDataString(info.Settings.Name)}", CollectionDto.From(info));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using VectorStoreDb.Engine;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 using VectorStoreDb.Wire;
 
@@ -33,7 +34,7 @@ public static class OpenAiChatApi
 
     public static IEndpointRouteBuilder MapOpenAiChat(this IEndpointRouteBuilder app)
     {
-        app.MapPost($"{OpenAiErrorWriter.RoutePrefix}/chat/completions", async (HttpContext http, RagService rag, VectorStoreEngine engine) =>
+        app.MapPost($"{OpenAiErrorWriter.RoutePrefix}/chat/completions", async (HttpContext http, RagService rag, IDocumentStore store) =>
         {
             var body = await ChatApi.ReadBody(http);
             RefuseUnsupported(body);
@@ -42,7 +43,9 @@ public static class OpenAiChatApi
             bool includeUsage = ReadStreamOptions(body, stream);
             var request = ChatApi.ParseRequest(body);
             string model = ChatApi.String(body, "model") ?? "";
-            var route = OpenAiModels.ResolveChat(model, ChatApi.String(body, "collection"), rag, engine);
+            string? named = ChatApi.String(body, "collection");
+            // The model names the collection unless 'collection' does; only then is the collection list needed.
+            var route = OpenAiModels.ResolveChat(model, named, rag, named is null ? await store.ListSettingsAsync(http.RequestAborted) : []);
             if (request.Generator is null && route.Generator is not null)
             {
                 request = request with { Generator = route.Generator };

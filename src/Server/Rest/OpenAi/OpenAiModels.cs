@@ -1,5 +1,6 @@
 using VectorStoreDb.Engine;
 using VectorStoreDb.Rag;
+using VectorStoreDb.Server.Hosting;
 using VectorStoreDb.Server.Operations;
 
 namespace VectorStoreDb.Server.Rest.OpenAi;
@@ -18,28 +19,29 @@ public static class OpenAiModels
 
     public static IEndpointRouteBuilder MapOpenAiModels(this IEndpointRouteBuilder app)
     {
-        app.MapGet($"{OpenAiErrorWriter.RoutePrefix}/models", (RagService rag, VectorStoreEngine engine) =>
-            TypedResults.Json(new OpenAiModelList("list", List(rag, engine)), OpenAiChatApi.Json))
+        app.MapGet($"{OpenAiErrorWriter.RoutePrefix}/models", async (RagService rag, VectorStoreEngine engine, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Json(new OpenAiModelList("list", List(rag, engine, await store.ListSettingsAsync(cancellationToken))), OpenAiChatApi.Json))
             .WithTags("OpenAI").WithName("listModels").RequireReadKey().Produces<OpenAiModelList>()
             .WithSummary("OpenAI-compatible model list: encoders (embeddings), collections (chat) and generators.");
 
-        app.MapGet($"{OpenAiErrorWriter.RoutePrefix}/models/{{id}}", (string id, RagService rag, VectorStoreEngine engine) =>
-            TypedResults.Json(Find(id, rag, engine), OpenAiChatApi.Json))
+        app.MapGet($"{OpenAiErrorWriter.RoutePrefix}/models/{{id}}", async (string id, RagService rag, VectorStoreEngine engine, IDocumentStore store, CancellationToken cancellationToken) =>
+            TypedResults.Json(Find(id, rag, engine, await store.ListSettingsAsync(cancellationToken)), OpenAiChatApi.Json))
             .WithTags("OpenAI").WithName("retrieveModel").RequireReadKey().Produces<OpenAiModel>()
             .WithSummary("One model of /v1/models, or a chat route \"{collection}:{generator}\".");
         return app;
     }
 
-    internal static IReadOnlyList<OpenAiModel> List(RagService rag, VectorStoreEngine engine)
+    // collections: every collection's settings from the document store (in cluster mode, the cluster's catalog).
+    internal static IReadOnlyList<OpenAiModel> List(RagService rag, VectorStoreEngine engine, IReadOnlyList<CollectionSettings> collections)
     {
         var models = new List<OpenAiModel>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         // A collection named like an encoder routes chat, which is the more useful meaning of the id.
-        foreach (var collection in engine.ListCollections().Where(c => c.Settings.Encoder is not null).OrderBy(c => c.Settings.Name, StringComparer.Ordinal))
+        foreach (var collection in collections.Where(c => c.Encoder is not null).OrderBy(c => c.Name, StringComparer.Ordinal))
         {
-            if (seen.Add(collection.Settings.Name))
+            if (seen.Add(collection.Name))
             {
-                models.Add(Model(collection.Settings.Name, "collection"));
+                models.Add(Model(collection.Name, "collection"));
             }
         }
         foreach (var generator in rag.Generators.List())
@@ -61,14 +63,14 @@ public static class OpenAiModels
 
     private static OpenAiModel Model(string id, string kind) => new(id, "model", 0, OwnedBy, kind);
 
-    private static OpenAiModel Find(string id, RagService rag, VectorStoreEngine engine)
+    private static OpenAiModel Find(string id, RagService rag, VectorStoreEngine engine, IReadOnlyList<CollectionSettings> collections)
     {
         if (id.Contains(':', StringComparison.Ordinal))
         {
-            var route = ResolveChat(id, null, rag, engine);
+            var route = ResolveChat(id, null, rag, collections);
             return Model($"{route.Collection}:{rag.Generators.Get(route.Generator).Name}", "collection");
         }
-        return List(rag, engine).FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
+        return List(rag, engine, collections).FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
             ?? throw OpenAiRequestException.ModelNotFound(id, "GET /v1/models lists the encoders, collections and generators.");
     }
 
@@ -76,7 +78,7 @@ public static class OpenAiModels
     /// Reads the chat route from <c>model</c> (<c>{collection}</c> or <c>{collection}:{generator}</c>; collection names
     /// cannot contain ':'), or from the extra field <c>collection</c>, when <c>model</c> may name a generator.
     /// </summary>
-    internal static ChatRoute ResolveChat(string model, string? collection, RagService rag, VectorStoreEngine engine)
+    internal static ChatRoute ResolveChat(string model, string? collection, RagService rag, IReadOnlyList<CollectionSettings> collections)
     {
         if (collection is not null)
         {
@@ -91,9 +93,9 @@ public static class OpenAiModels
         int colon = model.IndexOf(':', StringComparison.Ordinal);
         string name = colon < 0 ? model : model[..colon];
         string? generatorName = colon < 0 ? null : model[(colon + 1)..];
-        var info = engine.ListCollections().FirstOrDefault(c => string.Equals(c.Settings.Name, name, StringComparison.Ordinal))
+        var info = collections.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.Ordinal))
             ?? throw OpenAiRequestException.ModelNotFound(model, $"chat models are collections, and there is no collection '{name}' (GET /v1/models lists them).");
-        if (info.Settings.Encoder is null)
+        if (info.Encoder is null)
         {
             throw OpenAiRequestException.ModelNotFound(model, $"collection '{name}' stores raw vectors (no encoder), so it cannot answer questions.");
         }
