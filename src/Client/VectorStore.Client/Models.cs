@@ -84,8 +84,9 @@ public sealed record CollectionOptions
     public int? ChunkOverlap { get; init; }
 
     /// <summary>
-    /// <c>none</c> (default), <c>int8</c> or <c>binary</c>: exact scans run over compressed codes, and (with
-    /// <see cref="Rescore"/>, default true) the candidates are rescored with the full vectors. Needs <see cref="Index"/> <c>exact</c>.
+    /// <c>none</c> (default), <c>int8</c> or <c>binary</c>: searches run over compressed codes, and (with
+    /// <see cref="Rescore"/>, default true) the candidates are rescored with the full vectors. <c>int8</c> works with
+    /// either <see cref="Index"/> (HNSW walks the codes); <c>binary</c> needs <c>exact</c>.
     /// </summary>
     public string? Quantization { get; init; }
 
