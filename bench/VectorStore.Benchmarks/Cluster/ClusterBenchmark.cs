@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using VectorStoreDb.Client;
 using VectorStoreDb.Cluster.Diagnostics;
+using VectorStoreDb.Cluster.Replication;
 using VectorStoreDb.Server;
 using VectorStoreDb.Server.Hosting;
 
@@ -50,7 +51,7 @@ internal static class ClusterBenchmark
 
     private sealed record Dataset(string Name, float[][] Base, float[][] Queries, int[][] Truth);
 
-    private sealed record Result(string Mode, int Nodes, int Replicas, double IngestPerSecond, double Qps, double P50Ms, double P99Ms, double Recall, double MergeP50Us);
+    private sealed record Result(string Mode, int Nodes, int Replicas, double IngestPerSecond, double Qps, double P50Ms, double P99Ms, double Recall, double MergeP50Us, string? Copy = null);
 
     private static async Task<int> Run(Settings settings)
     {
@@ -83,6 +84,13 @@ internal static class ClusterBenchmark
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {r.Mode} | {(r.Nodes == 0 ? "1" : r.Nodes)} | {r.Replicas} | {r.IngestPerSecond:N0} | {r.Qps:N0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.Recall:F4} | {(r.Nodes == 0 ? "—" : r.MergeP50Us.ToString("F1", CultureInfo.InvariantCulture))} | {r.IngestPerSecond / single.IngestPerSecond:F2}× | {r.Qps / single.Qps:F2}× | {r.P50Ms / single.P50Ms:F2}× |"));
+            }
+            Console.WriteLine();
+            // Copying data: the single node's snapshot + restore (one process, one disk) is the baseline for a
+            // replica move, which streams the same kind of snapshot between nodes in SnapshotChunkBytes chunks.
+            foreach (var r in results.Where(r => r.Copy is not null))
+            {
+                Console.WriteLine($"- {r.Copy}");
             }
         }
         return 0;
@@ -165,7 +173,13 @@ internal static class ClusterBenchmark
                 merges.Sort();
                 mergeP50 = merges.Count == 0 ? 0 : merges[merges.Count / 2] * 1e6;
             }
-            return new Result(mode, nodes, replicas, ingestPerSecond, qps, latencies[total / 2], latencies[(int)(total * 0.99)], recall, mergeP50);
+            string? copy = nodes switch
+            {
+                0 => await SnapshotAndRestoreAsync(client),
+                > 1 => await DrainAsync(client, apps, $"node{nodes - 1}"),
+                _ => null,
+            };
+            return new Result(mode, nodes, replicas, ingestPerSecond, qps, latencies[total / 2], latencies[(int)(total * 0.99)], recall, mergeP50, copy);
         }
         finally
         {
@@ -183,6 +197,34 @@ internal static class ClusterBenchmark
                 // A file still held by a stopping node; the temp folder is cleaned by the OS.
             }
         }
+    }
+
+    private static async Task<string> SnapshotAndRestoreAsync(VectorStoreGrpcClient client)
+    {
+        var clock = Stopwatch.StartNew();
+        var snapshot = await client.CreateSnapshotAsync("bench", "copy");
+        await client.RestoreSnapshotAsync("bench", "copy", "bench-copy");
+        double seconds = clock.Elapsed.TotalSeconds;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"single-node snapshot + restore of the collection: {snapshot.SizeBytes / 1e6:F1} MB in {seconds:F2} s ({snapshot.SizeBytes / 1e6 / seconds:F1} MB/s)");
+    }
+
+    /// <summary>Drains one node: its replicas move (snapshot streamed in chunks, then the log tail) to the others.</summary>
+    private static async Task<string> DrainAsync(VectorStoreGrpcClient client, List<WebApplication> apps, string node)
+    {
+        var stores = apps.Select(a => a.Services.GetRequiredService<NodeStore>()).ToArray();
+        long bytes = stores.Sum(s => s.SnapshotBytesReceived), chunks = stores.Sum(s => s.SnapshotChunksReceived);
+        var clock = Stopwatch.StartNew();
+        var moves = await client.DrainNodeAsync(node);
+        double seconds = clock.Elapsed.TotalSeconds;
+        bytes = stores.Sum(s => s.SnapshotBytesReceived) - bytes;
+        chunks = stores.Sum(s => s.SnapshotChunksReceived) - chunks;
+        if (moves.Count == 0)
+        {
+            throw new InvalidOperationException($"Draining {node} moved nothing.");
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"cluster drain of {node}: {moves.Count} replica moves, {bytes / 1e6:F1} MB of snapshots in {chunks} chunks, {seconds:F2} s ({bytes / 1e6 / seconds:F1} MB/s including the moves' catalog and log steps)");
     }
 
     /// <summary>Starts one single-node server (nodes = 0) or a cluster of that many nodes, and waits until every one is ready.</summary>

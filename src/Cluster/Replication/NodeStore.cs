@@ -10,6 +10,7 @@ namespace VectorStoreDb.Cluster.Replication;
 public sealed class NodeStore : IDisposable
 {
     private long _chunksReceived;
+    private long _bytesReceived;
     private long _transfersRejected;
 
     public NodeStore(string nodeName, VectorStoreEngine engine, string logPath, string? spoolPath = null)
@@ -40,13 +41,20 @@ public sealed class NodeStore : IDisposable
     /// <summary>Snapshot chunks this node received from peers since it started.</summary>
     public long SnapshotChunksReceived => Interlocked.Read(ref _chunksReceived);
 
+    /// <summary>Snapshot bytes this node received from peers since it started (refused transfers included).</summary>
+    public long SnapshotBytesReceived => Interlocked.Read(ref _bytesReceived);
+
     /// <summary>Snapshot transfers this node received and refused (checksum mismatch, truncated, or aborted by the peer).</summary>
     public long SnapshotTransfersRejected => Interlocked.Read(ref _transfersRejected);
 
     /// <summary>Tests only: sees (and may replace or refuse) every received chunk: (attempt, offset, bytes) → bytes spooled.</summary>
     internal Func<int, long, byte[], byte[]>? ReceivedChunkFault { get; set; }
 
-    internal void CountChunk() => Interlocked.Increment(ref _chunksReceived);
+    internal void CountChunk(int bytes)
+    {
+        Interlocked.Increment(ref _chunksReceived);
+        Interlocked.Add(ref _bytesReceived, bytes);
+    }
 
     internal void CountRejected() => Interlocked.Increment(ref _transfersRejected);
 

@@ -559,7 +559,7 @@ internal sealed class ReplicaGrain(
                         throw new InvalidDataException($"The peer sent {chunk.Length} bytes at offset {offset} of a {snapshot.Length}-byte snapshot (asked for {want}).");
                     }
                     await file.WriteAsync(chunk);
-                    node.CountChunk();
+                    node.CountChunk(chunk.Length);
                     offset += chunk.Length;
                 }
             }
