@@ -11,6 +11,13 @@ public sealed class VectorStoreOptions
     [Required]
     public string DataPath { get; set; } = "data";
 
+    /// <summary>
+    /// Where <c>onDisk</c> collections map their full vectors from (each file is unlinked as soon as it is mapped, so
+    /// the folder stays empty). Default <c>&lt;DataPath&gt;/mapped</c>. Put it on a disk, never on a tmpfs: the point is
+    /// that the kernel can page the vectors out to the file.
+    /// </summary>
+    public string? MappedVectorsPath { get; set; }
+
     /// <summary>Shards a new collection gets unless its request says otherwise; each shard has its own index and log.</summary>
     [Range(1, 64)]
     public int DefaultShards { get; set; } = 1;
