@@ -11,12 +11,24 @@ public enum DistanceMetric
     L2,
 }
 
+/// <summary>
+/// What a text is embedded as. Retrieval models with asymmetric prompts (arctic-xs puts an instruction before queries)
+/// embed the two differently; symmetric ones (minilm, demo) treat both alike.
+/// </summary>
+public enum EmbeddingInputType
+{
+    /// <summary>A passage to be stored and found (the default; what ingest embeds).</summary>
+    Document,
+    /// <summary>A search query (what /query, hybrid and RAG retrieval embed).</summary>
+    Query,
+}
+
 /// <summary>Options for a new collection; anything left null takes the server's default.</summary>
 public sealed record CollectionOptions
 {
     public DistanceMetric? Metric { get; init; }
 
-    /// <summary>Encoder that embeds text (default <c>demo</c>); <c>none</c> with a <see cref="Dimension"/> for raw vectors.</summary>
+    /// <summary>Encoder that embeds text (default: the server's, <c>minilm</c> when built in, else <c>demo</c>); <c>none</c> with a <see cref="Dimension"/> for raw vectors.</summary>
     public string? Encoder { get; init; }
 
     public int? Dimension { get; init; }
@@ -186,6 +198,22 @@ public sealed record DocumentOrder(string Field, bool Descending = false);
 
 /// <summary>A page of a scroll and the cursor of the next page (<see cref="Next"/>, null after the last).</summary>
 public sealed record ScrollResult(IReadOnlyList<VectorDocument> Documents, string? Next);
+
+/// <summary>A cluster as the node that answered sees it: membership, and every shard's replicas with their positions.</summary>
+public sealed record ClusterStatusDescription(string Node, IReadOnlyList<ClusterNodeDescription> Nodes, IReadOnlyList<ClusterCollectionDescription> Collections);
+
+/// <summary>A node (Orleans silo) and its membership status: <c>Active</c>, <c>Joining</c>, <c>ShuttingDown</c>, <c>Dead</c>...</summary>
+public sealed record ClusterNodeDescription(string Name, string Address, string Status);
+
+public sealed record ClusterCollectionDescription(string Name, int Shards, int Replicas, string WriteConsistency, IReadOnlyList<ClusterShardDescription> ShardStates);
+
+public sealed record ClusterShardDescription(int Shard, IReadOnlyList<ClusterReplicaDescription> Replicas);
+
+/// <summary>One replica: whether it answered, the sequence it applied, the first its log still holds, whether it serves reads, its documents.</summary>
+public sealed record ClusterReplicaDescription(string Node, bool Reachable, long AppliedSequence, long LogFirstSequence, bool Serving, long Documents, string? Error);
+
+/// <summary>One replica of one shard moved from node <see cref="From"/> to node <see cref="To"/>.</summary>
+public sealed record ReplicaMoveDescription(string Collection, int Shard, string From, string To);
 
 /// <summary>A stored snapshot of a collection.</summary>
 public sealed record SnapshotDescription(string Collection, string Name, long SizeBytes, DateTimeOffset CreatedAt);

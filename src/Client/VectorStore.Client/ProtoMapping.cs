@@ -319,9 +319,12 @@ internal static class ProtoMapping
             Chunks = document.Chunks.Count == 0 ? null : [.. document.Chunks.Select(c => new TextChunkSpan(c.Chunk, c.Start, c.End))],
         };
 
-    public static Proto.EmbedRequest ToEmbedRequest(IReadOnlyList<string> texts, string? encoder)
+    public static Proto.EmbedRequest ToEmbedRequest(IReadOnlyList<string> texts, string? encoder, EmbeddingInputType inputType = EmbeddingInputType.Document)
     {
-        var request = new Proto.EmbedRequest();
+        var request = new Proto.EmbedRequest
+        {
+            InputType = inputType == EmbeddingInputType.Query ? Proto.EmbeddingInputType.Query : Proto.EmbeddingInputType.Document,
+        };
         for (int i = 0; i < texts.Count; i++)
         {
             // A null would make protobuf throw ArgumentNullException; refuse it the way the engine does.
@@ -348,6 +351,17 @@ internal static class ProtoMapping
         }
         return request;
     }
+
+    public static ClusterStatusDescription FromProto(Proto.ClusterStatusResponse status) => new(
+        status.Node,
+        [.. status.Nodes.Select(n => new ClusterNodeDescription(n.Name, n.Address, n.Status))],
+        [.. status.Collections.Select(c => new ClusterCollectionDescription(c.Name, c.Shards, c.Replicas, c.WriteConsistency,
+            [.. c.ShardStates.Select(s => new ClusterShardDescription(s.Shard,
+                [.. s.Replicas.Select(r => new ClusterReplicaDescription(r.Node, r.Reachable, r.AppliedSequence, r.LogFirstSequence, r.Serving, r.Documents,
+                    r.HasError ? r.Error : null))]))]))]);
+
+    public static IReadOnlyList<ReplicaMoveDescription> FromProto(Proto.ReplicaMovesResponse moves) =>
+        [.. moves.Moves.Select(m => new ReplicaMoveDescription(m.Collection, m.Shard, m.From, m.To))];
 
     public static SnapshotDescription FromProto(Proto.SnapshotInfo info) =>
         new(info.Collection, info.Name, info.SizeBytes, DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedAtUnixMs));

@@ -201,10 +201,14 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default) =>
+        EmbedAsync(texts, encoder, EmbeddingInputType.Document, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder, EmbeddingInputType inputType, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var request = ProtoMapping.ToEmbedRequest(texts, encoder);
+        var request = ProtoMapping.ToEmbedRequest(texts, encoder, inputType);
         return Read(async (n, o) => ProtoMapping.FromProto(await n.Embeddings.EmbedAsync(request, o)), cancellationToken);
     }
 
@@ -245,6 +249,30 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         ArgumentNullException.ThrowIfNull(snapshot);
         return Write(async (n, o) => await n.Snapshots.DeleteAsync(new Proto.DeleteSnapshotRequest { Collection = collection, Name = snapshot }, o), cancellationToken);
     }
+
+    /// <inheritdoc />
+    public Task<ClusterStatusDescription> GetClusterStatusAsync(CancellationToken cancellationToken = default) =>
+        Read(async (n, o) => ProtoMapping.FromProto(await n.Cluster.StatusAsync(new Proto.ClusterStatusRequest(), o)), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ReplicaMoveDescription>> DrainNodeAsync(string node, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        // Not retried on another node once sent: the first may be moving replicas already.
+        return Write(async (n, o) => ProtoMapping.FromProto(await n.Cluster.DrainAsync(new Proto.DrainNodeRequest { Node = node }, o)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task UndrainNodeAsync(string node, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        // Idempotent (it only clears a mark), so another node may repeat it.
+        return Read(async (n, o) => await n.Cluster.UndrainAsync(new Proto.UndrainNodeRequest { Node = node }, o), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ReplicaMoveDescription>> RebalanceAsync(CancellationToken cancellationToken = default) =>
+        Write(async (n, o) => ProtoMapping.FromProto(await n.Cluster.RebalanceAsync(new Proto.RebalanceRequest(), o)), cancellationToken);
 
     private Task<T> Read<T>(Func<NodeConnection, CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
         Call(call, RetryRule.Idempotent, cancellationToken);

@@ -93,7 +93,7 @@ internal sealed class CollectionSettingsResolver(VectorStoreOptions options, Enc
         string? name = request.Encoder;
         if (name is null && request.Dimension is null)
         {
-            name = CollectionDefaults.Encoder;
+            name = encoders.DefaultName;
         }
         if (string.Equals(name, "none", StringComparison.OrdinalIgnoreCase) || name == "")
         {

@@ -14,6 +14,13 @@ public sealed class WireApi(VectorStoreEngine engine)
     /// <summary>Page size when a list request names none.</summary>
     public const int DefaultListLimit = 50;
 
+    /// <summary>
+    /// The refusal of every cluster call (status, rebalance, drain, undrain) by a single-node store: the server's REST
+    /// and gRPC endpoints outside cluster mode and the embedded client all answer with it.
+    /// </summary>
+    public static VectorStoreException NotClustered() => new(ErrorCode.FailedPrecondition,
+        "This store is not in cluster mode: it is a single node (a server joins a cluster with VectorStore:Cluster:Enabled=true).");
+
     public async Task<V1.CollectionInfo> CreateCollectionAsync(V1.CreateCollectionRequest request, CancellationToken cancellationToken) =>
         (await engine.CreateCollectionAsync(request.ToEngine(), cancellationToken).ConfigureAwait(false)).ToProto();
 
@@ -113,8 +120,14 @@ public sealed class WireApi(VectorStoreEngine engine)
     public async Task<V1.EmbedResponse> EmbedAsync(V1.EmbedRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        string encoder = request.HasEncoder ? request.Encoder : DemoEncoder.DefaultName;
-        var vectors = await engine.EmbedAsync([.. request.Texts], encoder, cancellationToken).ConfigureAwait(false);
+        string encoder = request.HasEncoder ? request.Encoder : engine.Encoders.DefaultName;
+        var inputType = request.InputType switch
+        {
+            V1.EmbeddingInputType.Unspecified or V1.EmbeddingInputType.Document => EmbeddingInputType.Document,
+            V1.EmbeddingInputType.Query => EmbeddingInputType.Query,
+            _ => throw new VectorStoreException(ErrorCode.InvalidArgument, $"input_type: unknown value {(int)request.InputType}.", "input_type"),
+        };
+        var vectors = await engine.EmbedAsync([.. request.Texts], encoder, inputType, cancellationToken).ConfigureAwait(false);
         var response = new V1.EmbedResponse { Encoder = encoder };
         foreach (var vector in vectors)
         {
