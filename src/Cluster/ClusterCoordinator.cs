@@ -648,7 +648,7 @@ public sealed class ClusterCoordinator(
                 {
                     long started = Stopwatch.GetTimestamp();
                     var answer = await local(shardKey.LocalCollection);
-                    ClusterTelemetry.RecordShardCall(cached.Entry.Name, shard, n, Stopwatch.GetElapsedTime(started));
+                    ClusterTelemetry.RecordShardCall(cached.Entry.Name, shard, n, Stopwatch.GetElapsedTime(started), direct: true);
                     return answer;
                 }
                 catch (VectorStoreException ex) when (ex.Code is ErrorCode.Unavailable || (ex.Code is ErrorCode.NotFound && ex.Field == "name"))
