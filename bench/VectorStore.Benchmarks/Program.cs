@@ -67,6 +67,7 @@ root.Subcommands.Add(ProjectedSearchBenchmark.CreateCommand());
 root.Subcommands.Add(RestIngestBenchmark.CreateCommand());
 root.Subcommands.Add(HybridCommands.Hybrid());
 root.Subcommands.Add(HybridCommands.SciFact());
+root.Subcommands.Add(VectorStoreDb.Benchmarks.Engine.SciFactEncodersBenchmark.CreateCommand());
 root.Subcommands.Add(ClusterBenchmark.CreateCommand());
 
 return root.Parse(args).Invoke();

@@ -17,6 +17,28 @@ public sealed class EncoderRegistry : IDisposable
         return registry;
     }
 
+    /// <summary>
+    /// The encoder new text collections and <c>/embed</c> use when a request names none: the one set here
+    /// (<c>VectorStore:DefaultEncoder</c>), else the built-in <c>minilm</c> when the build carries it, else <c>demo</c>.
+    /// </summary>
+    public string DefaultName => _defaultName ?? (_encoders.ContainsKey(PreferredDefault) ? PreferredDefault : DemoEncoder.DefaultName);
+
+    /// <summary>Pins <see cref="DefaultName"/> to a registered encoder, or (null) goes back to the automatic choice.</summary>
+    /// <exception cref="ArgumentException">No encoder of that name is registered.</exception>
+    public void SetDefault(string? name)
+    {
+        if (name is not null && !_encoders.ContainsKey(name))
+        {
+            throw new ArgumentException($"Default encoder '{name}' is not registered; known: {string.Join(", ", _encoders.Keys.Order(StringComparer.Ordinal))}.", nameof(name));
+        }
+        _defaultName = name;
+    }
+
+    /// <summary>The built-in real model preferred as default when present (see <c>BuiltInEncoders</c>).</summary>
+    public const string PreferredDefault = "minilm";
+
+    private string? _defaultName;
+
     public void Add(ITextEncoder encoder, string kind)
     {
         ArgumentNullException.ThrowIfNull(encoder);

@@ -17,6 +17,13 @@ public interface ITextEncoder
 
     /// <summary>Embeds each text; the result has one vector per input, in order.</summary>
     Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Embeds each text as a query or as a document. Retrieval models with asymmetric prompts (arctic-embed) put
+    /// their query or document prefix first; symmetric encoders embed both alike, which is what this default does.
+    /// </summary>
+    Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, EmbeddingInputType inputType, CancellationToken cancellationToken = default) =>
+        EmbedAsync(texts, cancellationToken);
 }
 
 /// <summary>Describes a registered encoder for listings (<c>GET /models</c>).</summary>

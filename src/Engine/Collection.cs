@@ -156,7 +156,7 @@ internal sealed class Collection : IDisposable
         }
         else
         {
-            query = PrepareVector((await VectorStoreTelemetry.EmbedAsync(Encoder, [request.Text], Settings.Name, cancellationToken))[0], "text");
+            query = PrepareVector((await VectorStoreTelemetry.EmbedAsync(Encoder, [request.Text], Settings.Name, EmbeddingInputType.Query, cancellationToken))[0], "text");
         }
         cancellationToken.ThrowIfCancellationRequested();
         using var activity = VectorStoreTelemetry.Source.StartActivity(VectorStoreTelemetry.Spans.Search);
@@ -216,7 +216,7 @@ internal sealed class Collection : IDisposable
         }
         if (texts.Count > 0)
         {
-            var embedded = await VectorStoreTelemetry.EmbedAsync(Encoder!, [.. texts.Select(i => requests[i].Text!)], Settings.Name, cancellationToken);
+            var embedded = await VectorStoreTelemetry.EmbedAsync(Encoder!, [.. texts.Select(i => requests[i].Text!)], Settings.Name, EmbeddingInputType.Query, cancellationToken);
             for (int j = 0; j < texts.Count; j++)
             {
                 vectors[texts[j]] = PrepareVector(embedded[j], "text");
@@ -431,7 +431,7 @@ internal sealed class Collection : IDisposable
                 texts.Add(text);
             }
         }
-        var embeddings = await VectorStoreTelemetry.EmbedAsync(Encoder!, texts, Settings.Name, cancellationToken);
+        var embeddings = await VectorStoreTelemetry.EmbedAsync(Encoder!, texts, Settings.Name, EmbeddingInputType.Document, cancellationToken);
         int next = 0;
         for (int j = 0; j < toEmbed.Count; j++)
         {

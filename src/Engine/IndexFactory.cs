@@ -29,7 +29,7 @@ internal static class IndexFactory
             ? new ExactIndex(settings.Dimension, settings.Metric)
             : settings.Index == IndexKinds.Exact
                 ? new ExactIndex(settings.Dimension, settings.Metric, QuantizationOf(settings))
-                : Create(settings.Index, settings.Dimension, settings.Metric, settings);
+                : new HnswIndex(settings.Dimension, settings.Metric, settings.M, settings.EfConstruction, quantization: QuantizationOf(settings));
 
     /// <summary>The quantization a collection's full-vector index scans with (settings saved before quantization existed have none).</summary>
     public static QuantizationSettings QuantizationOf(CollectionSettings settings) =>
@@ -56,10 +56,16 @@ internal static class IndexFactory
     {
         var index = Load(kind, stream, settings.Dimension, settings.Metric);
         var expected = settings.Projection is ProjectionKinds.None ? QuantizationOf(settings) : QuantizationSettings.None;
-        if (index is ExactIndex exact && exact.Quantization != expected)
+        var saved = index switch
+        {
+            ExactIndex exact => exact.Quantization,
+            HnswIndex hnsw => hnsw.Quantization,
+            _ => expected,
+        };
+        if (saved != expected)
         {
             index.Dispose();
-            throw new InvalidDataException($"Saved exact index scans with {exact.Quantization}; the collection asks for {expected}.");
+            throw new InvalidDataException($"Saved {index.Kind} index scans with {saved}; the collection asks for {expected}.");
         }
         return index;
     }

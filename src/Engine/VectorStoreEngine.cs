@@ -282,16 +282,23 @@ public sealed class VectorStoreEngine : IDisposable
         return await lease.Collection.RefitProjectionAsync(cancellationToken);
     }
 
-    /// <summary>Embeds texts with a named encoder (default <c>demo</c>).</summary>
-    public async Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
+    /// <summary>Embeds texts as documents with a named encoder (default: <see cref="EncoderRegistry.DefaultName"/>).</summary>
+    public Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default) =>
+        EmbedAsync(texts, encoder, EmbeddingInputType.Document, cancellationToken);
+
+    /// <summary>
+    /// Embeds texts as queries or documents with a named encoder (default: <see cref="EncoderRegistry.DefaultName"/>);
+    /// a model with asymmetric prompts puts its query or document prefix first.
+    /// </summary>
+    public async Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, string? encoder, EmbeddingInputType inputType, CancellationToken cancellationToken = default)
     {
         _validator.Embed(texts);
-        string name = encoder ?? CollectionDefaults.Encoder;
+        string name = encoder ?? Encoders.DefaultName;
         if (!Encoders.TryGet(name, out var found))
         {
             throw VectorStoreException.Invalid("encoder", $"unknown encoder '{name}'; known: {string.Join(", ", Encoders.List().Select(e => e.Name))}.");
         }
-        return await VectorStoreTelemetry.EmbedAsync(found, texts, null, cancellationToken);
+        return await VectorStoreTelemetry.EmbedAsync(found, texts, null, inputType, cancellationToken);
     }
 
     /// <summary>

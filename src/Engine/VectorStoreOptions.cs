@@ -11,6 +11,12 @@ public sealed class VectorStoreOptions
     [Required]
     public string DataPath { get; set; } = "data";
 
+    /// <summary>
+    /// Encoder new text collections and <c>/embed</c> use when a request names none. Unset: <c>minilm</c> when the
+    /// build carries the built-in models, else <c>demo</c>. Existing collections keep the encoder they were created with.
+    /// </summary>
+    public string? DefaultEncoder { get; set; }
+
     /// <summary>Shards a new collection gets unless its request says otherwise; each shard has its own index and log.</summary>
     [Range(1, 64)]
     public int DefaultShards { get; set; } = 1;

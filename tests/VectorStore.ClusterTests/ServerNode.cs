@@ -38,6 +38,9 @@ internal sealed class ServerNode(string name, string dataPath, string redis, str
         };
         var env = start.Environment;
         env["VectorStore__DataPath"] = dataPath;
+        // Cluster tests are about placement and failover, not models: the demo encoder, built-in models never read.
+        env["VectorStore__DefaultEncoder"] = "demo";
+        env["VectorStore__BuiltInEncoders__Preload"] = "false";
         env["VectorStore__GrpcUrl"] = $"http://127.0.0.1:{_grpcPort}";
         env["VectorStore__Cluster__Enabled"] = "true";
         env["VectorStore__Cluster__Clustering"] = "Redis";

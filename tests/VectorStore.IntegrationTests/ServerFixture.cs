@@ -56,6 +56,8 @@ public class ServerFixture : IAsyncLifetime
             "--VectorStore:GrpcUrl=http://127.0.0.1:0",
             $"--VectorStore:DataPath={DataPath}",
             "--Logging:LogLevel:Default=Warning",
+            // Tests not about encoders stay on the cheap deterministic demo encoder and never read the built-in models.
+            "--VectorStore:DefaultEncoder=demo", "--VectorStore:BuiltInEncoders:Preload=false",
             .. ExtraArguments,
         ];
         _app = VectorStoreServer.Build(args, ConfigureServer);

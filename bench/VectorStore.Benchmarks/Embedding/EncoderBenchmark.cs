@@ -7,7 +7,7 @@ using VectorStoreDb.Embedding.Onnx;
 namespace VectorStoreDb.Benchmarks.Embedding;
 
 /// <summary>
-/// Texts/s and p50 latency of <see cref="OnnxTextEncoder.EmbedAsync"/> next to raw <see cref="InferenceSession.Run(IReadOnlyCollection{NamedOnnxValue})"/>
+/// Texts/s and p50 latency of <see cref="OnnxTextEncoder.EmbedAsync(IReadOnlyList{string}, CancellationToken)"/> next to raw <see cref="InferenceSession.Run(IReadOnlyCollection{NamedOnnxValue})"/>
 /// on the same already-tokenized, padded batches, in the same process and the same session, alternating sides so
 /// machine noise hits both. The ratio is the cost of the service layer: tokenization, queueing, pooling, normalising.
 /// </summary>

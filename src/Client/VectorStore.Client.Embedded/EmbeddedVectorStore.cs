@@ -182,10 +182,14 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default) =>
+        EmbedAsync(texts, encoder, EmbeddingInputType.Document, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder, EmbeddingInputType inputType, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var request = ProtoMapping.ToEmbedRequest(texts, encoder);
+        var request = ProtoMapping.ToEmbedRequest(texts, encoder, inputType);
         return Run(async () => ProtoMapping.FromProto(await _api.EmbedAsync(request, cancellationToken)), cancellationToken);
     }
 

@@ -563,7 +563,8 @@ public class VectorStoreDbCollection<TKey, TRecord> : VectorStoreCollection<TKey
             var description = await DescribeAsync("HybridSearch", cancellationToken).ConfigureAwait(false);
             try
             {
-                vector = (await _client.EmbedAsync([text!], description.Encoder, cancellationToken).ConfigureAwait(false))[0];
+                // The query form: a model with asymmetric prompts (arctic-xs) embeds searches unlike the stored documents.
+                vector = (await _client.EmbedAsync([text!], description.Encoder, EmbeddingInputType.Query, cancellationToken).ConfigureAwait(false))[0];
             }
             catch (VectorStoreClientException e)
             {

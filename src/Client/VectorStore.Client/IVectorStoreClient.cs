@@ -65,8 +65,14 @@ public interface IVectorStoreClient : IDisposable
     /// </summary>
     Task<IReadOnlyList<IReadOnlyList<SearchHit>>> QueryBatchAsync(string collection, IReadOnlyList<SearchQuery> queries, CancellationToken cancellationToken = default);
 
-    /// <summary>Embeds texts with a named encoder (default <c>demo</c>).</summary>
+    /// <summary>Embeds texts as documents with a named encoder (default: the server's default encoder).</summary>
     Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Embeds texts as queries or documents with a named encoder (default: the server's default encoder). Embed a
+    /// search text you will send as a vector with <see cref="EmbeddingInputType.Query"/>, as the server does for text queries.
+    /// </summary>
+    Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder, EmbeddingInputType inputType, CancellationToken cancellationToken = default);
 
     /// <summary>The encoders the store knows.</summary>
     Task<IReadOnlyList<ModelDescription>> ListModelsAsync(CancellationToken cancellationToken = default);

@@ -11,12 +11,24 @@ public enum DistanceMetric
     L2,
 }
 
+/// <summary>
+/// What a text is embedded as. Retrieval models with asymmetric prompts (arctic-xs puts an instruction before queries)
+/// embed the two differently; symmetric ones (minilm, demo) treat both alike.
+/// </summary>
+public enum EmbeddingInputType
+{
+    /// <summary>A passage to be stored and found (the default; what ingest embeds).</summary>
+    Document,
+    /// <summary>A search query (what /query, hybrid and RAG retrieval embed).</summary>
+    Query,
+}
+
 /// <summary>Options for a new collection; anything left null takes the server's default.</summary>
 public sealed record CollectionOptions
 {
     public DistanceMetric? Metric { get; init; }
 
-    /// <summary>Encoder that embeds text (default <c>demo</c>); <c>none</c> with a <see cref="Dimension"/> for raw vectors.</summary>
+    /// <summary>Encoder that embeds text (default: the server's, <c>minilm</c> when built in, else <c>demo</c>); <c>none</c> with a <see cref="Dimension"/> for raw vectors.</summary>
     public string? Encoder { get; init; }
 
     public int? Dimension { get; init; }
@@ -72,8 +84,9 @@ public sealed record CollectionOptions
     public int? ChunkOverlap { get; init; }
 
     /// <summary>
-    /// <c>none</c> (default), <c>int8</c> or <c>binary</c>: exact scans run over compressed codes, and (with
-    /// <see cref="Rescore"/>, default true) the candidates are rescored with the full vectors. Needs <see cref="Index"/> <c>exact</c>.
+    /// <c>none</c> (default), <c>int8</c> or <c>binary</c>: searches run over compressed codes, and (with
+    /// <see cref="Rescore"/>, default true) the candidates are rescored with the full vectors. <c>int8</c> works with
+    /// either <see cref="Index"/> (HNSW walks the codes); <c>binary</c> needs <c>exact</c>.
     /// </summary>
     public string? Quantization { get; init; }
 

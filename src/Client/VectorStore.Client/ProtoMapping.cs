@@ -314,9 +314,12 @@ internal static class ProtoMapping
             Chunks = document.Chunks.Count == 0 ? null : [.. document.Chunks.Select(c => new TextChunkSpan(c.Chunk, c.Start, c.End))],
         };
 
-    public static Proto.EmbedRequest ToEmbedRequest(IReadOnlyList<string> texts, string? encoder)
+    public static Proto.EmbedRequest ToEmbedRequest(IReadOnlyList<string> texts, string? encoder, EmbeddingInputType inputType = EmbeddingInputType.Document)
     {
-        var request = new Proto.EmbedRequest();
+        var request = new Proto.EmbedRequest
+        {
+            InputType = inputType == EmbeddingInputType.Query ? Proto.EmbeddingInputType.Query : Proto.EmbeddingInputType.Document,
+        };
         for (int i = 0; i < texts.Count; i++)
         {
             // A null would make protobuf throw ArgumentNullException; refuse it the way the engine does.

@@ -34,6 +34,9 @@ public sealed class VectorStoreEmbeddingGenerator : IEmbeddingGenerator<string, 
     /// <summary>The default encoder name.</summary>
     public string Encoder { get; }
 
+    /// <summary>Key of <see cref="EmbeddingGenerationOptions.AdditionalProperties"/> that asks for the query form: <c>input_type</c> = <c>query</c>.</summary>
+    public const string InputTypeProperty = "input_type";
+
     /// <inheritdoc />
     public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -46,7 +49,10 @@ public sealed class VectorStoreEmbeddingGenerator : IEmbeddingGenerator<string, 
         {
             return result;
         }
-        var vectors = await _client.EmbedAsync(texts, model, cancellationToken).ConfigureAwait(false);
+        // Microsoft.Extensions.AI has no query/document switch; callers pass AdditionalProperties["input_type"] = "query".
+        var inputType = options?.AdditionalProperties?.TryGetValue(InputTypeProperty, out var kind) == true
+            && string.Equals(kind?.ToString(), "query", StringComparison.OrdinalIgnoreCase) ? EmbeddingInputType.Query : EmbeddingInputType.Document;
+        var vectors = await _client.EmbedAsync(texts, model, inputType, cancellationToken).ConfigureAwait(false);
         if (options?.Dimensions is int wanted && vectors.Count > 0 && vectors[0].Length != wanted)
         {
             throw new ArgumentException($"Encoder '{model}' produces {vectors[0].Length} dimensions, not {wanted}; it cannot shorten vectors.", nameof(options));

@@ -201,10 +201,14 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder = null, CancellationToken cancellationToken = default) =>
+        EmbedAsync(texts, encoder, EmbeddingInputType.Document, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, string? encoder, EmbeddingInputType inputType, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var request = ProtoMapping.ToEmbedRequest(texts, encoder);
+        var request = ProtoMapping.ToEmbedRequest(texts, encoder, inputType);
         return Read(async (n, o) => ProtoMapping.FromProto(await n.Embeddings.EmbedAsync(request, o)), cancellationToken);
     }
 

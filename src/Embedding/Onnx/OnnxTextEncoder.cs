@@ -53,7 +53,7 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
     /// <summary>The ONNX Runtime session (benchmarks compare against raw runs on it).</summary>
     internal InferenceSession Session => _model.Session;
 
-    /// <summary>Calls of <see cref="EmbedAsync"/> not yet completed.</summary>
+    /// <summary>Calls of <see cref="EmbedAsync(IReadOnlyList{string}, CancellationToken)"/> not yet completed.</summary>
     internal int PendingCalls => _batcher.PendingCalls;
 
     /// <summary>Holds the run gate as a running batch would, until disposed (see <see cref="EncoderBatcher.HoldRuns"/>).</summary>
@@ -108,6 +108,23 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
             tokens[i] = Tokenizer.Encode(texts[i] ?? throw new ArgumentException("A text is null.", nameof(texts)), MaxTokens);
         }
         return await _batcher.EmbedAsync(tokens, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, EmbeddingInputType inputType, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        string prefix = inputType == EmbeddingInputType.Query ? _model.Settings.QueryPrefix : _model.Settings.DocumentPrefix;
+        if (prefix.Length == 0)
+        {
+            return EmbedAsync(texts, cancellationToken);
+        }
+        var prefixed = new string[texts.Count];
+        for (int i = 0; i < prefixed.Length; i++)
+        {
+            prefixed[i] = prefix + (texts[i] ?? throw new ArgumentException("A text is null.", nameof(texts)));
+        }
+        return EmbedAsync(prefixed, cancellationToken);
     }
 
     /// <summary>Runs one padded batch and pools it into one vector per sequence, bypassing the batcher.</summary>

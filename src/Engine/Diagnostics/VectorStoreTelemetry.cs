@@ -127,7 +127,8 @@ public static class VectorStoreTelemetry
     }
 
     /// <summary>Runs one encoder call inside an embedding span and records batch size, texts and latency.</summary>
-    internal static async Task<float[][]> EmbedAsync(ITextEncoder encoder, IReadOnlyList<string> texts, string? collection, CancellationToken cancellationToken)
+    internal static async Task<float[][]> EmbedAsync(ITextEncoder encoder, IReadOnlyList<string> texts, string? collection, EmbeddingInputType inputType,
+        CancellationToken cancellationToken)
     {
         using var activity = Source.StartActivity(Spans.Embed);
         activity?.SetTag(Tags.Encoder, encoder.Name);
@@ -139,7 +140,7 @@ public static class VectorStoreTelemetry
         long started = Stopwatch.GetTimestamp();
         try
         {
-            var vectors = await encoder.EmbedAsync(texts, cancellationToken);
+            var vectors = await encoder.EmbedAsync(texts, inputType, cancellationToken);
             var encoderTag = new KeyValuePair<string, object?>(Tags.Encoder, encoder.Name);
             EmbeddingDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, encoderTag);
             EmbeddingBatchSize.Record(texts.Count, encoderTag);

@@ -39,8 +39,8 @@ public sealed record CollectionSettings
     public int IndexDimension { get; init; }
 
     /// <summary>
-    /// <c>none</c>, <c>int8</c> or <c>binary</c>: the exact scan runs over compressed codes kept beside the full
-    /// vectors. Absent (none) in settings saved before quantization existed.
+    /// <c>none</c>, <c>int8</c> or <c>binary</c>: the exact scan (int8 or binary) or the HNSW walk (int8) runs over
+    /// compressed codes kept beside the full vectors. Absent (none) in settings saved before quantization existed.
     /// </summary>
     public string Quantization { get; init; } = CollectionDefaults.Quantization;
 

@@ -59,9 +59,6 @@ public static class CollectionDefaults
 
     public const int MinChunkTokens = 8;
 
-    /// <summary>The encoder that embeds texts when a request names neither an encoder nor a dimension.</summary>
-    public const string Encoder = VectorStoreDb.Embedding.DemoEncoder.DefaultName;
-
     public const string DefaultMode = QueryModes.Dense;
 
     public const string TextLanguage = Text.TextAnalyzer.English;

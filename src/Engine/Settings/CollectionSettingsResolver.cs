@@ -92,7 +92,7 @@ internal sealed class CollectionSettingsResolver(VectorStoreOptions options, Enc
         string? name = request.Encoder;
         if (name is null && request.Dimension is null)
         {
-            name = CollectionDefaults.Encoder;
+            name = encoders.DefaultName;
         }
         if (string.Equals(name, "none", StringComparison.OrdinalIgnoreCase) || name == "")
         {
@@ -178,9 +178,10 @@ internal sealed class CollectionSettingsResolver(VectorStoreOptions options, Enc
     }
 
     /// <summary>
-    /// The quantization kind's wire name and the oversampling (0 = the kind's default). Quantized codes serve the
-    /// exact scan; HNSW still walks float vectors, so a quantized HNSW or projected collection is refused rather
-    /// than silently scanning floats.
+    /// The quantization kind's wire name and the oversampling (0 = the kind's default). The exact scan runs over int8
+    /// or binary codes; an HNSW graph walks int8 codes only (Hamming distances tie too often to steer a greedy walk),
+    /// and a projected collection already searches a reduced copy, so those combinations are refused rather than
+    /// silently searching floats.
     /// </summary>
     private static (string Kind, float Oversampling) ResolveQuantization(CreateCollectionRequest request, string index, string projection)
     {
@@ -196,9 +197,9 @@ internal sealed class CollectionSettingsResolver(VectorStoreOptions options, Enc
             }
             return (CollectionDefaults.Quantization, 0);
         }
-        if (index != IndexKinds.Exact)
+        if (index != IndexKinds.Exact && kind != QuantizationKind.Int8)
         {
-            throw VectorStoreException.Invalid("quantization", $"applies to the exact index (\"index\": \"exact\"); the {index} graph is searched over float vectors.");
+            throw VectorStoreException.Invalid("quantization", $"{QuantizationSettings.ToWireName(kind)} applies to the exact index (\"index\": \"exact\"); the {index} graph walks int8 codes only.");
         }
         if (projection != ProjectionKinds.None)
         {

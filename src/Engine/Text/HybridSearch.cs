@@ -1,4 +1,5 @@
 using System.Buffers;
+using VectorStoreDb.Embedding;
 using VectorStoreDb.Engine.Diagnostics;
 using VectorStoreDb.Index;
 
@@ -93,7 +94,7 @@ internal sealed class HybridSearch(Collection collection)
         }
         else
         {
-            query = collection.PrepareVector((await VectorStoreTelemetry.EmbedAsync(collection.Encoder, [text], collection.Settings.Name, cancellationToken))[0], "text");
+            query = collection.PrepareVector((await VectorStoreTelemetry.EmbedAsync(collection.Encoder, [text], collection.Settings.Name, EmbeddingInputType.Query, cancellationToken))[0], "text");
         }
         cancellationToken.ThrowIfCancellationRequested();
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
+using VectorStoreDb.Index.Quantization;
 
 namespace VectorStoreDb.Index.Hnsw;
 
@@ -31,7 +32,20 @@ public sealed class HnswIndex : IVectorIndex
     public const int DefaultEf = 64;
 
     private const int FileMagic = 0x57534E48; // "HNSW"
-    private const int FileVersion = 1;
+    private const int FileVersion = 2; // 2 adds the quantization settings and fitted parameters; 1 still loads
+
+    /// <summary>The layout without quantization: an unquantized graph still writes it, so its files stay byte-identical to older ones.</summary>
+    private const int UnquantizedFileVersion = 1;
+
+    /// <summary>Share of clamped components (outside the fitted ranges) since the last fit that triggers a refit.</summary>
+    private const double RefitClampedShare = 0.001;
+
+    /// <summary>
+    /// Refits on doubling stop once the last fit saw this many vectors: the fit samples at most 20,000 rows, so
+    /// later fits would see no more data, only pause writers longer (a refit re-encodes every code under the
+    /// exclusive lock). Past it only drift (clamped components) triggers a refit.
+    /// </summary>
+    private const int RefitOnGrowthLimit = 20_000;
     private const int MaxLevelCap = 30;
     private const int LabelLockStripes = 1024;
 
@@ -68,6 +82,9 @@ public sealed class HnswIndex : IVectorIndex
     private int _compacting;
     private Task _backgroundCompaction = Task.CompletedTask;
     private bool _disposed;
+    private readonly Int8Codes? _int8;
+    private int _countAtFit;
+    private long _clampedSinceFit;
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="dimension">Vector length.</param>
@@ -76,7 +93,13 @@ public sealed class HnswIndex : IVectorIndex
     /// <param name="efConstruction">Beam width while inserting: higher builds a better graph, slower.</param>
     /// <param name="initialCapacity">Slots to allocate up front (like hnswlib's max_elements; the index still grows past it).</param>
     /// <param name="seed">Seed of the level generator, for reproducible graphs in tests and benchmarks.</param>
-    public HnswIndex(int dimension, Metric metric, int m = 16, int efConstruction = 200, int initialCapacity = 0, int? seed = null)
+    /// <param name="quantization">
+    /// <see cref="QuantizationKind.Int8"/> walks the graph over int8 codes (both while inserting and while
+    /// searching) and rescores the beam's results with the full vectors; neighbour selection always uses full
+    /// vectors, so the links are as good as a float graph's. Binary codes are refused: Hamming distances tie too
+    /// often to steer a greedy walk.
+    /// </param>
+    public HnswIndex(int dimension, Metric metric, int m = 16, int efConstruction = 200, int initialCapacity = 0, int? seed = null, QuantizationSettings? quantization = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(m, 2);
@@ -91,6 +114,12 @@ public sealed class HnswIndex : IVectorIndex
         _levelMultiplier = 1.0 / Math.Log(m);
         _random = seed is { } s ? new Random(s) : new Random();
         _vectors = new VectorBlock(dimension);
+        Quantization = quantization ?? QuantizationSettings.None;
+        if (Quantization.Kind == QuantizationKind.Binary)
+        {
+            throw new ArgumentException("An HNSW graph cannot walk binary codes; use int8, or binary with the exact index.", nameof(quantization));
+        }
+        _int8 = Quantization.Kind == QuantizationKind.Int8 ? new Int8Codes(dimension, metric) : null;
         for (int i = 0; i < _labelLocks.Length; i++)
         {
             _labelLocks[i] = new object();
@@ -99,6 +128,18 @@ public sealed class HnswIndex : IVectorIndex
     }
 
     public string Kind => "hnsw";
+
+    /// <summary>The quantization the graph is walked with (<see cref="QuantizationSettings.None"/>: float vectors).</summary>
+    public QuantizationSettings Quantization { get; }
+
+    /// <summary>True once the int8 codes have fitted parameters (from the first insert on; false without quantization).</summary>
+    public bool IsQuantizationFitted => _int8 is { IsFitted: true };
+
+    /// <summary>Bytes of the int8 codes and their norm terms (0 without quantization).</summary>
+    public long CodeMemoryBytes => _int8?.MemoryBytes ?? 0;
+
+    /// <summary>Bytes of the full float vectors (what <c>onDisk</c> moves out of RAM).</summary>
+    public long VectorMemoryBytes => _vectors.MemoryBytes;
 
     public int Dimension => _vectors.Dimension;
 
@@ -119,6 +160,7 @@ public sealed class HnswIndex : IVectorIndex
 
     public long MemoryBytes =>
         _vectors.MemoryBytes
+        + CodeMemoryBytes
         + (long)_links0.Length * sizeof(int)
         + (long)_levels.Length * sizeof(int)
         + (long)_versions.Length * sizeof(int)
@@ -156,6 +198,67 @@ public sealed class HnswIndex : IVectorIndex
                 _resizeLock.ExitReadLock();
             }
         }
+        if (_int8 is not null && RefitDue())
+        {
+            Refit(onlyWhenDue: true);
+        }
+    }
+
+    /// <summary>First fit at the first vector, then on doubling (up to <see cref="RefitOnGrowthLimit"/>) or drift.</summary>
+    private bool RefitDue()
+    {
+        int count = Count;
+        return !_int8!.IsFitted
+            || (count >= 2L * Volatile.Read(ref _countAtFit) && Volatile.Read(ref _countAtFit) < RefitOnGrowthLimit)
+            || Interlocked.Read(ref _clampedSinceFit) > RefitClampedShare * count * Dimension;
+    }
+
+    /// <summary>
+    /// Refits the int8 parameters on the stored vectors and re-encodes every node's code (no-op without
+    /// quantization). Runs under the exclusive lock, so no walk ever mixes codes of two fits. The links stay:
+    /// they were chosen by full-vector distances, which a refit does not change.
+    /// </summary>
+    public void Refit() => Refit(onlyWhenDue: false);
+
+    private void Refit(bool onlyWhenDue)
+    {
+        if (_int8 is null)
+        {
+            return;
+        }
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!onlyWhenDue || RefitDue())
+            {
+                RefitCodes();
+            }
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Callers hold the resize lock exclusively (or own the index alone, while loading).</summary>
+    private void RefitCodes()
+    {
+        var labels = new List<int>(_count + _deleted);
+        for (int id = 0; id < _highWater; id++)
+        {
+            if (_state[id] != Absent)
+            {
+                labels.Add(id);
+            }
+        }
+        if (labels.Count == 0)
+        {
+            return;
+        }
+        _int8!.Refit(_vectors, labels);
+        _countAtFit = Math.Max(1, _count);
+        _clampedSinceFit = 0;
     }
 
     /// <summary>
@@ -188,6 +291,11 @@ public sealed class HnswIndex : IVectorIndex
     {
         byte before = _state[label];
         _vectors.Set(label, vector);
+        if (_int8 is { IsFitted: true } codes)
+        {
+            // Before the node is linked, so every walk that can reach it finds its code.
+            Interlocked.Add(ref _clampedSinceFit, codes.Set(label, vector));
+        }
         var scratch = SearchScratch.Current;
         scratch.EnsureLinks(_m0);
         if (_levels[label] < 0)
@@ -262,27 +370,82 @@ public sealed class HnswIndex : IVectorIndex
         }
     }
 
-    /// <summary>Connects <paramref name="node"/> (already holding its vector and level) into every layer up to <paramref name="level"/>.</summary>
+    /// <summary>
+    /// Connects <paramref name="node"/> (already holding its vector, code and level) into every layer up to
+    /// <paramref name="level"/>. A quantized graph searches for candidates over the codes, then ranks them by
+    /// full vectors before the heuristic picks links.
+    /// </summary>
     private void Link<TDistance>(int node, int level, int entry, int maxLevel, bool fresh, SearchScratch scratch) where TDistance : struct, IDistance
+    {
+        if (_int8 is { IsFitted: true } codes)
+        {
+            scratch.EnsureQueryCode(Dimension);
+            codes.Quantizer!.PrepareQuery(_vectors.Get(node), Metric, scratch.QueryCode.AsSpan(0, Dimension), out float factor, out float constant);
+            ref sbyte folded = ref MemoryMarshal.GetArrayDataReference(scratch.QueryCode);
+            switch (Int8Kernels.Active)
+            {
+                case Int8Isa.AvxVnni:
+                {
+                    var probe = new Int8Probe<VnniDot>(ref folded, codes, Dimension, factor, constant);
+                    LinkWith<TDistance, Int8Probe<VnniDot>>(ref probe, rerank: true, node, level, entry, maxLevel, fresh, scratch);
+                    break;
+                }
+                case Int8Isa.Avx512:
+                {
+                    var probe = new Int8Probe<Avx512Dot>(ref folded, codes, Dimension, factor, constant);
+                    LinkWith<TDistance, Int8Probe<Avx512Dot>>(ref probe, rerank: true, node, level, entry, maxLevel, fresh, scratch);
+                    break;
+                }
+                case Int8Isa.Avx2:
+                {
+                    var probe = new Int8Probe<Avx2Dot>(ref folded, codes, Dimension, factor, constant);
+                    LinkWith<TDistance, Int8Probe<Avx2Dot>>(ref probe, rerank: true, node, level, entry, maxLevel, fresh, scratch);
+                    break;
+                }
+                default:
+                {
+                    var probe = new Int8Probe<ScalarDot>(ref folded, codes, Dimension, factor, constant);
+                    LinkWith<TDistance, Int8Probe<ScalarDot>>(ref probe, rerank: true, node, level, entry, maxLevel, fresh, scratch);
+                    break;
+                }
+            }
+            return;
+        }
+        var floats = new FloatProbe<TDistance>(ref _vectors.GetRef(node), _vectors);
+        LinkWith<TDistance, FloatProbe<TDistance>>(ref floats, rerank: false, node, level, entry, maxLevel, fresh, scratch);
+    }
+
+    private void LinkWith<TDistance, TProbe>(scoped ref TProbe probe, bool rerank, int node, int level, int entry, int maxLevel, bool fresh, SearchScratch scratch)
+        where TDistance : struct, IDistance
+        where TProbe : struct, IGraphProbe, allows ref struct
     {
         ref float q = ref _vectors.GetRef(node);
         int dimension = Dimension;
         int current = entry;
-        float currentDistance = TDistance.Compute(ref q, ref _vectors.GetRef(current), dimension);
+        float currentDistance = probe.Distance(current);
         for (int layer = maxLevel; layer > level; layer--)
         {
-            GreedyStep<TDistance>(ref q, ref current, ref currentDistance, layer, scratch);
+            GreedyStep(ref probe, ref current, ref currentDistance, layer, scratch);
         }
         for (int layer = Math.Min(level, maxLevel); layer >= 0; layer--)
         {
-            SearchLayer<TDistance>(ref q, current, currentDistance, layer, EfConstruction, scratch, query: false, filter: null, exclude: node);
+            SearchLayer(ref probe, current, currentDistance, layer, EfConstruction, scratch, query: false, filter: null, exclude: node);
             int found = DrainAscending(scratch.Results, scratch);
             if (found == 0)
             {
                 continue;
             }
+            if (rerank)
+            {
+                // The heuristic compares candidate-to-node with candidate-to-neighbour distances: both must be full-vector ones.
+                for (int i = 0; i < found; i++)
+                {
+                    scratch.CandidateDistances[i] = TDistance.Compute(ref q, ref _vectors.GetRef(scratch.CandidateIds[i]), dimension);
+                }
+                scratch.CandidateDistances.AsSpan(0, found).Sort(scratch.CandidateIds.AsSpan(0, found));
+            }
             current = scratch.CandidateIds[0];
-            currentDistance = scratch.CandidateDistances[0];
+            currentDistance = rerank ? probe.Distance(current) : scratch.CandidateDistances[0];
             int selected = SelectNeighbors<TDistance>(scratch.CandidateIds, scratch.CandidateDistances, found, _m, scratch.Selected);
 
             int v = LockNode(node);
@@ -732,28 +895,81 @@ public sealed class HnswIndex : IVectorIndex
         var scratch = SearchScratch.Current;
         scratch.EnsureLinks(_m0);
         ref float q = ref MemoryMarshal.GetReference(query);
+        if (_int8 is { IsFitted: true } codes)
+        {
+            // The beam keeps max(ef, k × oversampling) results over the codes; all of them are rescored.
+            int beam = Math.Max(ef, Quantization.Candidates(destination.Length));
+            scratch.EnsureQueryCode(Dimension);
+            codes.Quantizer!.PrepareQuery(query, Metric, scratch.QueryCode.AsSpan(0, Dimension), out float factor, out float constant);
+            ref sbyte folded = ref MemoryMarshal.GetArrayDataReference(scratch.QueryCode);
+            switch (Int8Kernels.Active)
+            {
+                case Int8Isa.AvxVnni:
+                {
+                    var probe = new Int8Probe<VnniDot>(ref folded, codes, Dimension, factor, constant);
+                    Walk(ref probe, entry, maxLevel, beam, filter, scratch);
+                    break;
+                }
+                case Int8Isa.Avx512:
+                {
+                    var probe = new Int8Probe<Avx512Dot>(ref folded, codes, Dimension, factor, constant);
+                    Walk(ref probe, entry, maxLevel, beam, filter, scratch);
+                    break;
+                }
+                case Int8Isa.Avx2:
+                {
+                    var probe = new Int8Probe<Avx2Dot>(ref folded, codes, Dimension, factor, constant);
+                    Walk(ref probe, entry, maxLevel, beam, filter, scratch);
+                    break;
+                }
+                default:
+                {
+                    var probe = new Int8Probe<ScalarDot>(ref folded, codes, Dimension, factor, constant);
+                    Walk(ref probe, entry, maxLevel, beam, filter, scratch);
+                    break;
+                }
+            }
+            return Collect<TDistance>(ref q, destination, scratch, Quantization.Rescore);
+        }
+        var floats = new FloatProbe<TDistance>(ref q, _vectors);
+        Walk(ref floats, entry, maxLevel, ef, filter, scratch);
+        return Collect<TDistance>(ref q, destination, scratch, rescore: false);
+    }
+
+    /// <summary>Greedy descent through the upper layers, then the beam search on layer 0 (results left in <c>scratch.Results</c>).</summary>
+    private void Walk<TProbe>(scoped ref TProbe probe, int entry, int maxLevel, int ef, ILabelFilter? filter, SearchScratch scratch)
+        where TProbe : struct, IGraphProbe, allows ref struct
+    {
         int current = entry;
-        float currentDistance = TDistance.Compute(ref q, ref _vectors.GetRef(current), Dimension);
+        float currentDistance = probe.Distance(current);
         for (int layer = maxLevel; layer > 0; layer--)
         {
-            GreedyStep<TDistance>(ref q, ref current, ref currentDistance, layer, scratch);
+            GreedyStep(ref probe, ref current, ref currentDistance, layer, scratch);
         }
         // With no tombstones, freed slots or filter every reachable node is acceptable: skip the per-node checks.
         bool everyNode = filter is null && Volatile.Read(ref _deleted) == 0 && Volatile.Read(ref _freed) == 0;
-        SearchLayer<TDistance>(ref q, current, currentDistance, 0, ef, scratch, query: !everyNode, filter, exclude: -1);
-        // The k closest of the ef results, selected in one pass instead of popping ef − k items off the heap.
+        SearchLayer(ref probe, current, currentDistance, 0, ef, scratch, query: !everyNode, filter, exclude: -1);
+    }
+
+    /// <summary>
+    /// The k closest of the beam's results, selected in one pass instead of popping ef − k items off the heap;
+    /// with <paramref name="rescore"/> ranked by full-vector distances instead of the walk's approximate ones.
+    /// </summary>
+    private int Collect<TDistance>(ref float q, Span<Neighbor> destination, SearchScratch scratch, bool rescore) where TDistance : struct, IDistance
+    {
         var heap = new TopKHeap(destination);
+        int dimension = Dimension;
         foreach (ref readonly var item in scratch.Results.Items)
         {
-            heap.Push(item.Id, item.Key);
+            heap.Push(item.Id, rescore ? TDistance.Compute(ref q, ref _vectors.GetRef(item.Id), dimension) : item.Key);
         }
         return heap.SortAscending();
     }
 
     /// <summary>Greedy descent on an upper layer: move to any closer neighbour until none is closer.</summary>
-    private void GreedyStep<TDistance>(ref float q, ref int current, ref float currentDistance, int layer, SearchScratch scratch) where TDistance : struct, IDistance
+    private void GreedyStep<TProbe>(scoped ref TProbe probe, ref int current, ref float currentDistance, int layer, SearchScratch scratch)
+        where TProbe : struct, IGraphProbe, allows ref struct
     {
-        int dimension = Dimension;
         bool changed = true;
         while (changed)
         {
@@ -762,7 +978,7 @@ public sealed class HnswIndex : IVectorIndex
             for (int i = 0; i < count; i++)
             {
                 int candidate = scratch.Links[i];
-                float d = TDistance.Compute(ref q, ref _vectors.GetRef(candidate), dimension);
+                float d = probe.Distance(candidate);
                 if (d < currentDistance)
                 {
                     currentDistance = d;
@@ -779,10 +995,9 @@ public sealed class HnswIndex : IVectorIndex
     /// acceptable nodes enter the result; in a query that means live and allowed, while building it means any
     /// node in the graph but <paramref name="exclude"/>.
     /// </summary>
-    private void SearchLayer<TDistance>(ref float q, int entry, float entryDistance, int layer, int ef, SearchScratch scratch, bool query, ILabelFilter? filter, int exclude)
-        where TDistance : struct, IDistance
+    private void SearchLayer<TProbe>(scoped ref TProbe probe, int entry, float entryDistance, int layer, int ef, SearchScratch scratch, bool query, ILabelFilter? filter, int exclude)
+        where TProbe : struct, IGraphProbe, allows ref struct
     {
-        int dimension = Dimension;
         var visited = scratch.Visited;
         var candidates = scratch.Candidates;
         var results = scratch.Results;
@@ -815,13 +1030,13 @@ public sealed class HnswIndex : IVectorIndex
                 if (visited.TryVisit(link))
                 {
                     links[fresh++] = link;
-                    _vectors.Prefetch(link);
+                    probe.Prefetch(link);
                 }
             }
             for (int i = 0; i < fresh; i++)
             {
                 int link = links[i];
-                float d = TDistance.Compute(ref q, ref _vectors.GetRef(link), dimension);
+                float d = probe.Distance(link);
                 if (results.Count < ef || d < bound)
                 {
                     candidates.Push(-d, link);
@@ -982,6 +1197,7 @@ public sealed class HnswIndex : IVectorIndex
         Array.Resize(ref _versions, capacity);
         Array.Resize(ref _state, capacity);
         _vectors.EnsureCapacity(capacity - 1);
+        _int8?.EnsureCapacity(capacity);
         Volatile.Write(ref _capacity, capacity);
     }
 
@@ -999,7 +1215,8 @@ public sealed class HnswIndex : IVectorIndex
                 int end = _highWater;
                 Span<byte> header = stackalloc byte[48];
                 BinaryPrimitives.WriteInt32LittleEndian(header, FileMagic);
-                BinaryPrimitives.WriteInt32LittleEndian(header[4..], FileVersion);
+                bool quantized = _int8 is not null;
+                BinaryPrimitives.WriteInt32LittleEndian(header[4..], quantized ? FileVersion : UnquantizedFileVersion);
                 BinaryPrimitives.WriteInt32LittleEndian(header[8..], Dimension);
                 BinaryPrimitives.WriteInt32LittleEndian(header[12..], (int)Metric);
                 BinaryPrimitives.WriteInt32LittleEndian(header[16..], _m);
@@ -1011,6 +1228,10 @@ public sealed class HnswIndex : IVectorIndex
                 BinaryPrimitives.WriteInt32LittleEndian(header[40..], _deleted);
                 BinaryPrimitives.WriteInt32LittleEndian(header[44..], _freed);
                 stream.Write(header);
+                if (quantized)
+                {
+                    WriteQuantization(stream);
+                }
                 stream.Write(_state.AsSpan(0, end));
                 stream.Write(MemoryMarshal.AsBytes(_levels.AsSpan(0, end)));
                 stream.Write(MemoryMarshal.AsBytes(_links0.AsSpan(0, end * _stride0)));
@@ -1036,13 +1257,37 @@ public sealed class HnswIndex : IVectorIndex
         }
     }
 
+    /// <summary>
+    /// Quantization settings, then the fitted parameters if any (the exact index's layout). The codes themselves are
+    /// not written: they are re-encoded from the full vectors on load, bit for bit the same as before the save.
+    /// </summary>
+    private void WriteQuantization(Stream stream)
+    {
+        Span<byte> block = stackalloc byte[10];
+        BinaryPrimitives.WriteInt32LittleEndian(block, (int)Quantization.Kind);
+        block[4] = Quantization.Rescore ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteSingleLittleEndian(block[5..], Quantization.Oversampling);
+        bool fitted = _int8 is { IsFitted: true };
+        block[9] = fitted ? (byte)1 : (byte)0;
+        stream.Write(block);
+        if (fitted)
+        {
+            _int8!.WriteParameters(stream);
+        }
+        Span<byte> counters = stackalloc byte[12];
+        BinaryPrimitives.WriteInt32LittleEndian(counters, _countAtFit);
+        BinaryPrimitives.WriteInt64LittleEndian(counters[4..], _clampedSinceFit);
+        stream.Write(counters);
+    }
+
     /// <summary>Reads an index written by <see cref="Save"/>: a straight copy of the arrays, no graph rebuild.</summary>
     public static HnswIndex Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         Span<byte> header = stackalloc byte[48];
         stream.ReadExactly(header);
-        if (BinaryPrimitives.ReadInt32LittleEndian(header) != FileMagic || BinaryPrimitives.ReadInt32LittleEndian(header[4..]) != FileVersion)
+        int version = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
+        if (BinaryPrimitives.ReadInt32LittleEndian(header) != FileMagic || version is < UnquantizedFileVersion or > FileVersion)
         {
             throw new InvalidDataException("Not an HNSW index file of a supported version.");
         }
@@ -1055,7 +1300,32 @@ public sealed class HnswIndex : IVectorIndex
         {
             throw new InvalidDataException("Corrupt HNSW index header.");
         }
-        var index = new HnswIndex(dimension, metric, m, efConstruction, end);
+        var settings = QuantizationSettings.None;
+        bool fitted = false;
+        if (version >= 2)
+        {
+            Span<byte> block = stackalloc byte[10];
+            stream.ReadExactly(block);
+            var kind = (QuantizationKind)BinaryPrimitives.ReadInt32LittleEndian(block);
+            if (kind != QuantizationKind.Int8)
+            {
+                throw new InvalidDataException($"Corrupt HNSW index: quantization kind {(int)kind}.");
+            }
+            settings = new QuantizationSettings(kind, block[4] != 0, BinaryPrimitives.ReadSingleLittleEndian(block[5..]));
+            fitted = block[9] != 0;
+        }
+        var index = new HnswIndex(dimension, metric, m, efConstruction, end, quantization: settings);
+        if (version >= 2)
+        {
+            if (fitted)
+            {
+                index._int8!.ReadParameters(stream);
+            }
+            Span<byte> counters = stackalloc byte[12];
+            stream.ReadExactly(counters);
+            index._countAtFit = BinaryPrimitives.ReadInt32LittleEndian(counters);
+            index._clampedSinceFit = BinaryPrimitives.ReadInt64LittleEndian(counters[4..]);
+        }
         index._entryPoint = BinaryPrimitives.ReadInt32LittleEndian(header[28..]);
         index._maxLevel = BinaryPrimitives.ReadInt32LittleEndian(header[32..]);
         index._count = BinaryPrimitives.ReadInt32LittleEndian(header[36..]);
@@ -1085,6 +1355,10 @@ public sealed class HnswIndex : IVectorIndex
             if (index._state[id] != Absent)
             {
                 stream.ReadExactly(MemoryMarshal.AsBytes(index._vectors.Get(id)));
+                if (fitted)
+                {
+                    index._int8!.Set(id, index._vectors.Get(id));
+                }
             }
         }
         return index;

@@ -163,7 +163,18 @@ internal sealed class SearchScratch
     public float[] PruneDistances = new float[256];
     public int[] PruneSelected = new int[256];
 
+    /// <summary>The query (or the node being linked) folded into signed bytes for the int8 kernels.</summary>
+    public sbyte[] QueryCode = new sbyte[128];
+
     public static SearchScratch Current => s_current ??= new SearchScratch();
+
+    public void EnsureQueryCode(int dimension)
+    {
+        if (QueryCode.Length < dimension)
+        {
+            QueryCode = new sbyte[dimension];
+        }
+    }
 
     public void EnsureCandidates(int count)
     {

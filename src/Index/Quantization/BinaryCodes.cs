@@ -14,6 +14,14 @@ internal sealed class BinaryCodes(int dimension) : QuantizedCodes
 
     public override bool IsFitted => _quantizer is not null;
 
+    public override void EnsureCapacity(int capacity)
+    {
+        if (capacity > 0)
+        {
+            _codes.Get(capacity - 1);
+        }
+    }
+
     public override int Set(int label, ReadOnlySpan<float> vector)
     {
         var quantizer = _quantizer ?? throw new InvalidOperationException("Fit the quantizer before encoding.");

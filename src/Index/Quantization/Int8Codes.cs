@@ -16,6 +16,25 @@ internal sealed class Int8Codes(int dimension, Metric metric) : QuantizedCodes
 
     public ScalarQuantizer? Quantizer => _quantizer;
 
+    /// <summary>The chunk table of the codes (chunks never move; the table is replaced only while the owner excludes readers).</summary>
+    public byte[][] Chunks => _codes.Chunks;
+
+    /// <summary>Per-code L2 terms (see <see cref="ScalarQuantizer.CodeNorm"/>), or null for inner-product metrics.</summary>
+    public float[]? Norms => metric == Metric.L2 ? _norms : null;
+
+    public override void EnsureCapacity(int capacity)
+    {
+        if (capacity <= 0)
+        {
+            return;
+        }
+        _codes.Get(capacity - 1);
+        if (metric == Metric.L2 && _norms.Length < capacity)
+        {
+            Array.Resize(ref _norms, capacity);
+        }
+    }
+
     public override int Set(int label, ReadOnlySpan<float> vector)
     {
         var quantizer = _quantizer ?? throw new InvalidOperationException("Fit the quantizer before encoding.");

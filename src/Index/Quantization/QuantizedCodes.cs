@@ -21,6 +21,12 @@ internal abstract class QuantizedCodes
     /// <summary>True once parameters exist (after the first <see cref="Refit"/> or <see cref="ReadParameters"/>).</summary>
     public abstract bool IsFitted { get; }
 
+    /// <summary>
+    /// Makes room for labels below <paramref name="capacity"/>, so that concurrent <see cref="Set"/> calls on
+    /// distinct labels never grow (and race on) the storage. The owner calls it while excluding readers and writers.
+    /// </summary>
+    public abstract void EnsureCapacity(int capacity);
+
     /// <summary>Encodes the vector of <paramref name="label"/>; returns how many components fell outside the fitted range.</summary>
     public abstract int Set(int label, ReadOnlySpan<float> vector);
 

@@ -30,6 +30,10 @@ public static class OpenAiEmbeddingsApi
                 "base64" => true,
                 _ => throw Invalid("encoding_format", "must be 'float' or 'base64'."),
             };
+            if (!EmbeddingInputTypes.TryParse(body.InputType, out var inputType))
+            {
+                throw Invalid("input_type", $"must be 'query' or 'document', was '{body.InputType}'.");
+            }
             if (!engine.Encoders.TryGet(body.Model, out var encoder))
             {
                 throw OpenAiRequestException.ModelNotFound(body.Model, $"embedding models are the encoders: {string.Join(", ", engine.Encoders.List().Select(e => e.Name))}.");
@@ -41,7 +45,7 @@ public static class OpenAiEmbeddingsApi
             float[][] vectors;
             try
             {
-                vectors = await engine.EmbedAsync(texts, encoder.Name, cancellationToken);
+                vectors = await engine.EmbedAsync(texts, encoder.Name, inputType, cancellationToken);
             }
             catch (VectorStoreException e) when (e.Field?.StartsWith("texts", StringComparison.Ordinal) == true)
             {
@@ -79,7 +83,9 @@ public sealed record OpenAiEmbeddingsRequest(
     [property: JsonPropertyName("input")] JsonElement Input,
     [property: JsonPropertyName("encoding_format")] string? EncodingFormat = null,
     [property: JsonPropertyName("dimensions")] int? Dimensions = null,
-    [property: JsonPropertyName("user")] string? User = null);
+    [property: JsonPropertyName("user")] string? User = null,
+    // Not in OpenAI's API (its models are symmetric); Voyage and Cohere name the same switch input_type.
+    [property: JsonPropertyName("input_type")] string? InputType = null);
 
 public sealed record OpenAiEmbedding(
     [property: JsonPropertyName("object")] string Object,

@@ -87,9 +87,14 @@ public static class RestApi
         app.MapPost("/embed", async ([FromBody] EmbedBody body, VectorStoreEngine engine, CancellationToken cancellationToken) =>
         {
             var texts = body.Texts ?? throw new VectorStoreException(ErrorCode.InvalidArgument, "texts: required, e.g. {\"texts\":[\"hello\"]}.", "texts");
-            string encoder = body.Encoder ?? DemoEncoder.DefaultName;
-            return TypedResults.Ok(new EmbedResponseDto(await engine.EmbedAsync(texts, encoder, cancellationToken), encoder));
-        }).WithTags("Embeddings").RequireReadKey().WithName("embed").WithSummary("Embed texts with a named encoder (default demo).");
+            string encoder = body.Encoder ?? engine.Encoders.DefaultName;
+            if (!EmbeddingInputTypes.TryParse(body.InputType, out var inputType))
+            {
+                throw new VectorStoreException(ErrorCode.InvalidArgument, $"inputType: must be 'query' or 'document', was '{body.InputType}'.", "inputType");
+            }
+            return TypedResults.Ok(new EmbedResponseDto(await engine.EmbedAsync(texts, encoder, inputType, cancellationToken), encoder));
+        }).WithTags("Embeddings").RequireReadKey().WithName("embed")
+            .WithSummary("Embed texts with a named encoder (default: the server's default encoder, minilm when built in), as documents (default) or as queries (inputType: query).");
 
         app.MapGet("/models", (VectorStoreEngine engine) =>
             TypedResults.Ok(new ModelListDto([.. engine.Encoders.List().Select(e => new ModelDto(e.Name, e.Dimension, e.MaxTokens, e.Kind))])))

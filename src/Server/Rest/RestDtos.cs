@@ -255,7 +255,10 @@ public sealed record QueryResponseDto(IReadOnlyList<QueryResultDto> Results)
 }
 
 /// <summary>Body of <c>POST /embed</c>.</summary>
-public sealed record EmbedBody(IReadOnlyList<string>? Texts, string? Encoder = null);
+/// <param name="Texts">The texts to embed.</param>
+/// <param name="Encoder">Encoder name; default: the server's default encoder.</param>
+/// <param name="InputType"><c>document</c> (default: a passage to store) or <c>query</c> (a search query); models with asymmetric prompts embed the two differently.</param>
+public sealed record EmbedBody(IReadOnlyList<string>? Texts, string? Encoder = null, string? InputType = null);
 
 public sealed record EmbedResponseDto(IReadOnlyList<float[]> Embeddings, string Encoder);
 

@@ -113,8 +113,14 @@ public sealed class WireApi(VectorStoreEngine engine)
     public async Task<V1.EmbedResponse> EmbedAsync(V1.EmbedRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        string encoder = request.HasEncoder ? request.Encoder : DemoEncoder.DefaultName;
-        var vectors = await engine.EmbedAsync([.. request.Texts], encoder, cancellationToken).ConfigureAwait(false);
+        string encoder = request.HasEncoder ? request.Encoder : engine.Encoders.DefaultName;
+        var inputType = request.InputType switch
+        {
+            V1.EmbeddingInputType.Unspecified or V1.EmbeddingInputType.Document => EmbeddingInputType.Document,
+            V1.EmbeddingInputType.Query => EmbeddingInputType.Query,
+            _ => throw new VectorStoreException(ErrorCode.InvalidArgument, $"input_type: unknown value {(int)request.InputType}.", "input_type"),
+        };
+        var vectors = await engine.EmbedAsync([.. request.Texts], encoder, inputType, cancellationToken).ConfigureAwait(false);
         var response = new V1.EmbedResponse { Encoder = encoder };
         foreach (var vector in vectors)
         {

@@ -141,7 +141,7 @@ public abstract class ClientContractTests : IDisposable
         Assert.Equal("binary", binary.Quantization);
         Assert.Equal(10f, binary.Oversampling);
         Assert.False(binary.Rescore);
-        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "quantization", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Quantization = "int8" }));
+        await AssertRefused(VectorStoreErrorCode.InvalidArgument, "quantization", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Quantization = "binary" }));
         await AssertRefused(VectorStoreErrorCode.InvalidArgument, "quantization", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Index = "exact", Quantization = "pq" }));
         await AssertRefused(VectorStoreErrorCode.InvalidArgument, "oversampling", () => Client.CreateCollectionAsync(NewName(), new CollectionOptions { Encoder = "none", Dimension = 8, Index = "exact", Quantization = "int8", Oversampling = 0 }));
     }

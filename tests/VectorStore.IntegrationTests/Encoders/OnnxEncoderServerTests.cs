@@ -127,7 +127,7 @@ public class OnnxEncoderServerTests(OnnxServerFixture server) : IClassFixture<On
             [
                 "--urls", "http://127.0.0.1:0", "--VectorStore:GrpcUrl=http://127.0.0.1:0",
                 $"--VectorStore:DataPath={Path.Combine(folder, "data")}", "--Logging:LogLevel:Default=None",
-                $"--VectorStore:Encoders:broken:Path={folder}",
+                $"--VectorStore:Encoders:broken:Path={folder}", "--VectorStore:BuiltInEncoders:Preload=false",
             ]);
             var ex = await Assert.ThrowsAsync<EncoderLoadException>(() => app.StartAsync());
             Assert.Equal(Path.Combine(folder, "model.onnx"), ex.FilePath);

@@ -206,7 +206,7 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
             {
                 dll, "--urls", $"http://127.0.0.1:{port}", "--VectorStore:GrpcUrl=http://127.0.0.1:0", $"--VectorStore:DataPath={data}",
                 "--VectorStore:Durability:CheckpointIntervalSeconds=1", "--VectorStore:Durability:LogSegmentSizeMb=1",
-                "--Logging:LogLevel:Default=Warning",
+                "--Logging:LogLevel:Default=Warning", "--VectorStore:DefaultEncoder=demo", "--VectorStore:BuiltInEncoders:Preload=false",
             })
             {
                 start.ArgumentList.Add(arg);

@@ -253,6 +253,7 @@ public class StartupSafetyTests
         "--VectorStore:GrpcUrl=http://127.0.0.1:0",
         $"--VectorStore:DataPath={Path.Combine(Path.GetTempPath(), "vectorstore-it", Guid.NewGuid().ToString("N"))}",
         "--Logging:LogLevel:Default=Warning",
+        "--VectorStore:DefaultEncoder=demo", "--VectorStore:BuiltInEncoders:Preload=false",
         .. extra,
     ];
 

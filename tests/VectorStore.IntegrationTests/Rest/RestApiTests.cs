@@ -102,7 +102,13 @@ public class RestApiTests(ServerFixture server) : IClassFixture<ServerFixture>
         Assert.Equal("none", plainInfo.GetProperty("quantization").GetString());
         Assert.False(plainInfo.GetProperty("rescore").GetBoolean());
 
-        await AssertProblem(await PostPut(new { encoder = "none", dimension = 16, quantization = "int8" }), HttpStatusCode.BadRequest, "quantization");
+        // HNSW walks int8 codes (the default index), but not sign bits.
+        string graph = ServerFixture.UniqueName();
+        Assert.Equal(HttpStatusCode.Created, (await Http.PutAsJsonAsync($"/collections/{graph}", new { encoder = "none", dimension = 16, quantization = "int8" })).StatusCode);
+        var graphInfo = await Json(await Http.GetAsync($"/collections/{graph}"));
+        Assert.Equal(("hnsw", "int8", 3f, true), (graphInfo.GetProperty("index").GetString(), graphInfo.GetProperty("quantization").GetString(),
+            graphInfo.GetProperty("oversampling").GetSingle(), graphInfo.GetProperty("rescore").GetBoolean()));
+        await AssertProblem(await PostPut(new { encoder = "none", dimension = 16, quantization = "binary" }), HttpStatusCode.BadRequest, "quantization");
         await AssertProblem(await PostPut(new { encoder = "none", dimension = 16, index = "exact", quantization = "int4" }), HttpStatusCode.BadRequest, "quantization");
         await AssertProblem(await PostPut(new { encoder = "none", dimension = 16, index = "exact", oversampling = 2 }), HttpStatusCode.BadRequest, "oversampling");
         await AssertProblem(await PostPut(new { encoder = "none", dimension = 16, index = "exact", quantization = "int8", oversampling = 101 }), HttpStatusCode.BadRequest, "oversampling");

@@ -215,7 +215,7 @@ public class HostileInputTests(HostileServerFixture server) : IClassFixture<Host
     [Fact]
     public async Task Unknown_fields_are_refused_naming_them_and_nothing_is_created()
     {
-        await server.AssertCreateRefusedAsync("""{"dimension":8,"quantization":"int8"}""", "quantization");
+        await server.AssertCreateRefusedAsync("""{"dimension":8,"quantisation":"int8"}""", "quantisation");
         await server.AssertCreateRefusedAsync("""{"dimension":8,"efConstruct":400}""", "efConstruct");
         await server.AssertCreateRefusedAsync("""{"dimension":8,"chunking":true,"chunk":{"chunkTokens":64}}""", "chunk");
         AssertNone(await RunAsync(

@@ -1,5 +1,6 @@
 using VectorStoreDb.Engine;
 using VectorStoreDb.Index;
+using VectorStoreDb.Index.Hnsw;
 using VectorStoreDb.Index.Quantization;
 using Xunit.Abstractions;
 using static VectorStoreDb.Tests.StorageTestSupport;
@@ -65,6 +66,43 @@ public sealed class EngineQuantizationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Int8_hnsw_collection_walks_codes_and_keeps_them_across_checkpoint_restart_and_snapshot()
+    {
+        using var folder = new TestData.TempFolder();
+        string[] before;
+        using (var engine = Open(folder.Path))
+        {
+            await engine.CreateCollectionAsync(new CreateCollectionRequest
+            {
+                Name = "g", Encoder = "none", Metric = "cosine", Dimension = Dimension, Index = IndexKinds.Hnsw, Shards = 2, Quantization = "int8", M = 8, EfConstruction = 40,
+            });
+            var settings = engine.GetCollection("g").Settings;
+            Assert.Equal(("int8", IndexKinds.Hnsw, true), (settings.Quantization, settings.Index, settings.Rescore));
+            await UpsertRange(engine, "g", 0, 600, batch: 100, dimension: Dimension);
+            Assert.All(engine.ShardsOf("g"), s =>
+            {
+                var graph = Assert.IsType<HnswIndex>(s.Index);
+                Assert.Equal(QuantizationKind.Int8, graph.Quantization.Kind);
+                Assert.True(graph.IsQuantizationFitted);
+                Assert.InRange(graph.CodeMemoryBytes, 1, graph.VectorMemoryBytes / 3);
+            });
+            await engine.CheckpointAsync(force: true);
+            await UpsertRange(engine, "g", 600, 50, batch: 50, dimension: Dimension);
+            before = await Answers(engine, "g");
+        }
+        using (var engine = Open(folder.Path))
+        {
+            Assert.Equal(650, engine.GetCollection("g").DocumentCount);
+            Assert.All(engine.ShardsOf("g"), s => Assert.True(Assert.IsType<HnswIndex>(s.Index).IsQuantizationFitted));
+            Assert.Equal(before, await Answers(engine, "g"));
+            var snapshot = await engine.CreateSnapshotAsync("g");
+            await engine.RestoreSnapshotAsync("g", snapshot.Name, "copy");
+            Assert.All(engine.ShardsOf("copy"), s => Assert.Equal(QuantizationKind.Int8, Assert.IsType<HnswIndex>(s.Index).Quantization.Kind));
+            Assert.Equal(before, await Answers(engine, "copy"));
+        }
+    }
+
+    [Fact]
     public async Task Rescoring_returns_full_vector_scores_and_can_be_turned_off()
     {
         using var folder = new TestData.TempFolder();
@@ -90,7 +128,7 @@ public sealed class EngineQuantizationTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("pq", "exact", "none", null, "quantization")]
-    [InlineData("int8", "hnsw", "none", null, "quantization")]
+    [InlineData("binary", "hnsw", "none", null, "quantization")]
     [InlineData("int8", "exact", "random", null, "quantization")]
     [InlineData("none", "exact", "none", 3f, "oversampling")]
     [InlineData("int8", "exact", "none", 0.5f, "oversampling")]
