@@ -521,6 +521,8 @@ internal sealed class ReplicaGrain(
             }
             await using (spooled)
             {
+                // This node's coordinator reads a serving replica straight from the engine: not while it is replaced.
+                _state.Serving = false;
                 if (HasLocalCollection())
                 {
                     await Engine.DeleteCollectionAsync(Local);
