@@ -4,10 +4,13 @@ using System.Globalization;
 namespace VectorStoreDb.ClusterTests;
 
 /// <summary>
-/// One real server process in cluster mode (Redis membership) on loopback ports that stay the same across restarts,
-/// so a node killed with SIGKILL comes back as the same node over the same data folder.
+/// One real server process in cluster mode on loopback ports that stay the same across restarts, so a node killed
+/// with SIGKILL comes back as the same node over the same data folder. Membership is Redis when
+/// <paramref name="redis"/> is given, else Orleans localhost clustering with <paramref name="primary"/> (or this node)
+/// holding the table and the catalog in <paramref name="catalogPath"/>, a folder the nodes share.
 /// </summary>
-internal sealed class ServerNode(string name, string dataPath, string redis, string serviceId) : IDisposable
+internal sealed class ServerNode(string name, string dataPath, string? redis, string serviceId,
+    ServerNode? primary = null, string? catalogPath = null, IReadOnlyDictionary<string, string>? settings = null) : IDisposable
 {
     private readonly int _siloPort = Ports.Free();
     private readonly int _gatewayPort = Ports.Free();
@@ -43,8 +46,17 @@ internal sealed class ServerNode(string name, string dataPath, string redis, str
         env["VectorStore__BuiltInEncoders__Preload"] = "false";
         env["VectorStore__GrpcUrl"] = $"http://127.0.0.1:{_grpcPort}";
         env["VectorStore__Cluster__Enabled"] = "true";
-        env["VectorStore__Cluster__Clustering"] = "Redis";
-        env["VectorStore__Cluster__ConnectionString"] = redis;
+        if (redis is not null)
+        {
+            env["VectorStore__Cluster__Clustering"] = "Redis";
+            env["VectorStore__Cluster__ConnectionString"] = redis;
+        }
+        else
+        {
+            env["VectorStore__Cluster__Clustering"] = "Localhost";
+            env["VectorStore__Cluster__PrimarySiloPort"] = (primary ?? this)._siloPort.ToString(CultureInfo.InvariantCulture);
+            env["VectorStore__Cluster__CatalogPath"] = catalogPath ?? Path.Combine(dataPath, "catalog");
+        }
         env["VectorStore__Cluster__NodeName"] = Name;
         env["VectorStore__Cluster__AdvertisedAddress"] = "127.0.0.1";
         env["VectorStore__Cluster__SiloPort"] = _siloPort.ToString(CultureInfo.InvariantCulture);
@@ -53,6 +65,10 @@ internal sealed class ServerNode(string name, string dataPath, string redis, str
         env["VectorStore__Cluster__ClusterId"] = serviceId;
         env["VectorStore__Cluster__ReplicaTimeoutSeconds"] = "20";
         env["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);

@@ -198,6 +198,32 @@ public sealed class EmbeddedVectorStore : IVectorStoreClient
         Run(() => Task.FromResult(ProtoMapping.FromProto(_api.ListModels())), cancellationToken);
 
     /// <summary>Runs a call, translating engine refusals into the SDK's exception exactly as a server's answer would read.</summary>
+    /// <inheritdoc />
+    /// <remarks>The embedded store is a single node: refused with <see cref="VectorStoreErrorCode.FailedPrecondition"/>, as a single-node server refuses it.</remarks>
+    public Task<ClusterStatusDescription> GetClusterStatusAsync(CancellationToken cancellationToken = default) =>
+        Run<ClusterStatusDescription>(() => throw WireApi.NotClustered(), cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>The embedded store is a single node: refused with <see cref="VectorStoreErrorCode.FailedPrecondition"/>.</remarks>
+    public Task<IReadOnlyList<ReplicaMoveDescription>> DrainNodeAsync(string node, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return Run<IReadOnlyList<ReplicaMoveDescription>>(() => throw WireApi.NotClustered(), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The embedded store is a single node: refused with <see cref="VectorStoreErrorCode.FailedPrecondition"/>.</remarks>
+    public Task UndrainNodeAsync(string node, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return Run<bool>(() => throw WireApi.NotClustered(), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The embedded store is a single node: refused with <see cref="VectorStoreErrorCode.FailedPrecondition"/>.</remarks>
+    public Task<IReadOnlyList<ReplicaMoveDescription>> RebalanceAsync(CancellationToken cancellationToken = default) =>
+        Run<IReadOnlyList<ReplicaMoveDescription>>(() => throw WireApi.NotClustered(), cancellationToken);
+
     private static async Task<T> Run<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         try

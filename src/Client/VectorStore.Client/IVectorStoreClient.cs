@@ -90,4 +90,26 @@ public interface IVectorStoreClient : IDisposable
     Task<CollectionDescription> RestoreSnapshotAsync(string collection, string snapshot, string target, CancellationToken cancellationToken = default);
 
     Task DeleteSnapshotAsync(string collection, string snapshot, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cluster mode: the nodes, and each shard's replicas with their applied sequence and whether they serve (read
+    /// key). A single-node server and the embedded store refuse it with <see cref="VectorStoreErrorCode.FailedPrecondition"/>,
+    /// as they refuse the other cluster calls.
+    /// </summary>
+    Task<ClusterStatusDescription> GetClusterStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cluster mode (admin key): moves every replica off <paramref name="node"/> (its name as
+    /// <see cref="GetClusterStatusAsync"/> lists it) so it can be removed, and gives it no new replicas until
+    /// <see cref="UndrainNodeAsync"/>. Returns the moves made; <see cref="VectorStoreErrorCode.FailedPrecondition"/>
+    /// (and the node not left draining) when a shard has nowhere to go, <see cref="VectorStoreErrorCode.NotFound"/>
+    /// for an unknown node.
+    /// </summary>
+    Task<IReadOnlyList<ReplicaMoveDescription>> DrainNodeAsync(string node, CancellationToken cancellationToken = default);
+
+    /// <summary>Cluster mode (admin key): lets a drained node hold replicas again (the next rebalance gives it its share).</summary>
+    Task UndrainNodeAsync(string node, CancellationToken cancellationToken = default);
+
+    /// <summary>Cluster mode (admin key): moves replicas until every active node holds an even share; returns the moves made.</summary>
+    Task<IReadOnlyList<ReplicaMoveDescription>> RebalanceAsync(CancellationToken cancellationToken = default);
 }

@@ -193,6 +193,22 @@ public sealed record DocumentOrder(string Field, bool Descending = false);
 /// <summary>A page of a scroll and the cursor of the next page (<see cref="Next"/>, null after the last).</summary>
 public sealed record ScrollResult(IReadOnlyList<VectorDocument> Documents, string? Next);
 
+/// <summary>A cluster as the node that answered sees it: membership, and every shard's replicas with their positions.</summary>
+public sealed record ClusterStatusDescription(string Node, IReadOnlyList<ClusterNodeDescription> Nodes, IReadOnlyList<ClusterCollectionDescription> Collections);
+
+/// <summary>A node (Orleans silo) and its membership status: <c>Active</c>, <c>Joining</c>, <c>ShuttingDown</c>, <c>Dead</c>...</summary>
+public sealed record ClusterNodeDescription(string Name, string Address, string Status);
+
+public sealed record ClusterCollectionDescription(string Name, int Shards, int Replicas, string WriteConsistency, IReadOnlyList<ClusterShardDescription> ShardStates);
+
+public sealed record ClusterShardDescription(int Shard, IReadOnlyList<ClusterReplicaDescription> Replicas);
+
+/// <summary>One replica: whether it answered, the sequence it applied, the first its log still holds, whether it serves reads, its documents.</summary>
+public sealed record ClusterReplicaDescription(string Node, bool Reachable, long AppliedSequence, long LogFirstSequence, bool Serving, long Documents, string? Error);
+
+/// <summary>One replica of one shard moved from node <see cref="From"/> to node <see cref="To"/>.</summary>
+public sealed record ReplicaMoveDescription(string Collection, int Shard, string From, string To);
+
 /// <summary>A stored snapshot of a collection.</summary>
 public sealed record SnapshotDescription(string Collection, string Name, long SizeBytes, DateTimeOffset CreatedAt);
 

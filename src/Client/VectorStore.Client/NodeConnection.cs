@@ -21,6 +21,8 @@ internal sealed class NodeConnection(string address, GrpcChannel channel, bool o
 
     public Proto.Snapshots.SnapshotsClient Snapshots { get; } = new(channel);
 
+    public Proto.Cluster.ClusterClient Cluster { get; } = new(channel);
+
     /// <summary>True while a recent failure says this node is probably down; such nodes are tried after the others.</summary>
     public bool SeemsDown => Environment.TickCount64 < Interlocked.Read(ref _unreachableUntilTicks);
 

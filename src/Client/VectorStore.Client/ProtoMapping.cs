@@ -347,6 +347,17 @@ internal static class ProtoMapping
         return request;
     }
 
+    public static ClusterStatusDescription FromProto(Proto.ClusterStatusResponse status) => new(
+        status.Node,
+        [.. status.Nodes.Select(n => new ClusterNodeDescription(n.Name, n.Address, n.Status))],
+        [.. status.Collections.Select(c => new ClusterCollectionDescription(c.Name, c.Shards, c.Replicas, c.WriteConsistency,
+            [.. c.ShardStates.Select(s => new ClusterShardDescription(s.Shard,
+                [.. s.Replicas.Select(r => new ClusterReplicaDescription(r.Node, r.Reachable, r.AppliedSequence, r.LogFirstSequence, r.Serving, r.Documents,
+                    r.HasError ? r.Error : null))]))]))]);
+
+    public static IReadOnlyList<ReplicaMoveDescription> FromProto(Proto.ReplicaMovesResponse moves) =>
+        [.. moves.Moves.Select(m => new ReplicaMoveDescription(m.Collection, m.Shard, m.From, m.To))];
+
     public static SnapshotDescription FromProto(Proto.SnapshotInfo info) =>
         new(info.Collection, info.Name, info.SizeBytes, DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedAtUnixMs));
 

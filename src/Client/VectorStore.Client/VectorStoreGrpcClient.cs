@@ -250,6 +250,30 @@ public sealed class VectorStoreGrpcClient : IVectorStoreClient
         return Write(async (n, o) => await n.Snapshots.DeleteAsync(new Proto.DeleteSnapshotRequest { Collection = collection, Name = snapshot }, o), cancellationToken);
     }
 
+    /// <inheritdoc />
+    public Task<ClusterStatusDescription> GetClusterStatusAsync(CancellationToken cancellationToken = default) =>
+        Read(async (n, o) => ProtoMapping.FromProto(await n.Cluster.StatusAsync(new Proto.ClusterStatusRequest(), o)), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ReplicaMoveDescription>> DrainNodeAsync(string node, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        // Not retried on another node once sent: the first may be moving replicas already.
+        return Write(async (n, o) => ProtoMapping.FromProto(await n.Cluster.DrainAsync(new Proto.DrainNodeRequest { Node = node }, o)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task UndrainNodeAsync(string node, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        // Idempotent (it only clears a mark), so another node may repeat it.
+        return Read(async (n, o) => await n.Cluster.UndrainAsync(new Proto.UndrainNodeRequest { Node = node }, o), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ReplicaMoveDescription>> RebalanceAsync(CancellationToken cancellationToken = default) =>
+        Write(async (n, o) => ProtoMapping.FromProto(await n.Cluster.RebalanceAsync(new Proto.RebalanceRequest(), o)), cancellationToken);
+
     private Task<T> Read<T>(Func<NodeConnection, CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
         Call(call, RetryRule.Idempotent, cancellationToken);
 

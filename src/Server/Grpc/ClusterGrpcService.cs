@@ -1,21 +1,50 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using VectorStoreDb.Cluster;
-using VectorStoreDb.Engine;
+using VectorStoreDb.Cluster.Wire;
 using VectorStoreDb.Server.Operations;
+using VectorStoreDb.Wire;
 using V1 = VectorStoreDb.Contracts.V1;
 
 namespace VectorStoreDb.Server.Grpc;
 
-/// <summary>gRPC <c>Cluster.Status</c>, the twin of <c>GET /cluster</c>.</summary>
+/// <summary>
+/// gRPC <c>Cluster</c>, the twin of the REST <c>/cluster</c> routes: Status (read key), Rebalance, Drain and Undrain
+/// (admin key). Outside cluster mode every method is refused as the embedded client refuses it
+/// (<see cref="WireApi.NotClustered"/>).
+/// </summary>
 internal sealed class ClusterGrpcService(IServiceProvider services) : V1.Cluster.ClusterBase
 {
     [Authorize(Policy = ApiKeyRoles.Read)]
-    public override async Task<V1.ClusterStatusResponse> Status(V1.ClusterStatusRequest request, ServerCallContext context)
+    public override async Task<V1.ClusterStatusResponse> Status(V1.ClusterStatusRequest request, ServerCallContext context) =>
+        ToProto(await Coordinator().GetStatusAsync(context.CancellationToken));
+
+    [Authorize(Policy = ApiKeyRoles.Admin)]
+    public override async Task<V1.ReplicaMovesResponse> Rebalance(V1.RebalanceRequest request, ServerCallContext context) =>
+        ToProto("", await Coordinator().RebalanceAsync(context.CancellationToken));
+
+    [Authorize(Policy = ApiKeyRoles.Admin)]
+    public override async Task<V1.ReplicaMovesResponse> Drain(V1.DrainNodeRequest request, ServerCallContext context) =>
+        ToProto(request.Node, await Coordinator().DrainAsync(request.Node, context.CancellationToken));
+
+    [Authorize(Policy = ApiKeyRoles.Admin)]
+    public override async Task<V1.UndrainNodeResponse> Undrain(V1.UndrainNodeRequest request, ServerCallContext context)
     {
-        var coordinator = services.GetService<ClusterCoordinator>()
-            ?? throw new VectorStoreException(ErrorCode.FailedPrecondition, "This server is not in cluster mode (set VectorStore:Cluster:Enabled).");
-        var status = await coordinator.GetStatusAsync(context.CancellationToken);
+        await Coordinator().UndrainAsync(request.Node, context.CancellationToken);
+        return new V1.UndrainNodeResponse();
+    }
+
+    private ClusterCoordinator Coordinator() => services.GetService<ClusterCoordinator>() ?? throw WireApi.NotClustered();
+
+    private static V1.ReplicaMovesResponse ToProto(string node, IEnumerable<ReplicaMove> moves)
+    {
+        var response = new V1.ReplicaMovesResponse { Node = node };
+        response.Moves.Add(moves.Select(m => new V1.ReplicaMove { Collection = m.Collection, Shard = m.Shard, From = m.From, To = m.To }));
+        return response;
+    }
+
+    private static V1.ClusterStatusResponse ToProto(ClusterStatus status)
+    {
         var response = new V1.ClusterStatusResponse { Node = status.Node };
         response.Nodes.Add(status.Nodes.Select(n => new V1.ClusterNode { Name = n.Name, Address = n.Address, Status = n.Status }));
         foreach (var collection in status.Collections)

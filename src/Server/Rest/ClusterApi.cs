@@ -1,7 +1,7 @@
 using VectorStoreDb.Cluster;
 using VectorStoreDb.Cluster.Wire;
-using VectorStoreDb.Engine;
 using VectorStoreDb.Server.Operations;
+using VectorStoreDb.Wire;
 
 namespace VectorStoreDb.Server.Rest;
 
@@ -15,9 +15,7 @@ public static class ClusterApi
     {
         app.MapGet("/cluster", async (IServiceProvider services, CancellationToken cancellationToken) =>
             {
-                var coordinator = services.GetService<ClusterCoordinator>()
-                    ?? throw new VectorStoreException(ErrorCode.FailedPrecondition, "This server is not in cluster mode (set VectorStore:Cluster:Enabled).");
-                return TypedResults.Ok(await coordinator.GetStatusAsync(cancellationToken));
+                return TypedResults.Ok(await Coordinator(services).GetStatusAsync(cancellationToken));
             })
             .WithTags("Cluster").RequireReadKey().WithName("getClusterStatus").ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Cluster mode: the nodes as Orleans membership sees them, and each shard's replicas (node, applied sequence, first sequence its log still holds, serving).");
@@ -42,8 +40,7 @@ public static class ClusterApi
     }
 
     private static ClusterCoordinator Coordinator(IServiceProvider services) =>
-        services.GetService<ClusterCoordinator>()
-        ?? throw new VectorStoreException(ErrorCode.FailedPrecondition, "This server is not in cluster mode (set VectorStore:Cluster:Enabled).");
+        services.GetService<ClusterCoordinator>() ?? throw WireApi.NotClustered();
 }
 
 /// <summary>Answer of <c>POST /cluster/rebalance</c>: the replica moves made.</summary>

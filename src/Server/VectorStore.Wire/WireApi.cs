@@ -14,6 +14,13 @@ public sealed class WireApi(VectorStoreEngine engine)
     /// <summary>Page size when a list request names none.</summary>
     public const int DefaultListLimit = 50;
 
+    /// <summary>
+    /// The refusal of every cluster call (status, rebalance, drain, undrain) by a single-node store: the server's REST
+    /// and gRPC endpoints outside cluster mode and the embedded client all answer with it.
+    /// </summary>
+    public static VectorStoreException NotClustered() => new(ErrorCode.FailedPrecondition,
+        "This store is not in cluster mode: it is a single node (a server joins a cluster with VectorStore:Cluster:Enabled=true).");
+
     public async Task<V1.CollectionInfo> CreateCollectionAsync(V1.CreateCollectionRequest request, CancellationToken cancellationToken) =>
         (await engine.CreateCollectionAsync(request.ToEngine(), cancellationToken).ConfigureAwait(false)).ToProto();
 

@@ -882,6 +882,22 @@ public abstract class ClientContractTests : IDisposable
         await AssertRefused(VectorStoreErrorCode.NotFound, null, () => Client.RestoreSnapshotAsync(name, "s1", NewName()));
     }
 
+    // ---------------------------------------------------------------- cluster calls on a single node
+
+    [Fact]
+    public async Task Cluster_calls_are_refused_with_FailedPrecondition_on_a_single_node()
+    {
+        var refusals = new[]
+        {
+            await AssertRefused(VectorStoreErrorCode.FailedPrecondition, null, () => Client.GetClusterStatusAsync()),
+            await AssertRefused(VectorStoreErrorCode.FailedPrecondition, null, () => Client.DrainNodeAsync("node-a")),
+            await AssertRefused(VectorStoreErrorCode.FailedPrecondition, null, () => Client.UndrainNodeAsync("node-a")),
+            await AssertRefused(VectorStoreErrorCode.FailedPrecondition, null, () => Client.RebalanceAsync()),
+        };
+        // One message for the server and the embedded store alike.
+        Assert.All(refusals, r => Assert.Contains("not in cluster mode", r.Message, StringComparison.Ordinal));
+    }
+
     // ---------------------------------------------------------------- cancellation
 
     [Fact]

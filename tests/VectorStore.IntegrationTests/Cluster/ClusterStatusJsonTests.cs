@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using VectorStoreDb.Client;
 
 namespace VectorStoreDb.IntegrationTests.Cluster;
 
@@ -45,6 +46,30 @@ public sealed class ClusterStatusJsonTests(ClusterStatusJsonTests.OneNodeCluster
             Assert.False(r.TryGetProperty("error", out _)); // only a replica that did not answer has one
         });
         Assert.Equal(10, replicas.Sum(r => r.GetProperty("documents").GetInt64()));
+    }
+
+    [Fact]
+    public async Task The_sdk_reads_the_same_status_over_grpc_and_refuses_a_drain_with_nowhere_to_go()
+    {
+        string name = ServerFixture.UniqueName("sdk");
+        (await server.Http.PutAsJsonAsync($"/collections/{name}", new { encoder = "none", dimension = 2, shards = 3, replicas = 1 })).EnsureSuccessStatusCode();
+        using var client = new VectorStoreGrpcClient(server.GrpcAddress);
+
+        var status = await client.GetClusterStatusAsync();
+        Assert.Equal("node-a", status.Node);
+        Assert.Equal(("node-a", "Active"), (Assert.Single(status.Nodes).Name, status.Nodes[0].Status));
+        var collection = status.Collections.Single(c => c.Name == name);
+        Assert.Equal((3, 1, "majority"), (collection.Shards, collection.Replicas, collection.WriteConsistency));
+        Assert.Equal([0, 1, 2], collection.ShardStates.Select(s => s.Shard));
+        Assert.All(collection.ShardStates, s => Assert.Equal("node-a", Assert.Single(s.Replicas).Node));
+
+        Assert.Empty(await client.RebalanceAsync()); // one node: nothing to even out
+        var refused = await Assert.ThrowsAsync<VectorStoreClientException>(() => client.DrainNodeAsync("node-a"));
+        Assert.Equal(VectorStoreErrorCode.FailedPrecondition, refused.Code);
+        Assert.Equal(VectorStoreErrorCode.NotFound, (await Assert.ThrowsAsync<VectorStoreClientException>(() => client.DrainNodeAsync("node-z"))).Code);
+        // The refused drain left the node placeable: a new collection still gets its replicas.
+        (await server.Http.PutAsJsonAsync($"/collections/{name}-2", new { encoder = "none", dimension = 2, replicas = 1 })).EnsureSuccessStatusCode();
+        await client.UndrainNodeAsync("node-a");
     }
 
     [Fact]
