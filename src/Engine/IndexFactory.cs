@@ -26,10 +26,10 @@ internal static class IndexFactory
     /// </summary>
     public static IVectorIndex Create(CollectionSettings settings) =>
         settings.Projection is ProjectionKinds.Random or ProjectionKinds.Pca
-            ? new ExactIndex(settings.Dimension, settings.Metric)
+            ? new ExactIndex(settings.Dimension, settings.Metric, onDisk: settings.OnDisk)
             : settings.Index == IndexKinds.Exact
-                ? new ExactIndex(settings.Dimension, settings.Metric, QuantizationOf(settings))
-                : new HnswIndex(settings.Dimension, settings.Metric, settings.M, settings.EfConstruction, quantization: QuantizationOf(settings));
+                ? new ExactIndex(settings.Dimension, settings.Metric, QuantizationOf(settings), settings.OnDisk)
+                : new HnswIndex(settings.Dimension, settings.Metric, settings.M, settings.EfConstruction, quantization: QuantizationOf(settings), onDisk: settings.OnDisk);
 
     /// <summary>The quantization a collection's full-vector index scans with (settings saved before quantization existed have none).</summary>
     public static QuantizationSettings QuantizationOf(CollectionSettings settings) =>
@@ -54,7 +54,15 @@ internal static class IndexFactory
     /// <summary>Loads a saved index and checks it matches the collection's settings.</summary>
     public static IVectorIndex Load(string kind, Stream stream, CollectionSettings settings)
     {
-        var index = Load(kind, stream, settings.Dimension, settings.Metric);
+        // onDisk is not in the index bytes (the same checkpoint loads either way): the settings say where the vectors go.
+        var index = settings.OnDisk
+            ? Check(kind switch
+            {
+                IndexKinds.Exact => ExactIndex.Load(stream, onDisk: true),
+                IndexKinds.Hnsw => HnswIndex.Load(stream, onDisk: true),
+                _ => throw new InvalidDataException($"Saved index of kind '{kind}' cannot keep its vectors on disk."),
+            }, kind, settings.Dimension, settings.Metric)
+            : Load(kind, stream, settings.Dimension, settings.Metric);
         var expected = settings.Projection is ProjectionKinds.None ? QuantizationOf(settings) : QuantizationSettings.None;
         var saved = index switch
         {
@@ -81,7 +89,11 @@ internal static class IndexFactory
         {
             throw new InvalidDataException($"Saved index of kind '{kind}' has no loader.");
         }
-        var index = loader(stream);
+        return Check(loader(stream), kind, dimension, metric);
+    }
+
+    private static IVectorIndex Check(IVectorIndex index, string kind, int dimension, Metric metric)
+    {
         if (index.Dimension != dimension || index.Metric != metric)
         {
             index.Dispose();

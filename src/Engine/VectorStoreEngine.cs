@@ -40,6 +40,10 @@ public sealed class VectorStoreEngine : IDisposable
         Options = options;
         Encoders = encoders;
         _storage = storage;
+        // Process-wide (the index layer has no engine to ask); the files are unlinked once mapped, so engines sharing a process never see each other's.
+        string mapped = options.MappedVectorsPath ?? Path.Combine(options.DataPath, "mapped");
+        MappedVectorFiles.SweepStaleFiles(mapped);
+        MappedVectorFiles.Folder = mapped;
         _logger = logger ?? NullLogger<VectorStoreEngine>.Instance;
         _catalog = new CollectionCatalog(storage, encoders, options.Limits, _logger);
         _settings = new CollectionSettingsResolver(options, encoders);

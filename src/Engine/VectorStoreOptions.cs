@@ -12,6 +12,13 @@ public sealed class VectorStoreOptions
     public string DataPath { get; set; } = "data";
 
     /// <summary>
+    /// Where <c>onDisk</c> collections map their full vectors from (each file is unlinked as soon as it is mapped, so
+    /// the folder stays empty). Default <c>&lt;DataPath&gt;/mapped</c>. Put it on a disk, never on a tmpfs: the point is
+    /// that the kernel can page the vectors out to the file.
+    /// </summary>
+    public string? MappedVectorsPath { get; set; }
+
+    /// <summary>
     /// Encoder new text collections and <c>/embed</c> use when a request names none. Unset: <c>minilm</c> when the
     /// build carries the built-in models, else <c>demo</c>. Existing collections keep the encoder they were created with.
     /// </summary>

@@ -2,14 +2,17 @@ using System.Diagnostics;
 using System.Globalization;
 using VectorStoreDb.Index;
 using VectorStoreDb.Index.Hnsw;
+using VectorStoreDb.Index.Quantization;
 
 namespace VectorStoreDb.Benchmarks.Index;
 
-internal sealed record AnnOptions(string Data, int Random, int Dimension, int QueryCount, int M, int EfConstruction, int[] Efs, int Threads, int MinQueries, string? HnswlibBinary, int Repeat);
+internal sealed record AnnOptions(string Data, int Random, int Dimension, int QueryCount, int M, int EfConstruction, int[] Efs, int Threads, int MinQueries, string? HnswlibBinary, int Repeat,
+    string[] Quantizations);
 
 internal sealed record SweepRow(int Ef, double Recall, double Qps1, double QpsN, double P50Us, double P99Us, double Qps1Cpu);
 
-internal sealed record RunResult(string Name, double BuildSeconds, double BuildCpuSeconds, long MemoryBytes, int Elements, List<SweepRow> Rows);
+internal sealed record RunResult(string Name, double BuildSeconds, double BuildCpuSeconds, long MemoryBytes, int Elements, List<SweepRow> Rows,
+    long VectorBytes = 0, long CodeBytes = 0);
 
 /// <summary>
 /// Recall@10 / QPS / latency sweep of <see cref="HnswIndex"/> over ef, with hnswlib built and queried on the
@@ -46,13 +49,18 @@ internal static partial class AnnBenchmark
             WarmUp(options, vectors, queries);
             // The two libraries run alternately and each number is the best of the repeats, so load from other
             // processes on a shared machine hurts both alike and mostly drops out.
-            RunResult? ours = null;
+            var kinds = options.Quantizations.Select(q => QuantizationSettings.TryParseKind(q, out var kind) && kind != QuantizationKind.Binary
+                ? kind : throw new ArgumentException($"--quantization: {q} is not none or int8")).ToArray();
+            var ours = new RunResult?[kinds.Length];
             RunResult? baseline = null;
             for (int repeat = 1; repeat <= options.Repeat; repeat++)
             {
-                var run = RunOurs(options, vectors, queries, truth);
-                Console.WriteLine($"  run {repeat}: VectorStore build {run.BuildSeconds:F2} s, QPS-1 at ef={run.Rows[0].Ef} {run.Rows[0].Qps1:F0}");
-                ours = Best(ours, run);
+                for (int i = 0; i < kinds.Length; i++)
+                {
+                    var run = RunOurs(options, vectors, queries, truth, kinds[i]);
+                    Console.WriteLine($"  run {repeat}: {run.Name} build {run.BuildSeconds:F2} s, QPS-1 at ef={run.Rows[0].Ef} {run.Rows[0].Qps1:F0}");
+                    ours[i] = Best(ours[i], run);
+                }
                 if (options.HnswlibBinary is { } binary)
                 {
                     var other = RunHnswlib(options, binary, basePath, queryPath, truthPath);
@@ -60,11 +68,21 @@ internal static partial class AnnBenchmark
                     baseline = Best(baseline, other);
                 }
             }
-            Print(ours!);
+            foreach (var result in ours)
+            {
+                Print(result!);
+            }
             if (baseline is not null)
             {
                 Print(baseline);
-                Compare(ours!, baseline);
+                foreach (var result in ours)
+                {
+                    Compare(result!, baseline);
+                }
+            }
+            if (Array.IndexOf(kinds, QuantizationKind.None) is int f and >= 0 && Array.IndexOf(kinds, QuantizationKind.Int8) is int q and >= 0)
+            {
+                CompareQuantized(ours[f]!, ours[q]!);
             }
             return 0;
         }
@@ -97,24 +115,44 @@ internal static partial class AnnBenchmark
     private static void WarmUp(AnnOptions options, float[][] vectors, float[][] queries)
     {
         int n = Math.Min(vectors.Length, 5000);
-        using var index = new HnswIndex(vectors[0].Length, Metric.L2, options.M, options.EfConstruction, n, seed: 1);
-        index.UpsertBatch(Enumerable.Range(0, n).ToArray(), vectors.Take(n).SelectMany(v => v).ToArray(), options.Threads);
-        var hits = new Neighbor[K];
-        for (int i = 0; i < 2000; i++)
+        foreach (var kind in new[] { QuantizationKind.None, QuantizationKind.Int8 })
         {
-            index.Search(queries[i % queries.Length], hits, new SearchParameters(Ef: 64));
+            using var index = new HnswIndex(vectors[0].Length, Metric.L2, options.M, options.EfConstruction, n, seed: 1, quantization: new QuantizationSettings(kind));
+            index.UpsertBatch(Enumerable.Range(0, n).ToArray(), vectors.Take(n).SelectMany(v => v).ToArray(), options.Threads);
+            var hits = new Neighbor[K];
+            for (int i = 0; i < 2000; i++)
+            {
+                index.Search(queries[i % queries.Length], hits, new SearchParameters(Ef: 64));
+            }
         }
         Thread.Sleep(200);
     }
 
-    private static RunResult RunOurs(AnnOptions options, float[][] vectors, float[][] queries, int[][] truth)
+    /// <summary>The int8 graph against our float graph from the same run: recall at the same ef, and what must stay in RAM.</summary>
+    private static void CompareQuantized(RunResult floats, RunResult int8)
+    {
+        Console.WriteLine();
+        Console.WriteLine("VectorStore int8 graph vs VectorStore float graph (same data, M, efConstruction):");
+        Console.WriteLine("   ef   recall float   recall int8   delta");
+        foreach (var row in int8.Rows)
+        {
+            var other = floats.Rows.First(r => r.Ef == row.Ef);
+            Console.WriteLine($"  {row.Ef,3}   {other.Recall,12:F4}   {row.Recall,11:F4}   {row.Recall - other.Recall,+7:F4}");
+        }
+        long graph = int8.MemoryBytes - int8.VectorBytes - int8.CodeBytes;
+        Console.WriteLine($"  memory: float graph {floats.MemoryBytes / 1e6:F1} MB (vectors {floats.VectorBytes / 1e6:F1} MB); int8 codes {int8.CodeBytes / 1e6:F1} MB + graph {graph / 1e6:F1} MB " +
+            $"= {(int8.CodeBytes + graph) / 1e6:F1} MB in RAM with full vectors on disk: {(double)(int8.CodeBytes + graph) / floats.MemoryBytes:F3}x the float index, " +
+            $"{(double)(int8.CodeBytes + graph) / floats.VectorBytes:F3}x its float vectors");
+    }
+
+    private static RunResult RunOurs(AnnOptions options, float[][] vectors, float[][] queries, int[][] truth, QuantizationKind kind = QuantizationKind.None)
     {
         int dimension = vectors[0].Length;
         var flat = vectors.SelectMany(v => v).ToArray();
         var labels = Enumerable.Range(0, vectors.Length).ToArray();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        var index = new HnswIndex(dimension, Metric.L2, options.M, options.EfConstruction, vectors.Length, seed: 100);
+        var index = new HnswIndex(dimension, Metric.L2, options.M, options.EfConstruction, vectors.Length, seed: 100, quantization: new QuantizationSettings(kind));
         index.UpsertBatch(labels, flat, options.Threads);
         double build = watch.Elapsed.TotalSeconds;
         double buildCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
@@ -177,7 +215,8 @@ internal static partial class AnnBenchmark
             double multi = total / Stopwatch.GetElapsedTime(start).TotalSeconds;
             rows.Add(new SweepRow(ef, found / (double)(queries.Length * K), single, multi, latencies[total / 2], latencies[Math.Min(total - 1, total * 99 / 100)], singleCpu));
         }
-        var result = new RunResult("VectorStore", build, buildCpu, index.MemoryBytes, vectors.Length, rows);
+        var result = new RunResult(kind == QuantizationKind.None ? "VectorStore" : "VectorStore int8", build, buildCpu, index.MemoryBytes, vectors.Length, rows,
+            index.VectorMemoryBytes, index.CodeMemoryBytes);
         index.Dispose();
         return result;
     }
@@ -232,7 +271,7 @@ internal static partial class AnnBenchmark
     private static void Compare(RunResult ours, RunResult baseline)
     {
         Console.WriteLine();
-        Console.WriteLine("VectorStore / hnswlib (same data, M, efConstruction, thread count):");
+        Console.WriteLine($"{ours.Name} / hnswlib (same data, M, efConstruction, thread count):");
         Console.WriteLine($"  build time      {ours.BuildSeconds / baseline.BuildSeconds,6:F2}x   ({ours.BuildSeconds:F2} s vs {baseline.BuildSeconds:F2} s wall)");
         Console.WriteLine($"  build CPU time  {ours.BuildCpuSeconds / baseline.BuildCpuSeconds,6:F2}x   ({ours.BuildCpuSeconds:F2} s vs {baseline.BuildCpuSeconds:F2} s, all threads)");
         Console.WriteLine($"  memory          {(double)ours.MemoryBytes / baseline.MemoryBytes,6:F2}x   ({ours.MemoryBytes / (double)ours.Elements:F0} vs {baseline.MemoryBytes / (double)baseline.Elements:F0} bytes/vector)");

@@ -92,6 +92,9 @@ public sealed record CollectionOptions
 
     /// <summary>Quantized scans keep k × oversampling candidates for rescoring (default 3 for int8, 8 for binary; 1–100).</summary>
     public float? Oversampling { get; init; }
+
+    /// <summary>Keep the full vectors in memory-mapped files instead of the server's RAM (default false); best with int8.</summary>
+    public bool? OnDisk { get; init; }
 }
 
 /// <summary>A collection's settings and size.</summary>
@@ -126,6 +129,9 @@ public sealed record CollectionDescription(
 
     /// <summary>The oversampling of quantized scans (0 without quantization).</summary>
     public float Oversampling { get; init; }
+
+    /// <summary>True when the full vectors live in memory-mapped files rather than RAM.</summary>
+    public bool OnDisk { get; init; }
 }
 
 /// <summary>A collection's chunking: tokens per chunk (null: the encoder's window) and tokens shared by consecutive chunks.</summary>

@@ -50,6 +50,7 @@ internal static class ProtoMapping
         DefaultMode = HybridWireNames.ModeFromWire(info.DefaultMode),
         Quantization = string.IsNullOrEmpty(info.Quantization) ? "none" : info.Quantization,
         Oversampling = info.Oversampling,
+        OnDisk = info.OnDisk,
         Chunking = info.Chunking ? new ChunkingDescription(info.ChunkTokens == 0 ? null : info.ChunkTokens, info.ChunkOverlap) : null,
     };
 
@@ -187,6 +188,10 @@ internal static class ProtoMapping
         if (options.Oversampling is { } oversampling)
         {
             request.Oversampling = oversampling;
+        }
+        if (options.OnDisk is { } onDisk)
+        {
+            request.OnDisk = onDisk;
         }
         if (options.PcaSampleSize is { } pcaSampleSize)
         {

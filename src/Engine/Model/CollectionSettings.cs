@@ -47,6 +47,12 @@ public sealed record CollectionSettings
     /// <summary>Candidates of a quantized scan per result (k × oversampling) before rescoring; 0 is the kind's default.</summary>
     public float Oversampling { get; init; }
 
+    /// <summary>
+    /// Full vectors live in memory-mapped files (paged by the kernel) instead of RAM; codes, graph and documents stay
+    /// in memory. Absent (false) in settings saved before it existed. The log and checkpoints are unchanged.
+    /// </summary>
+    public bool OnDisk { get; init; }
+
     /// <summary>Rescore the projected index's (or the quantized scan's) candidates with the full vectors (on by default when projecting or quantizing).</summary>
     public bool Rescore { get; init; } = CollectionDefaults.RescoreWithProjection;
 

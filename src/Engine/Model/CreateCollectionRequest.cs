@@ -45,11 +45,14 @@ public sealed record CreateCollectionRequest
     /// <summary>Rescore projected candidates with the full vectors; defaults to true.</summary>
     public bool? Rescore { get; init; }
 
-    /// <summary><c>none</c> (default), <c>int8</c> or <c>binary</c>; needs <c>index: exact</c> and no projection.</summary>
+    /// <summary><c>none</c> (default), <c>int8</c> (either index) or <c>binary</c> (<c>index: exact</c>); no projection.</summary>
     public string? Quantization { get; init; }
 
     /// <summary>Quantized scans keep k × oversampling candidates for rescoring (default 3 for int8, 8 for binary).</summary>
     public float? Oversampling { get; init; }
+
+    /// <summary>Keep the full vectors in memory-mapped files instead of RAM (default false); best with <c>quantization: int8</c>.</summary>
+    public bool? OnDisk { get; init; }
 
     /// <summary>Seed of the random projection; a fixed default when absent.</summary>
     public ulong? ProjectionSeed { get; init; }

@@ -76,6 +76,7 @@ internal sealed class CollectionSettingsResolver(VectorStoreOptions options, Enc
             Rescore = rescore,
             Quantization = quantization,
             Oversampling = oversampling,
+            OnDisk = request.OnDisk ?? false,
             ProjectionSeed = seed,
             PcaSampleSize = pcaSampleSize,
             Chunking = chunking,

@@ -39,9 +39,10 @@ public sealed class ExactIndex : IVectorIndex
     /// fitted on the data and refitted whenever the collection has doubled since the last fit or too many
     /// components fall outside the fitted ranges.
     /// </param>
-    public ExactIndex(int dimension, Metric metric, QuantizationSettings? quantization = null)
+    /// <param name="onDisk">Keep the full vectors in memory-mapped files (see <see cref="MappedVectorFiles"/>) instead of RAM.</param>
+    public ExactIndex(int dimension, Metric metric, QuantizationSettings? quantization = null, bool onDisk = false)
     {
-        _vectors = new VectorBlock(dimension);
+        _vectors = new VectorBlock(dimension, onDisk);
         Metric = metric;
         Quantization = quantization ?? QuantizationSettings.None;
         _codes = QuantizedCodes.Create(Quantization.Kind, dimension, metric);
@@ -57,6 +58,12 @@ public sealed class ExactIndex : IVectorIndex
     public long CodeMemoryBytes => _codes?.MemoryBytes ?? 0;
 
     public string Kind => "exact";
+
+    /// <summary>True when the full vectors live in memory-mapped files rather than RAM.</summary>
+    public bool OnDisk => _vectors.OnDisk;
+
+    /// <summary>Bytes of memory-mapped full vectors (0 when they are in RAM).</summary>
+    public long MappedVectorBytes => _vectors.MappedBytes;
 
     public int Dimension => _vectors.Dimension;
 
@@ -408,7 +415,10 @@ public sealed class ExactIndex : IVectorIndex
     }
 
     /// <summary>Reads an index written by <see cref="Save"/> (this version or version 1, which had no quantization).</summary>
-    public static ExactIndex Load(Stream stream)
+    public static ExactIndex Load(Stream stream) => Load(stream, onDisk: false);
+
+    /// <summary>Reads an index written by <see cref="Save"/> into memory-mapped files (<paramref name="onDisk"/>) or RAM.</summary>
+    public static ExactIndex Load(Stream stream, bool onDisk)
     {
         Span<byte> header = stackalloc byte[20];
         stream.ReadExactly(header);
@@ -434,7 +444,7 @@ public sealed class ExactIndex : IVectorIndex
             settings = new QuantizationSettings(kind, block[4] != 0, BinaryPrimitives.ReadSingleLittleEndian(block[5..]));
             fitted = block[9] != 0;
         }
-        var index = new ExactIndex(dimension, metric, settings);
+        var index = new ExactIndex(dimension, metric, settings, onDisk);
         if (fitted)
         {
             index._codes!.ReadParameters(stream);

@@ -99,7 +99,12 @@ public sealed class HnswIndex : IVectorIndex
     /// vectors, so the links are as good as a float graph's. Binary codes are refused: Hamming distances tie too
     /// often to steer a greedy walk.
     /// </param>
-    public HnswIndex(int dimension, Metric metric, int m = 16, int efConstruction = 200, int initialCapacity = 0, int? seed = null, QuantizationSettings? quantization = null)
+    /// <param name="onDisk">
+    /// Keep the full vectors in memory-mapped files (see <see cref="MappedVectorFiles"/>) instead of RAM. Meant for
+    /// int8 graphs, whose walks read only codes and graph: full vectors are then read for rescoring and linking.
+    /// </param>
+    public HnswIndex(int dimension, Metric metric, int m = 16, int efConstruction = 200, int initialCapacity = 0, int? seed = null, QuantizationSettings? quantization = null,
+        bool onDisk = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(m, 2);
@@ -113,7 +118,7 @@ public sealed class HnswIndex : IVectorIndex
         EfConstruction = Math.Max(efConstruction, m);
         _levelMultiplier = 1.0 / Math.Log(m);
         _random = seed is { } s ? new Random(s) : new Random();
-        _vectors = new VectorBlock(dimension);
+        _vectors = new VectorBlock(dimension, onDisk);
         Quantization = quantization ?? QuantizationSettings.None;
         if (Quantization.Kind == QuantizationKind.Binary)
         {
@@ -138,8 +143,14 @@ public sealed class HnswIndex : IVectorIndex
     /// <summary>Bytes of the int8 codes and their norm terms (0 without quantization).</summary>
     public long CodeMemoryBytes => _int8?.MemoryBytes ?? 0;
 
-    /// <summary>Bytes of the full float vectors (what <c>onDisk</c> moves out of RAM).</summary>
+    /// <summary>Bytes of the full float vectors in RAM (0 with <c>onDisk</c>, which moves them to <see cref="MappedVectorBytes"/>).</summary>
     public long VectorMemoryBytes => _vectors.MemoryBytes;
+
+    /// <summary>True when the full vectors live in memory-mapped files rather than RAM.</summary>
+    public bool OnDisk => _vectors.OnDisk;
+
+    /// <summary>Bytes of memory-mapped full vectors (0 when they are in RAM).</summary>
+    public long MappedVectorBytes => _vectors.MappedBytes;
 
     public int Dimension => _vectors.Dimension;
 
@@ -1281,7 +1292,10 @@ public sealed class HnswIndex : IVectorIndex
     }
 
     /// <summary>Reads an index written by <see cref="Save"/>: a straight copy of the arrays, no graph rebuild.</summary>
-    public static HnswIndex Load(Stream stream)
+    public static HnswIndex Load(Stream stream) => Load(stream, onDisk: false);
+
+    /// <summary>Reads an index written by <see cref="Save"/>, with its full vectors in memory-mapped files (<paramref name="onDisk"/>) or RAM.</summary>
+    public static HnswIndex Load(Stream stream, bool onDisk)
     {
         ArgumentNullException.ThrowIfNull(stream);
         Span<byte> header = stackalloc byte[48];
@@ -1314,7 +1328,7 @@ public sealed class HnswIndex : IVectorIndex
             settings = new QuantizationSettings(kind, block[4] != 0, BinaryPrimitives.ReadSingleLittleEndian(block[5..]));
             fitted = block[9] != 0;
         }
-        var index = new HnswIndex(dimension, metric, m, efConstruction, end, quantization: settings);
+        var index = new HnswIndex(dimension, metric, m, efConstruction, end, quantization: settings, onDisk: onDisk);
         if (version >= 2)
         {
             if (fitted)

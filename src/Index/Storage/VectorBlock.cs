@@ -6,6 +6,8 @@ namespace VectorStoreDb.Index;
 /// <summary>
 /// Vectors in 64-byte-aligned native chunks addressed by label. Growing adds chunks and never moves a
 /// vector, so readers may keep scanning while a writer grows the block. Writers must be serialised by the owner.
+/// With <c>onDisk</c> the chunks are memory-mapped files (<see cref="MappedVectorFiles"/>) instead of native
+/// memory: the same addresses and code paths, but pages the kernel may drop and re-read.
 /// </summary>
 public sealed unsafe class VectorBlock : IDisposable
 {
@@ -18,20 +20,34 @@ public sealed unsafe class VectorBlock : IDisposable
     private const int ChunkMask = ChunkSize - 1;
 
     private volatile IntPtr[] _chunks = [];
+    private readonly List<MappedChunk>? _mapped;
+    private readonly string? _folder;
     private bool _disposed;
 
-    public VectorBlock(int dimension)
+    /// <param name="dimension">Floats per vector.</param>
+    /// <param name="onDisk">Map the chunks from files instead of allocating native memory.</param>
+    /// <param name="folder">Where the chunk files are created; <see cref="MappedVectorFiles.Folder"/> at each growth when null.</param>
+    public VectorBlock(int dimension, bool onDisk = false, string? folder = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         Dimension = dimension;
+        _mapped = onDisk ? [] : null;
+        _folder = folder;
     }
 
     public int Dimension { get; }
 
+    /// <summary>True when the chunks are memory-mapped files rather than native memory.</summary>
+    public bool OnDisk => _mapped is not null;
+
+    /// <summary>Bytes of file-backed chunks (0 in memory): address space, not RAM the process holds.</summary>
+    public long MappedBytes => OnDisk ? (long)_chunks.Length * ChunkSize * Dimension * sizeof(float) : 0;
+
     /// <summary>Labels below this value have storage.</summary>
     public int Capacity => _chunks.Length * ChunkSize;
 
-    public long MemoryBytes => (long)_chunks.Length * ChunkSize * Dimension * sizeof(float);
+    /// <summary>Bytes of native memory the chunks hold (0 when they are mapped files: see <see cref="MappedBytes"/>).</summary>
+    public long MemoryBytes => OnDisk ? 0 : (long)_chunks.Length * ChunkSize * Dimension * sizeof(float);
 
     /// <summary>Makes sure <paramref name="label"/> has storage.</summary>
     public void EnsureCapacity(int label)
@@ -48,6 +64,13 @@ public sealed unsafe class VectorBlock : IDisposable
         nuint bytes = (nuint)ChunkSize * (nuint)Dimension * sizeof(float);
         for (int c = chunks.Length; c < grown.Length; c++)
         {
+            if (_mapped is not null)
+            {
+                var chunk = MappedVectorFiles.Map((long)bytes, _folder ?? MappedVectorFiles.Folder);
+                _mapped.Add(chunk);
+                grown[c] = chunk.Pointer; // page-aligned, so 64-byte aligned as the kernels assume
+                continue;
+            }
             grown[c] = (IntPtr)NativeMemory.AlignedAlloc(bytes, 64);
             NativeMemory.Clear((void*)grown[c], bytes);
         }
@@ -101,9 +124,20 @@ public sealed unsafe class VectorBlock : IDisposable
             return;
         }
         _disposed = true;
-        foreach (var chunk in _chunks)
+        if (_mapped is not null)
         {
-            NativeMemory.AlignedFree((void*)chunk);
+            foreach (var chunk in _mapped)
+            {
+                chunk.Dispose();
+            }
+            _mapped.Clear();
+        }
+        else
+        {
+            foreach (var chunk in _chunks)
+            {
+                NativeMemory.AlignedFree((void*)chunk);
+            }
         }
         _chunks = [];
     }

@@ -35,7 +35,8 @@ public sealed record CreateCollectionBody(
     string? Quantization = null,
     float? Oversampling = null,
     int? Replicas = null,
-    string? WriteConsistency = null)
+    string? WriteConsistency = null,
+    bool? OnDisk = null)
 {
     internal CreateCollectionRequest ToRequest(string name) => new()
     {
@@ -57,6 +58,7 @@ public sealed record CreateCollectionBody(
         Rescore = Rescore,
         Quantization = Quantization,
         Oversampling = Oversampling,
+        OnDisk = OnDisk,
         PcaSampleSize = PcaSampleSize,
         ProjectionSeed = ProjectionSeed,
         Chunking = Chunking,
@@ -85,7 +87,8 @@ public sealed record CollectionDto(
     bool ProjectionReady = false,
     ChunkingDto? Chunking = null,
     string Quantization = "none",
-    float Oversampling = 0)
+    float Oversampling = 0,
+    bool OnDisk = false)
 {
     internal static CollectionDto From(CollectionInfo info)
     {
@@ -93,7 +96,7 @@ public sealed record CollectionDto(
         return new(s.Name, s.Metric.ToWireName(), s.Encoder, s.Dimension, s.Index, s.M, s.EfConstruction, s.Shards, info.DocumentCount, s.CreatedAt,
             s.TextIndex is { } text ? new TextIndexDto(text.Language, text.K1, text.B) : null,
             s.DefaultMode, s.Projection, s.ReportedIndexDimension(), s.ReportedRescore(), s.PcaSampleSize, info.ProjectionReady,
-            s.Chunking ? new ChunkingDto(s.ReportedChunkTokens(), s.ChunkOverlap) : null, s.ReportedQuantization(), s.ReportedOversampling());
+            s.Chunking ? new ChunkingDto(s.ReportedChunkTokens(), s.ChunkOverlap) : null, s.ReportedQuantization(), s.ReportedOversampling(), s.OnDisk);
     }
 }
 

@@ -21,10 +21,13 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
 
     /// <param name="quantization">null: the default HNSW collection; otherwise an exact collection scanning these codes,
     /// whose codes and fitted parameters must come back from checkpoints and the log like everything else.</param>
+    /// <param name="onDisk">An HNSW graph over int8 codes with its full vectors in memory-mapped files instead (the
+    /// mapped files are unlinked caches: a kill leaves nothing behind, and the log and checkpoints rebuild them).</param>
     [Theory]
-    [InlineData(null)]
-    [InlineData("int8")]
-    public async Task AcknowledgedWritesSurviveRepeatedKills(string? quantization)
+    [InlineData(null, false)]
+    [InlineData("int8", false)]
+    [InlineData("int8", true)]
+    public async Task AcknowledgedWritesSurviveRepeatedKills(string? quantization, bool onDisk)
     {
         bool soak = Environment.GetEnvironmentVariable("VECTORSTORE_SOAK") == "1";
         int cycles = quantization is null ? (soak ? 50 : 10) : (soak ? 20 : 5);
@@ -45,7 +48,9 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                 {
                     var created = await server.Http.PutAsJsonAsync($"/collections/{Collection}", quantization is null
                         ? new { encoder = "none", dimension = Dimension, metric = "l2", shards = 2 }
-                        : (object)new { encoder = "none", dimension = Dimension, metric = "l2", shards = 2, index = "exact", quantization });
+                        : onDisk
+                            ? new { encoder = "none", dimension = Dimension, metric = "l2", shards = 2, quantization, onDisk }
+                            : (object)new { encoder = "none", dimension = Dimension, metric = "l2", shards = 2, index = "exact", quantization });
                     Assert.Equal(HttpStatusCode.Created, created.StatusCode);
                 }
                 else
@@ -53,6 +58,9 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                     await VerifyAsync(server.Http, acknowledged, deleted, uncertain, random);
                     var info = JsonDocument.Parse(await server.Http.GetStringAsync($"/collections/{Collection}")).RootElement;
                     Assert.Equal(quantization ?? "none", info.GetProperty("quantization").GetString());
+                    Assert.Equal(onDisk, info.GetProperty("onDisk").GetBoolean());
+                    // Unlinked as soon as mapped: the kills left no chunk file behind.
+                    Assert.Empty(Directory.Exists(Path.Combine(data, "mapped")) ? Directory.GetFiles(Path.Combine(data, "mapped")) : []);
                 }
                 // Uncertain ids stay uncertain: an upsert in flight at a kill may have survived it, and is never retried.
 

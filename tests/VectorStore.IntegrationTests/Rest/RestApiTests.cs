@@ -90,17 +90,19 @@ public class RestApiTests(ServerFixture server) : IClassFixture<ServerFixture>
     public async Task Quantization_is_set_on_create_shown_by_get_and_refused_where_it_does_not_apply()
     {
         string name = ServerFixture.UniqueName();
-        var created = await Http.PutAsJsonAsync($"/collections/{name}", new { encoder = "none", dimension = 16, index = "exact", quantization = "binary", oversampling = 6 });
+        var created = await Http.PutAsJsonAsync($"/collections/{name}", new { encoder = "none", dimension = 16, index = "exact", quantization = "binary", oversampling = 6, onDisk = true });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var info = await Json(await Http.GetAsync($"/collections/{name}"));
         Assert.Equal("binary", info.GetProperty("quantization").GetString());
         Assert.Equal(6f, info.GetProperty("oversampling").GetSingle());
         Assert.True(info.GetProperty("rescore").GetBoolean());
+        Assert.True(info.GetProperty("onDisk").GetBoolean());
         string plain = ServerFixture.UniqueName();
         Assert.Equal(HttpStatusCode.Created, (await Http.PutAsJsonAsync($"/collections/{plain}", new { encoder = "none", dimension = 16, index = "exact" })).StatusCode);
         var plainInfo = await Json(await Http.GetAsync($"/collections/{plain}"));
         Assert.Equal("none", plainInfo.GetProperty("quantization").GetString());
         Assert.False(plainInfo.GetProperty("rescore").GetBoolean());
+        Assert.False(plainInfo.GetProperty("onDisk").GetBoolean());
 
         // HNSW walks int8 codes (the default index), but not sign bits.
         string graph = ServerFixture.UniqueName();

@@ -103,6 +103,47 @@ public sealed class EngineQuantizationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task On_disk_collection_maps_its_vectors_from_checkpoints_and_the_log_alike()
+    {
+        using var folder = new TestData.TempFolder();
+        string[] before;
+        string[] fresh;
+        var create = (string name) => new CreateCollectionRequest
+        {
+            Name = name, Encoder = "none", Metric = "cosine", Dimension = Dimension, Shards = 1, Quantization = "int8", OnDisk = true, M = 8, EfConstruction = 40,
+        };
+        using (var engine = Open(folder.Path))
+        {
+            await engine.CreateCollectionAsync(create("d"));
+            Assert.True(engine.GetCollection("d").Settings.OnDisk);
+            await UpsertRange(engine, "d", 0, 300, batch: 100, dimension: Dimension);
+            await engine.CheckpointAsync(force: true);
+            await UpsertRange(engine, "d", 300, 50, batch: 50, dimension: Dimension);
+            // Created after the checkpoint: rebuilt from the log alone.
+            await engine.CreateCollectionAsync(create("e"));
+            await UpsertRange(engine, "e", 0, 100, batch: 100, dimension: Dimension);
+            var graph = Assert.IsType<HnswIndex>(Assert.Single(engine.ShardsOf("d")).Index);
+            Assert.True(graph.OnDisk);
+            Assert.Equal(0, graph.VectorMemoryBytes);
+            Assert.True(graph.MappedVectorBytes > 0);
+            before = await Answers(engine, "d");
+            fresh = await Answers(engine, "e");
+        }
+        using (var engine = Open(folder.Path))
+        {
+            Assert.True(engine.GetCollection("d").Settings.OnDisk);
+            Assert.True(Assert.IsType<HnswIndex>(Assert.Single(engine.ShardsOf("d")).Index).OnDisk);
+            Assert.True(Assert.IsType<HnswIndex>(Assert.Single(engine.ShardsOf("e")).Index).OnDisk);
+            Assert.Equal(before, await Answers(engine, "d"));
+            Assert.Equal(fresh, await Answers(engine, "e"));
+            // Every chunk file is unlinked once mapped. (The folder is process-wide, so a parallel test's engine may have
+            // pointed it elsewhere and this one's folder may not exist at all.)
+            string mapped = Path.Combine(folder.Path, "mapped");
+            Assert.Empty(Directory.Exists(mapped) ? Directory.GetFiles(mapped) : []);
+        }
+    }
+
+    [Fact]
     public async Task Rescoring_returns_full_vector_scores_and_can_be_turned_off()
     {
         using var folder = new TestData.TempFolder();

@@ -74,6 +74,7 @@ public class EngineMappingTests
             // Not a combination the resolver accepts (quantization needs no projection); this test is about the mapping only.
             Quantization = "int8",
             Oversampling = 5,
+            OnDisk = true,
         }, DocumentCount: 5, ProjectionReady: true);
 
         var message = info.ToProto();
