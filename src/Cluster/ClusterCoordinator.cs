@@ -27,9 +27,12 @@ public sealed class ClusterCoordinator(
     IGrainFactory grains,
     IClusterMembershipService membership,
     NodeStore node,
+    LocalReplicas localReplicas,
     IOptions<ClusterOptions> options,
     ILogger<ClusterCoordinator> logger)
 {
+    private LiveSet _live = new(-1, []);
+
     private static readonly TimeSpan CatalogCacheTtl = TimeSpan.FromSeconds(2);
     private readonly ConcurrentDictionary<string, CachedEntry> _catalog = new(StringComparer.Ordinal);
 
@@ -209,13 +212,16 @@ public sealed class ClusterCoordinator(
         IReadOnlyList<QueryHit>[] results, VectorStoreException?[] failures, CancellationToken cancellationToken)
     {
         var wire = plain.Select(i => WireMapping.ToWire(queries[i])).ToArray();
-        ShardHit[][][] perShard;
+        QueryRequest[] requests = [.. plain.Select(i => queries[i])];
+        IReadOnlyList<IReadOnlyList<QueryHit>>[] perShard;
         using (ClusterTelemetry.StartFanOut(cached.Entry.Name, "query-batch", cached.Entry.Shards))
         {
             try
             {
                 perShard = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
-                    .Select(s => TracedReadShardAsync(cached, s, "query-batch", r => r.QueryBatchAsync(wire), cancellationToken, hits => hits.Sum(h => h.Length))));
+                    .Select(s => TracedReadShardAsync<IReadOnlyList<IReadOnlyList<QueryHit>>>(cached, s, "query-batch",
+                        async r => [.. (await r.QueryBatchAsync(wire)).Select(ToEngine)], cancellationToken, hits => hits.Sum(h => h.Count),
+                        local => node.Engine.QueryBatchAsync(local, requests, cancellationToken))));
             }
             catch (VectorStoreException e) when (e.Code != ErrorCode.Unavailable)
             {
@@ -255,8 +261,10 @@ public sealed class ClusterCoordinator(
             return RankDenseExplanations(request, mode, await FanOutAsync(cached, request, HigherIsBetter(cached.Settings, mode), cancellationToken));
         }
         // Not plain, so the request has a text (IsPlain checked it).
+        string queryText = request.Text!;
         var statistics = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
-            .Select(s => TracedReadShardAsync(cached, s, "statistics", r => r.GetTextStatisticsAsync(request.Text!), cancellationToken)));
+            .Select(s => TracedReadShardAsync(cached, s, "statistics", r => r.GetTextStatisticsAsync(queryText), cancellationToken,
+                local: local => Task.FromResult(WireMapping.ToWire(node.Engine.GetTextStatistics(local, queryText))))));
         request = request with { TextStatistics = TextStatistics.Sum(statistics.Select(WireMapping.ToEngine)) };
         if (mode == QueryModes.Text)
         {
@@ -281,7 +289,8 @@ public sealed class ClusterCoordinator(
     {
         var query = WireMapping.ToWire(request);
         var perShard = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
-            .Select(s => TracedReadShardAsync(cached, s, "query", r => r.QueryAsync(query), cancellationToken, hits => hits.Length)));
+            .Select(s => TracedReadShardAsync<IReadOnlyList<QueryHit>>(cached, s, "query", async r => ToEngine(await r.QueryAsync(query)), cancellationToken, hits => hits.Count,
+                local => node.Engine.QueryAsync(local, request, cancellationToken))));
         long started = Stopwatch.GetTimestamp();
         var merged = Merge(perShard, request.K, higherIsBetter);
         var mergeTime = Stopwatch.GetElapsedTime(started);
@@ -480,13 +489,41 @@ public sealed class ClusterCoordinator(
         return (int)(XxHash32.HashToUInt32(utf8[..n]) % (uint)shards);
     }
 
-    internal static List<QueryHit> Merge(ShardHit[][] perShard, int k, bool higherIsBetter)
+    /// <summary>The k best of the shards' hits by score (descending, or ascending for a distance), ties by id.</summary>
+    internal static List<QueryHit> Merge(IReadOnlyList<QueryHit>[] perShard, int k, bool higherIsBetter)
     {
-        var all = perShard.SelectMany(h => h);
-        var ordered = higherIsBetter
-            ? all.OrderByDescending(h => h.Score).ThenBy(h => h.Id, StringComparer.Ordinal)
-            : all.OrderBy(h => h.Score).ThenBy(h => h.Id, StringComparer.Ordinal);
-        return [.. ordered.Take(k).Select(WireMapping.ToEngine)];
+        int total = 0;
+        foreach (var hits in perShard)
+        {
+            total += hits.Count;
+        }
+        var all = new List<QueryHit>(total);
+        foreach (var hits in perShard)
+        {
+            all.AddRange(hits);
+        }
+        all.Sort(higherIsBetter ? HigherFirst : LowerFirst);
+        if (all.Count > k)
+        {
+            all.RemoveRange(k, all.Count - k);
+        }
+        return all;
+    }
+
+    private static readonly Comparison<QueryHit> HigherFirst = static (a, b) =>
+        b.Score.CompareTo(a.Score) is var c and not 0 ? c : string.CompareOrdinal(a.Id, b.Id);
+
+    private static readonly Comparison<QueryHit> LowerFirst = static (a, b) =>
+        a.Score.CompareTo(b.Score) is var c and not 0 ? c : string.CompareOrdinal(a.Id, b.Id);
+
+    private static QueryHit[] ToEngine(ShardHit[] hits)
+    {
+        var converted = new QueryHit[hits.Length];
+        for (int i = 0; i < hits.Length; i++)
+        {
+            converted[i] = WireMapping.ToEngine(hits[i]);
+        }
+        return converted;
     }
 
     /// <summary>The mode the engine will run: the request's, else the collection's default, but dense for a vector-only query.</summary>
@@ -544,7 +581,8 @@ public sealed class ClusterCoordinator(
     {
         using var span = ClusterTelemetry.StartFanOut(cached.Entry.Name, "count", cached.Entry.Shards);
         var counts = await Task.WhenAll(Enumerable.Range(0, cached.Entry.Shards)
-            .Select(s => TracedReadShardAsync(cached, s, "count", r => r.CountAsync(), cancellationToken)));
+            .Select(s => TracedReadShardAsync(cached, s, "count", r => r.CountAsync(), cancellationToken,
+                local: local => Task.FromResult(node.Engine.Count(local)))));
         return counts.Sum();
     }
 
@@ -571,10 +609,10 @@ public sealed class ClusterCoordinator(
 
     /// <summary>One shard's part of a fan-out, as a child span of the fan-out span (collection, shard, replica node, hits).</summary>
     private async Task<T> TracedReadShardAsync<T>(CachedEntry cached, int shard, string operation, Func<IReplicaGrain, Task<T>> read,
-        CancellationToken cancellationToken, Func<T, int>? hits = null)
+        CancellationToken cancellationToken, Func<T, int>? hits = null, Func<string, Task<T>>? local = null)
     {
         using var span = ClusterTelemetry.StartShard(cached.Entry.Name, shard, operation);
-        var answer = await ReadShardAsync(cached, shard, read, cancellationToken);
+        var answer = await ReadShardAsync(cached, shard, read, cancellationToken, local);
         if (span is not null && hits is not null)
         {
             span.SetTag(VectorStoreTelemetry.Tags.Hits, hits(answer));
@@ -582,21 +620,45 @@ public sealed class ClusterCoordinator(
         return answer;
     }
 
-    /// <summary>Asks the replicas of a shard in turn (this node's own first, then the others in random order) until one answers.</summary>
-    private async Task<T> ReadShardAsync<T>(CachedEntry cached, int shard, Func<IReplicaGrain, Task<T>> read, CancellationToken cancellationToken, bool retried = false)
+    /// <summary>
+    /// Asks the replicas of a shard in turn (this node's own first, then the others in random order) until one answers.
+    /// A <paramref name="local"/> read (given the replica's engine collection) is used instead of the grain call when
+    /// the replica on this node is active and serving (<see cref="LocalReplicas"/>): the same engine call without the
+    /// message, the copies and the activation's queue.
+    /// </summary>
+    private async Task<T> ReadShardAsync<T>(CachedEntry cached, int shard, Func<IReplicaGrain, Task<T>> read, CancellationToken cancellationToken,
+        Func<string, Task<T>>? local = null, bool retried = false)
     {
         var live = LiveNodes();
         var nodes = cached.Entry.Placement[shard].Where(live.Contains).ToArray();
         Random.Shared.Shuffle(nodes);
-        int local = Array.IndexOf(nodes, node.NodeName);
-        if (local > 0)
+        int self = Array.IndexOf(nodes, node.NodeName);
+        if (self > 0)
         {
-            (nodes[0], nodes[local]) = (nodes[local], nodes[0]);
+            (nodes[0], nodes[self]) = (nodes[self], nodes[0]);
         }
+        var shardKey = new ShardKey(cached.Entry.Name, cached.Entry.Incarnation, shard);
         var errors = new List<string>();
         foreach (string n in nodes)
         {
-            var replica = grains.GetGrain<IReplicaGrain>(new ShardKey(cached.Entry.Name, cached.Entry.Incarnation, shard).OnNode(n).ToString());
+            string key = shardKey.OnNode(n).ToString();
+            if (local is not null && n == node.NodeName && localReplicas.IsServing(key))
+            {
+                try
+                {
+                    long started = Stopwatch.GetTimestamp();
+                    var answer = await local(shardKey.LocalCollection);
+                    ClusterTelemetry.RecordShardCall(cached.Entry.Name, shard, n, Stopwatch.GetElapsedTime(started), direct: true);
+                    return answer;
+                }
+                catch (VectorStoreException ex) when (ex.Code is ErrorCode.Unavailable || (ex.Code is ErrorCode.NotFound && ex.Field == "name"))
+                {
+                    // Dropped or moved off this node between the check and the read (or damaged): the grain knows why
+                    // and answers for it, catching up or refusing.
+                    logger.LogDebug(ex, "Local replica of shard {Shard} of {Collection} could not be read directly", shard, cached.Entry.Name);
+                }
+            }
+            var replica = grains.GetGrain<IReplicaGrain>(key);
             try
             {
                 long started = Stopwatch.GetTimestamp();
@@ -624,17 +686,29 @@ public sealed class ClusterCoordinator(
             var fresh = await FindAsync(cached.Entry.Name, cancellationToken, fresh: true);
             if (fresh.Entry.Incarnation == cached.Entry.Incarnation && fresh.Entry.Version != cached.Entry.Version)
             {
-                return await ReadShardAsync(fresh, shard, read, cancellationToken, retried: true);
+                return await ReadShardAsync(fresh, shard, read, cancellationToken, local, retried: true);
             }
         }
         throw new VectorStoreException(ErrorCode.Unavailable,
             $"Shard {shard} of collection '{cached.Entry.Name}' has no replica that can answer now ({(errors.Count == 0 ? "no replica node is live" : string.Join("; ", errors))}).");
     }
 
-    private HashSet<string> LiveNodes() => membership.CurrentSnapshot.Members.Values
-        .Where(m => m.Status == SiloStatus.Active)
-        .Select(m => m.Name)
-        .ToHashSet(StringComparer.Ordinal);
+    /// <summary>Names of the active nodes, computed once per membership version (every shard read asks).</summary>
+    private HashSet<string> LiveNodes()
+    {
+        var snapshot = membership.CurrentSnapshot;
+        var known = _live;
+        if (known.Version == snapshot.Version.Value)
+        {
+            return known.Nodes;
+        }
+        var nodes = snapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        _live = new LiveSet(snapshot.Version.Value, nodes);
+        return nodes;
+    }
 
     private async Task<CachedEntry> FindAsync(string name, CancellationToken cancellationToken, bool fresh = false)
     {
@@ -695,6 +769,9 @@ public sealed class ClusterCoordinator(
             throw refused ?? writes.First(w => w.IsFaulted).Exception!.InnerException!;
         }
     }
+
+    /// <summary>Active node names at one membership version; read-only once made, so readers share it.</summary>
+    private sealed record LiveSet(long Version, HashSet<string> Nodes);
 
     private sealed record CachedEntry(CollectionEntry Entry, CollectionSettings Settings, long FetchedAt);
 }

@@ -88,6 +88,45 @@ public sealed class ClusterTelemetryTests(ClusterFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task This_nodes_serving_replicas_are_read_directly_and_the_others_through_grains()
+    {
+        const string name = "direct";
+        var coordinator = fixture.Coordinator(0);
+        // One replica per shard, six shards over three nodes: some shards live on the coordinating node, some elsewhere.
+        await coordinator.CreateCollectionAsync(Documents.Request(name, shards: 6), replicas: 1);
+        await coordinator.UpsertAsync(name, Documents.Make(120, seed: 9));
+        var status = await coordinator.GetStatusAsync();
+        var placement = status.Collections.Single(c => c.Name == name).ShardStates.ToDictionary(s => s.Shard, s => s.Replicas.Single().Node);
+
+        var spans = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == ClusterTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var parent = new Activity("direct-test").Start();
+        var query = new QueryRequest { Vector = Documents.Vector(new Random(2)), K = 10, Exact = true };
+        var hits = await coordinator.QueryAsync(name, query);
+        Assert.Equal(120, await coordinator.CountAsync(name));
+        parent.Stop();
+
+        // The same answer as through another node, where other shards are the local ones.
+        Assert.Equal((await fixture.Coordinator(1).QueryAsync(name, query)).Select(h => (h.Id, h.Score)), hits.Select(h => (h.Id, h.Score)));
+        var shardSpans = spans.Where(s => s.TraceId == parent.TraceId && s.OperationName == ClusterTelemetry.Spans.Shard).ToList();
+        Assert.Equal(12, shardSpans.Count); // six for the query, six for the count
+        foreach (var span in shardSpans)
+        {
+            int shard = (int)span.GetTagItem(VectorStoreTelemetry.Tags.Shard)!;
+            Assert.Equal(placement[shard], span.GetTagItem(ClusterTelemetry.Tags.Node));
+            Assert.Equal(placement[shard] == status.Node, span.GetTagItem(ClusterTelemetry.Tags.Direct));
+        }
+        Assert.Contains(shardSpans, s => s.GetTagItem(ClusterTelemetry.Tags.Direct) is true);
+        Assert.Contains(shardSpans, s => s.GetTagItem(ClusterTelemetry.Tags.Direct) is false);
+    }
+
+    [Fact]
     public async Task Acknowledged_writes_show_as_a_sequence_per_shard()
     {
         const string name = "sequenced";

@@ -36,6 +36,9 @@ public static class ClusterTelemetry
     {
         /// <summary>The node (silo name) a replica call went to, or that records a measurement.</summary>
         public const string Node = "vectorstore.node";
+
+        /// <summary>On a shard span: true when this node's own replica was read straight from its engine, without a grain call.</summary>
+        public const string Direct = "vectorstore.cluster.direct";
         public const string Shards = "vectorstore.shards";
         public const string Mode = "vectorstore.mode";
     }
@@ -93,11 +96,12 @@ public static class ClusterTelemetry
     }
 
     /// <summary>Records a replica's answer: its duration, and the node on the current shard span.</summary>
-    public static void RecordShardCall(string collection, int shard, string replicaNode, TimeSpan elapsed)
+    public static void RecordShardCall(string collection, int shard, string replicaNode, TimeSpan elapsed, bool direct = false)
     {
         if (Activity.Current is { OperationName: Spans.Shard } span)
         {
             span.SetTag(Tags.Node, replicaNode);
+            span.SetTag(Tags.Direct, direct);
         }
         ShardDuration.Record(elapsed.TotalSeconds,
             new KeyValuePair<string, object?>(VectorStoreTelemetry.Tags.Collection, collection),

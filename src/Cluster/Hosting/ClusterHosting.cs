@@ -100,6 +100,7 @@ public static class ClusterHosting
         });
         silo.AddPlacementDirector<NodePinnedPlacement, NodePinnedPlacementDirector>();
         silo.Services.TryAddSingleton(CreateNodeStore);
+        silo.Services.TryAddSingleton<LocalReplicas>();
         silo.Services.TryAddSingleton<ClusterCoordinator>();
         silo.Services.AddHostedService<AutoRebalancer>();
         silo.Services.TryAddSingleton<OrphanReplicaCleaner>();

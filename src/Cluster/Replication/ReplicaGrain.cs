@@ -20,6 +20,7 @@ namespace VectorStoreDb.Cluster.Replication;
 [NodePinnedPlacement]
 internal sealed class ReplicaGrain(
     NodeStore node,
+    LocalReplicas localReplicas,
     Serializer serializer,
     IGrainFactory grains,
     IClusterMembershipService membership,
@@ -39,8 +40,8 @@ internal sealed class ReplicaGrain(
     private ReplicaKey _key;
     private ReplicaLog _log = null!;
     private long _applied;
-    private volatile bool _serving;
-    private volatile bool _retired;
+    // Serving and retired, shared with this node's coordinator (LocalReplicas), which reads a serving replica directly.
+    private readonly ReplicaReadState _state = new();
 
     /// <summary>Created or joined in this activation: the catalog may not name it yet, but it is no orphan.</summary>
     private bool _placedByCatalog;
@@ -57,6 +58,7 @@ internal sealed class ReplicaGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = ReplicaKey.Parse(this.GetPrimaryKeyString());
+        localReplicas.Register(_key.ToString(), _state);
         await Engine.WhenReady;
         _log = new ReplicaLog(node.LogPath, Local, options.Value.ReplicaLogOperations, serializer);
         _applied = _log.LastSequence;
@@ -70,6 +72,7 @@ internal sealed class ReplicaGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        localReplicas.Unregister(_key.ToString(), _state);
         _log.Dispose();
         return Task.CompletedTask;
     }
@@ -88,7 +91,7 @@ internal sealed class ReplicaGrain(
         {
             info = Engine.GetCollection(Local);
         }
-        _serving = true;
+        _state.Serving = true;
         return JsonSerializer.Serialize(info.Settings, WireMapping.Json);
     });
 
@@ -104,7 +107,7 @@ internal sealed class ReplicaGrain(
             _log.Delete();
             _transfers.Clear();
             DeleteStaleTransfers();
-            _serving = false;
+            _state.Serving = false;
         }
         finally
         {
@@ -127,7 +130,7 @@ internal sealed class ReplicaGrain(
                 await CatchUpLockedAsync(operation.Sequence - 1);
             }
             var result = await ApplyLockedAsync(operation);
-            _serving = !_retired;
+            _state.Serving = !_state.Retired;
             return result;
         }
         finally
@@ -143,7 +146,7 @@ internal sealed class ReplicaGrain(
         {
             _dropTimer?.Dispose();
             _dropTimer = null;
-            _retired = false;
+            _state.Retired = false;
             _placedByCatalog = true;
             long newest = _applied;
             foreach (var peer in await LivePeersAsync())
@@ -156,7 +159,7 @@ internal sealed class ReplicaGrain(
             }
             // Writes go on while this replica is not yet in the placement: it compares itself with its peers again
             // (EnsureServingAsync) before its first read, or catches up on its first write.
-            _serving = false;
+            _state.Serving = false;
             logger.LogInformation("Replica {Replica} joined at sequence {Sequence}", _key, _applied);
             return true;
         }
@@ -184,8 +187,8 @@ internal sealed class ReplicaGrain(
 
     public Task RetireAsync()
     {
-        _retired = true;
-        _serving = false;
+        _state.Retired = true;
+        _state.Serving = false;
         _dropTimer?.Dispose();
         _dropTimer = this.RegisterGrainTimer(DropIfStillRetiredAsync, new GrainTimerCreationOptions(RetiredGrace, System.Threading.Timeout.InfiniteTimeSpan));
         return Task.CompletedTask;
@@ -197,7 +200,7 @@ internal sealed class ReplicaGrain(
         _dropTimer = null;
         var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
         // Moved back here in the meantime: keep the data.
-        if (_retired && (entry is null || entry.Incarnation != _key.Incarnation || !entry.Placement[_key.Shard].Contains(_key.Node)))
+        if (_state.Retired && (entry is null || entry.Incarnation != _key.Incarnation || !entry.Placement[_key.Shard].Contains(_key.Node)))
         {
             logger.LogInformation("Replica {Replica} moved to another node; deleting its data", _key);
             await DropAsync();
@@ -206,7 +209,7 @@ internal sealed class ReplicaGrain(
 
     public Task MarkStaleAsync()
     {
-        _serving = false;
+        _state.Serving = false;
         return Task.CompletedTask;
     }
 
@@ -328,7 +331,7 @@ internal sealed class ReplicaGrain(
     }
 
     public Task<ReplicaState> GetStateAsync() => Task.FromResult(new ReplicaState(
-        _key.Node, Interlocked.Read(ref _applied), _log.FirstSequence, _serving, HasLocalCollection() ? Engine.Count(Local) : 0));
+        _key.Node, Interlocked.Read(ref _applied), _log.FirstSequence, _state.Serving, HasLocalCollection() ? Engine.Count(Local) : 0));
 
     public Task<ShardHit[]> QueryAsync(ShardQuery query) => Guard(async () =>
     {
@@ -405,18 +408,18 @@ internal sealed class ReplicaGrain(
 
     private async Task EnsureServingAsync()
     {
-        if (_retired)
+        if (_state.Retired)
         {
             throw ClusterException.Unavailable($"Shard {_key.Shard} of collection '{_key.Collection}' has moved off node '{_key.Node}'.");
         }
-        if (_serving)
+        if (_state.Serving)
         {
             return;
         }
         await _applyGate.WaitAsync();
         try
         {
-            if (_serving)
+            if (_state.Serving)
             {
                 return;
             }
@@ -443,7 +446,7 @@ internal sealed class ReplicaGrain(
             {
                 await CatchUpLockedAsync(newest);
             }
-            _serving = true;
+            _state.Serving = true;
         }
         finally
         {
