@@ -185,7 +185,7 @@ internal static class EncoderBenchmark
         Console.WriteLine($"| {model} | short, {callers} concurrent callers × 1 text | micro-batched ({runsPerRound:F1} runs per {callers} calls) | | {rate:F1} | {sequentialRate:F1} (one at a time) | | | {rate / sequentialRate:F2}× | |");
     }
 
-    private static List<NamedOnnxValue> RawInputs(OnnxTextEncoder encoder, int[][] sequences)
+    internal static List<NamedOnnxValue> RawInputs(OnnxTextEncoder encoder, int[][] sequences)
     {
         int batch = sequences.Length;
         int length = sequences.Max(s => s.Length);
@@ -208,7 +208,7 @@ internal static class EncoderBenchmark
         return inputs;
     }
 
-    private static void RunRaw(OnnxTextEncoder encoder, List<NamedOnnxValue> inputs)
+    internal static void RunRaw(OnnxTextEncoder encoder, List<NamedOnnxValue> inputs)
     {
         using var outputs = encoder.Session.Run(inputs);
     }

@@ -19,7 +19,7 @@ internal static class RestIngestBenchmark
 {
     public static Command CreateCommand()
     {
-        var model = new Option<string>("--model") { Description = "Encoder model folder.", DefaultValueFactory = _ => "../shared/models/vs-encoder-small" };
+        var model = new Option<string>("--model") { Description = "Built-in encoder (minilm, arctic-xs) or an encoder model folder.", DefaultValueFactory = _ => "minilm" };
         var documents = new Option<int>("--docs") { Description = "Documents per run.", DefaultValueFactory = _ => 1_000 };
         var batch = new Option<int>("--batch") { Description = "Documents per request.", DefaultValueFactory = _ => 32 };
         var clients = new Option<int>("--clients") { Description = "Concurrent HTTP clients.", DefaultValueFactory = _ => 4 };
@@ -44,14 +44,17 @@ internal static class RestIngestBenchmark
         string[] longTexts = [.. Enumerable.Range(0, documentCount / 4).Select(i => string.Join(" ", Enumerable.Range(0, 10).Select(j => passages[((i * 10) + j) % passages.Length])))];
 
         string data = Path.Combine(Path.GetTempPath(), $"vs-rest-ingest-{Guid.NewGuid():N}");
+        var builtIn = BuiltInEncoders.Models.FirstOrDefault(m => m.Name == modelFolder);
+        using var baselineRegistry = new VectorStoreDb.Embedding.EncoderRegistry();
         var app = VectorStoreServer.Build(
         [
             "--urls", "http://127.0.0.1:0",
             "--VectorStore:GrpcUrl=http://127.0.0.1:0",
             $"--VectorStore:DataPath={data}",
-            $"--VectorStore:Encoders:bench:Path={modelFolder}",
             "--Logging:LogLevel:Default=Warning",
+            .. builtIn is null ? [$"--VectorStore:Encoders:bench:Path={modelFolder}"] : Array.Empty<string>(),
         ]);
+        string encoderName = builtIn?.Name ?? "bench";
         await app.StartAsync();
         try
         {
@@ -60,19 +63,23 @@ internal static class RestIngestBenchmark
             {
                 await Task.Delay(50);
             }
-            using var encoder = OnnxTextEncoder.Load("baseline", modelFolder, new EncoderOptions());
+            // The baseline is a second, separate session on the same model bytes.
+            var encoder = builtIn is null
+                ? OnnxTextEncoder.Load("baseline", modelFolder, new EncoderOptions())
+                : BuiltInEncoders.AddTo(baselineRegistry, new BuiltInEncoderOptions { Preload = false }).Single(e => e.Name == builtIn.Name).Load();
+            using var ownedEncoder = builtIn is null ? encoder : null;
             Console.WriteLine($"# REST ingest  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  {Environment.ProcessorCount} cores  model {Path.GetFileName(Path.GetFullPath(modelFolder).TrimEnd('/'))}, batches of {batchSize}, {clientCount} clients, sync durability, HNSW");
             Console.WriteLine();
-            Console.WriteLine("| documents | count | vectors | REST documents/s | REST vectors/s | encoder alone texts/s (baseline) | REST vs encoder |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| documents | count | vectors | REST documents/s | REST vectors/s | encoder alone texts/s | raw ONNX Runtime loop texts/s (baseline) | REST vs encoder | REST vs raw |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             // Warm the server's own encoder session (and Kestrel, JSON, the log) the way the baseline's is warmed.
-            (await http.PutAsJsonAsync("/collections/warmup", new { encoder = "bench" })).EnsureSuccessStatusCode();
+            (await http.PutAsJsonAsync("/collections/warmup", new { encoder = encoderName })).EnsureSuccessStatusCode();
             (await http.PostAsJsonAsync("/collections/warmup/documents", new { documents = shortTexts.Take(64).Select(t => new { text = t }) })).EnsureSuccessStatusCode();
             await encoder.EmbedAsync(shortTexts[..64]);
             foreach (var (label, texts) in new[] { ("held-out passages (1 window)", shortTexts), ("10 passages joined (chunked)", longTexts) })
             {
                 string collection = $"c{Guid.NewGuid():N}"[..20];
-                (await http.PutAsJsonAsync($"/collections/{collection}", new { encoder = "bench" })).EnsureSuccessStatusCode();
+                (await http.PutAsJsonAsync($"/collections/{collection}", new { encoder = encoderName })).EnsureSuccessStatusCode();
                 // Warm both paths on a few texts so neither pays for JIT or first-run graph optimisation in the measurement.
                 await encoder.EmbedAsync(texts[..Math.Min(8, texts.Length)]);
                 var embedded = texts.SelectMany(t => encoder.Chunk(t, 32).Select(c => c.Text)).ToArray();
@@ -84,11 +91,36 @@ internal static class RestIngestBenchmark
                 });
                 long stored = JsonDocument.Parse(await http.GetStringAsync($"/collections/{collection}")).RootElement.GetProperty("documentCount").GetInt64();
                 double encoderSeconds = await Parallel(embedded.Length, batchSize, clientCount, (from, count) => encoder.EmbedAsync(embedded[from..(from + count)]));
+                double rawSeconds = RawLoopSeconds(encoder, embedded, batchSize);
                 double restDocs = texts.Length / restSeconds;
                 double encoderTexts = embedded.Length / encoderSeconds;
                 double restVectors = embedded.Length / restSeconds;
-                Console.WriteLine($"| {label} | {stored:N0} | {embedded.Length:N0} | {restDocs:N1} | {restVectors:N1} | {encoderTexts:N1} | {restVectors / encoderTexts:F2}× |");
+                double rawTexts = embedded.Length / rawSeconds;
+                Console.WriteLine($"| {label} | {stored:N0} | {embedded.Length:N0} | {restDocs:N1} | {restVectors:N1} | {encoderTexts:N1} | {rawTexts:N1} | {restVectors / encoderTexts:F2}× | {restVectors / rawTexts:F2}× |");
             }
+            // Query latency over REST (dense, text embedded per query) next to embedding the query alone.
+            string queryCollection = $"q{Guid.NewGuid():N}"[..20];
+            (await http.PutAsJsonAsync($"/collections/{queryCollection}", new { encoder = encoderName })).EnsureSuccessStatusCode();
+            (await http.PostAsJsonAsync($"/collections/{queryCollection}/documents", new { documents = shortTexts.Take(500).Select((t, i) => new { id = $"d{i}", text = t }) })).EnsureSuccessStatusCode();
+            var restMs = new List<double>();
+            var aloneMs = new List<double>();
+            for (int i = 0; i < 200; i++)
+            {
+                string question = string.Join(' ', shortTexts[(i * 7) % shortTexts.Length].Split(' ').Take(8));
+                var watch = Stopwatch.StartNew();
+                (await http.PostAsJsonAsync($"/collections/{queryCollection}/query", new { text = question, k = 10 })).EnsureSuccessStatusCode();
+                restMs.Add(watch.Elapsed.TotalMilliseconds);
+                watch.Restart();
+                await encoder.EmbedAsync([question]);
+                aloneMs.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            restMs.Sort();
+            aloneMs.Sort();
+            Console.WriteLine();
+            Console.WriteLine("| query (500 documents, k 10, one client) | p50 ms | p99 ms |");
+            Console.WriteLine("|---|---:|---:|");
+            Console.WriteLine($"| REST /query with text | {restMs[100]:F1} | {restMs[197]:F1} |");
+            Console.WriteLine($"| embedding the query alone (baseline) | {aloneMs[100]:F1} | {aloneMs[197]:F1} |");
             return 0;
         }
         finally
@@ -103,6 +135,21 @@ internal static class RestIngestBenchmark
             {
             }
         }
+    }
+
+    /// <summary>
+    /// The raw loop: the same texts tokenized beforehand (not timed), padded batches of <paramref name="batch"/> in
+    /// input order run straight through the session, token states not pooled. No batcher, no HTTP, no storage.
+    /// </summary>
+    private static double RawLoopSeconds(OnnxTextEncoder encoder, string[] texts, int batch)
+    {
+        var sequences = texts.Select(t => encoder.Tokenizer.Encode(t, encoder.MaxTokens)).ToArray();
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < sequences.Length; i += batch)
+        {
+            Embedding.EncoderBenchmark.RunRaw(encoder, Embedding.EncoderBenchmark.RawInputs(encoder, sequences[i..Math.Min(sequences.Length, i + batch)]));
+        }
+        return watch.Elapsed.TotalSeconds;
     }
 
     /// <summary>Runs <paramref name="work"/> over [0, total) in batches from <paramref name="clients"/> concurrent loops; returns seconds.</summary>

@@ -97,7 +97,7 @@ public static class RestApi
             .WithSummary("Embed texts with a named encoder (default: the server's default encoder, minilm when built in), as documents (default) or as queries (inputType: query).");
 
         app.MapGet("/models", (VectorStoreEngine engine) =>
-            TypedResults.Ok(new ModelListDto([.. engine.Encoders.List().Select(e => new ModelDto(e.Name, e.Dimension, e.MaxTokens, e.Kind))])))
+            TypedResults.Ok(new ModelListDto([.. engine.Encoders.List().Select(e => new ModelDto(e.Name, e.Dimension, e.MaxTokens, e.Kind))], engine.Encoders.DefaultName)))
             .WithTags("Embeddings").RequireReadKey().WithName("listEncoders").WithSummary("The encoders this server can embed with.");
 
         return app;

@@ -267,4 +267,6 @@ public sealed record EmbedResponseDto(IReadOnlyList<float[]> Embeddings, string 
 
 public sealed record ModelDto(string Name, int Dimension, int MaxTokens, string Kind);
 
-public sealed record ModelListDto(IReadOnlyList<ModelDto> Models);
+/// <param name="Models">Every encoder this server can embed with.</param>
+/// <param name="DefaultEncoder">The encoder a new text collection or <c>/embed</c> gets when the request names none.</param>
+public sealed record ModelListDto(IReadOnlyList<ModelDto> Models, string DefaultEncoder);

@@ -43,7 +43,9 @@ public partial class BuiltInEncoderServerTests(BuiltInServerFixture server) : IC
     [Fact]
     public async Task Models_lists_the_built_ins_and_new_text_collections_default_to_minilm()
     {
-        var models = (await Json(await Http.GetAsync("/models"))).GetProperty("models").EnumerateArray().ToList();
+        var list = await Json(await Http.GetAsync("/models"));
+        Assert.Equal("minilm", list.GetProperty("defaultEncoder").GetString());
+        var models = list.GetProperty("models").EnumerateArray().ToList();
         Assert.Contains(models, m => m.GetProperty("name").GetString() == "minilm" && m.GetProperty("kind").GetString() == "builtin"
             && m.GetProperty("dimension").GetInt32() == 384 && m.GetProperty("maxTokens").GetInt32() == 256);
         Assert.Contains(models, m => m.GetProperty("name").GetString() == Arctic && m.GetProperty("maxTokens").GetInt32() == 512);

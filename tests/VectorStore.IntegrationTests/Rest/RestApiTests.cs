@@ -276,6 +276,8 @@ public class RestApiTests(ServerFixture server) : IClassFixture<ServerFixture>
         await AssertProblem(await PostJson("/embed", """{"texts":["x"],"encoder":"nope"}"""), HttpStatusCode.BadRequest, "encoder");
         var models = await Json(await Http.GetAsync("/models"));
         Assert.Contains(models.GetProperty("models").EnumerateArray(), m => m.GetProperty("name").GetString() == "demo" && m.GetProperty("dimension").GetInt32() == 256);
+        // The test server pins its default to demo (VectorStore:DefaultEncoder), and /models says so.
+        Assert.Equal("demo", models.GetProperty("defaultEncoder").GetString());
     }
 
     [Fact]

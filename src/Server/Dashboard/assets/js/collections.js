@@ -40,10 +40,14 @@ async function remove(c) {
 
 async function loadEncoders() {
   try {
-    const { models } = await api('/models');
+    const { models, defaultEncoder } = await api('/models');
     const select = $('#create-encoder');
-    select.replaceChildren(...models.map((m) => new Option(`${m.name} (${m.dimension}d, ${m.kind})`, m.name)),
+    // The server's default comes first and preselected, so the form creates what an API call without an encoder would.
+    const ordered = [...models.filter((m) => m.name === defaultEncoder), ...models.filter((m) => m.name !== defaultEncoder)];
+    select.replaceChildren(...ordered.map((m) => new Option(`${m.name} (${m.dimension}d, ${m.kind}${m.name === defaultEncoder ? ', default' : ''})`, m.name)),
       new Option('none (bring vectors)', ''));
+    select.value = defaultEncoder;
+    syncCreateFields();
   } catch { /* keep the built-in choices */ }
 }
 
