@@ -111,19 +111,18 @@ internal static partial class ClusterBenchmark
             {
                 continue;
             }
-            var results = new List<Result>
+            // Each row is printed when it is measured (ratios against the single-node row, measured first), so a
+            // long run that is stopped still leaves its finished rows.
+            Console.WriteLine("| mode | nodes | replicas | ingest docs/s | QPS | p50 ms | p99 ms | recall@10 | merge p50 µs | ingest vs single | QPS vs single | p50 vs single | load (1 min) |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            var results = new List<Result>();
+            foreach (var (mode, nodes, replicas) in new[] { ("single-node", 0, 1), ("cluster", 1, 1), ("cluster", 3, settings.Replicas) })
             {
-                await Measure("single-node", nodes: 0, replicas: 1, data, settings),
-                await Measure("cluster", nodes: 1, replicas: 1, data, settings),
-                await Measure("cluster", nodes: 3, replicas: settings.Replicas, data, settings),
-            };
-            var single = results[0];
-            Console.WriteLine("| mode | nodes | replicas | ingest docs/s | QPS | p50 ms | p99 ms | recall@10 | merge p50 µs | ingest vs single | QPS vs single | p50 vs single |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-            foreach (var r in results)
-            {
+                var r = await Measure(mode, nodes, replicas, data, settings);
+                results.Add(r);
+                var single = results[0];
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {r.Mode} | {(r.Nodes == 0 ? "1" : r.Nodes)} | {r.Replicas} | {r.IngestPerSecond:N0} | {r.Qps:N0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.Recall:F4} | {(r.Nodes == 0 ? "—" : r.MergeP50Us.ToString("F1", CultureInfo.InvariantCulture))} | {r.IngestPerSecond / single.IngestPerSecond:F2}× | {r.Qps / single.Qps:F2}× | {r.P50Ms / single.P50Ms:F2}× |"));
+                    $"| {r.Mode} | {(r.Nodes == 0 ? "1" : r.Nodes)} | {r.Replicas} | {r.IngestPerSecond:N0} | {r.Qps:N0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.Recall:F4} | {(r.Nodes == 0 ? "—" : r.MergeP50Us.ToString("F1", CultureInfo.InvariantCulture))} | {r.IngestPerSecond / single.IngestPerSecond:F2}× | {r.Qps / single.Qps:F2}× | {r.P50Ms / single.P50Ms:F2}× | {LoadAverage()} |"));
             }
             Console.WriteLine();
             // Copying data: the single node's snapshot + restore (one process, one disk) is the baseline for a
@@ -207,16 +206,19 @@ internal static partial class ClusterBenchmark
         }
     }
 
-    private sealed record Workload(double IngestPerSecond, double Qps, double P50Ms, double P99Ms, double Recall);
+    /// <summary>One workload's numbers; the CPU columns only when the server is a child process (<c>serverCpu</c> given).</summary>
+    private sealed record Workload(double IngestPerSecond, double Qps, double P50Ms, double P99Ms, double Recall, double IngestCpuMsPer1k = double.NaN, double QueryCpuUs = double.NaN);
 
     /// <summary>
     /// The workload every mode runs: create the collection, ingest from concurrent loops, check the count, one
     /// untimed pass over the queries for recall (also the warm-up), then the timed queries.
     /// </summary>
-    private static async Task<Workload> WorkloadAsync(HttpClient http, VectorStoreGrpcClient client, object body, string mode, Dataset data, Settings settings, Action? beforeTimed = null)
+    private static async Task<Workload> WorkloadAsync(HttpClient http, VectorStoreGrpcClient client, object body, string mode, Dataset data, Settings settings,
+        Action? beforeTimed = null, Func<TimeSpan>? serverCpu = null)
     {
         (await http.PutAsJsonAsync("/collections/bench", body)).EnsureSuccessStatusCode();
 
+        var cpu = serverCpu?.Invoke() ?? TimeSpan.Zero;
         var ingest = Stopwatch.StartNew();
         await Loops(settings.Clients, (data.Base.Length + settings.Batch - 1) / settings.Batch, async b =>
         {
@@ -224,6 +226,7 @@ internal static partial class ClusterBenchmark
             await client.UpsertAsync("bench", Enumerable.Range(from, to - from).Select(i => new DocumentWrite { Id = i.ToString(CultureInfo.InvariantCulture), Vector = data.Base[i] }));
         });
         double ingestPerSecond = data.Base.Length / ingest.Elapsed.TotalSeconds;
+        double ingestCpu = serverCpu is null ? double.NaN : (serverCpu() - cpu).TotalMilliseconds / data.Base.Length * 1000;
         long stored = await client.CountAsync("bench");
         if (stored != data.Base.Length)
         {
@@ -242,6 +245,7 @@ internal static partial class ClusterBenchmark
         beforeTimed?.Invoke();
         int total = Math.Max(settings.MinQueries, data.Queries.Length);
         var latencies = new double[total];
+        cpu = serverCpu?.Invoke() ?? TimeSpan.Zero;
         var timed = Stopwatch.StartNew();
         await Loops(settings.Clients, total, async i =>
         {
@@ -250,8 +254,9 @@ internal static partial class ClusterBenchmark
             latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         });
         double qps = total / timed.Elapsed.TotalSeconds;
+        double queryCpu = serverCpu is null ? double.NaN : (serverCpu() - cpu).TotalMicroseconds / total;
         Array.Sort(latencies);
-        return new Workload(ingestPerSecond, qps, latencies[total / 2], latencies[(int)(total * 0.99)], recall);
+        return new Workload(ingestPerSecond, qps, latencies[total / 2], latencies[(int)(total * 0.99)], recall, ingestCpu, queryCpu);
     }
 
     private static async Task<string> SnapshotAndRestoreAsync(VectorStoreGrpcClient client)
