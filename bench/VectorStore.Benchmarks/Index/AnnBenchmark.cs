@@ -7,7 +7,7 @@ using VectorStoreDb.Index.Quantization;
 namespace VectorStoreDb.Benchmarks.Index;
 
 internal sealed record AnnOptions(string Data, int Random, int Dimension, int QueryCount, int M, int EfConstruction, int[] Efs, int Threads, int MinQueries, string? HnswlibBinary, int Repeat,
-    string[] Quantizations, int Latent = 0, float Noise = 0.05f);
+    string[] Quantizations, int Latent = 0, float Noise = 0.05f, string? GraphCache = null);
 
 internal sealed record SweepRow(int Ef, double Recall, double Qps1, double QpsN, double P50Us, double P99Us, double Qps1Cpu);
 
@@ -163,10 +163,28 @@ internal static partial class AnnBenchmark
         var labels = Enumerable.Range(0, vectors.Length).ToArray();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        var index = new HnswIndex(dimension, Metric.L2, options.M, options.EfConstruction, vectors.Length, seed: 100, quantization: new QuantizationSettings(kind));
-        index.UpsertBatch(labels, flat, options.Threads);
+        HnswIndex index;
+        string? cached = CachePath(options, vectors.Length, dimension, kind == QuantizationKind.None ? "float" : "int8");
+        if (cached is not null && File.Exists(cached))
+        {
+            // A graph saved by an earlier run on the same data: search-only re-measurement (build times print as 0).
+            using var file = File.OpenRead(cached);
+            index = HnswIndex.Load(file);
+            watch.Restart();
+            cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        }
+        else
+        {
+            index = new HnswIndex(dimension, Metric.L2, options.M, options.EfConstruction, vectors.Length, seed: 100, quantization: new QuantizationSettings(kind));
+            index.UpsertBatch(labels, flat, options.Threads);
+        }
         double build = watch.Elapsed.TotalSeconds;
         double buildCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        if (cached is not null && !File.Exists(cached))
+        {
+            using var file = File.Create(cached);
+            index.Save(file);
+        }
 
         using (var stream = new MemoryStream())
         {
@@ -232,6 +250,12 @@ internal static partial class AnnBenchmark
         return result;
     }
 
+    /// <summary>Where --graph-cache keeps a graph: named by everything that determines it (data, M, efConstruction, kind).</summary>
+    private static string? CachePath(AnnOptions options, int count, int dimension, string kind) => options.GraphCache is { } folder
+        ? Path.Combine(Directory.CreateDirectory(folder).FullName, string.Create(CultureInfo.InvariantCulture,
+            $"{kind}-{(options.Random > 0 ? $"random{options.Random}-latent{options.Latent}-noise{options.Noise}" : Path.GetFileName(Path.GetFullPath(options.Data).TrimEnd('/')))}-{count}x{dimension}-M{options.M}-efc{options.EfConstruction}.hnsw"))
+        : null;
+
     private static RunResult RunHnswlib(AnnOptions options, string binary, string basePath, string queryPath, string truthPath)
     {
         var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -239,6 +263,10 @@ internal static partial class AnnBenchmark
             options.Threads.ToString(CultureInfo.InvariantCulture), string.Join(',', options.Efs), K.ToString(CultureInfo.InvariantCulture), options.MinQueries.ToString(CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(argument);
+        }
+        if (CachePath(options, ReadCount(basePath), 0, "hnswlib") is { } cache)
+        {
+            info.ArgumentList.Add(cache);
         }
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Cannot start {binary}.");
         string output = process.StandardOutput.ReadToEnd();
@@ -411,6 +439,13 @@ internal static partial class AnnBenchmark
             truth[q] = [.. hits.Take(n).Select(h => h.Label)];
         });
         return truth;
+    }
+
+    /// <summary>Rows of an fvecs file, from its size and first row's length.</summary>
+    private static int ReadCount(string path)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        return (int)(reader.BaseStream.Length / (4 + 4L * reader.ReadInt32()));
     }
 
     internal static T[][] ReadVecs<T>(string path) where T : unmanaged
