@@ -50,6 +50,9 @@ public sealed class MultiProcessTests : IDisposable
         var live = new[] { nodes[0], nodes[1] };
         using var stop = new CancellationTokenSource();
         int refusedWrites = 0, answeredQueries = 0, unavailableQueries = 0;
+        var clock = Stopwatch.StartNew();
+        // Each batch's outcome and when it ended, for the failure message: a missing id is then placed against the kill.
+        var journal = new ConcurrentQueue<string>();
         var writer = Task.Run(async () =>
         {
             var random = new Random(17);
@@ -57,6 +60,7 @@ public sealed class MultiProcessTests : IDisposable
             {
                 var docs = Enumerable.Range(0, 20).Select(i => new { id = $"b{batch:D5}-{i:D2}", vector = Documents.Vector(random) }).ToArray();
                 using var response = await _http.PostAsJsonAsync(new Uri(live[batch % 2].BaseAddress, "collections/stream/documents"), new { documents = docs });
+                journal.Enqueue($"{clock.Elapsed.TotalSeconds:F2}s b{batch:D5} via {live[batch % 2].Name}: {(int)response.StatusCode}");
                 if (response.IsSuccessStatusCode)
                 {
                     foreach (var doc in docs)
@@ -93,6 +97,7 @@ public sealed class MultiProcessTests : IDisposable
         });
 
         await Task.Delay(TimeSpan.FromSeconds(Soak ? 20 : 3));
+        journal.Enqueue($"{clock.Elapsed.TotalSeconds:F2}s kill {victim.Name}");
         victim.Kill();
         await Task.Delay(TimeSpan.FromSeconds(Soak ? 40 : 8));
         victim.Start();
@@ -111,7 +116,10 @@ public sealed class MultiProcessTests : IDisposable
         foreach (var node in nodes)
         {
             var ids = await ListAllAsync(node);
-            Assert.Empty(expected.Except(ids));
+            var missing = expected.Except(ids).ToArray();
+            Assert.True(missing.Length == 0,
+                $"{node.Name} lists {ids.Count} ids and lacks {missing.Length} acknowledged ones: {string.Join(", ", missing.Take(20))}\n" +
+                $"cluster: {await StatusText(nodes[0])}\nwrites:\n{string.Join('\n', journal)}\n{node.Name} said:\n{node.RecentOutput}");
         }
         await WaitAsync(async () =>
         {
@@ -146,6 +154,18 @@ public sealed class MultiProcessTests : IDisposable
         }
         while (after is not null);
         return ids;
+    }
+
+    private async Task<string> StatusText(ServerNode node)
+    {
+        try
+        {
+            return await _http.GetStringAsync(new Uri(node.BaseAddress, "cluster"));
+        }
+        catch (HttpRequestException ex)
+        {
+            return ex.Message;
+        }
     }
 
     private async Task<JsonElement> Status(ServerNode node) => await _http.GetFromJsonAsync<JsonElement>(new Uri(node.BaseAddress, "cluster"));

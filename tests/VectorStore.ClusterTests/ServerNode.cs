@@ -112,6 +112,9 @@ internal sealed class ServerNode(string name, string dataPath, string? redis, st
         }
     }
 
+    /// <summary>The last lines the process wrote (warnings and errors), for a failure message.</summary>
+    public string RecentOutput => string.Join('\n', _output);
+
     /// <summary>The last lines the process wrote, for a failure message.</summary>
     private void Keep(string? line)
     {

@@ -22,7 +22,7 @@ namespace VectorStoreDb.Benchmarks.Cluster;
 /// clients, recall@10 against exact ground truth, and the coordinator's merge time per query (from the cluster's
 /// merge histogram). Ratios are against single-node mode measured in the same run.
 /// </summary>
-internal static class ClusterBenchmark
+internal static partial class ClusterBenchmark
 {
     private const int K = 10;
     private const int Dimension = 128;
@@ -38,16 +38,32 @@ internal static class ClusterBenchmark
         var replicas = new Option<int>("--replicas") { Description = "Replicas per shard on three nodes.", DefaultValueFactory = _ => 2 };
         var ef = new Option<int>("--ef") { Description = "HNSW ef of the queries.", DefaultValueFactory = _ => 64 };
         var sift = new Option<string>("--sift") { Description = "siftsmall folder (*_base.fvecs, *_query.fvecs, *_groundtruth.ivecs); skipped when absent.", DefaultValueFactory = _ => "../shared/data/ann/siftsmall" };
-        var command = new Command("cluster", "Single-node mode vs one-node and three-node clusters on loopback: ingest, QPS, p50/p99, recall, merge cost.")
+        var baseline = new Option<string?>("--baseline-server")
         {
-            count, queries, minQueries, clients, batch, shards, replicas, ef, sift,
+            Description = "VectorStore.Server.dll of an earlier build (e.g. main before cluster mode): single-node mode of that build and of " +
+                "--current-server run as child processes, interleaved in rounds, with current/baseline ratios.",
+        };
+        var baselineLabel = new Option<string>("--baseline-label") { Description = "Name of the baseline build in the output (e.g. its commit).", DefaultValueFactory = _ => "baseline" };
+        var current = new Option<string>("--current-server")
+        {
+            Description = "VectorStore.Server.dll of the current build, run as a child process against the baseline (default: this build's server output).",
+            DefaultValueFactory = _ => "src/Server/bin/Release/net10.0/VectorStore.Server.dll",
+        };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of the baseline comparison (each runs both builds; the order alternates AB, BA, ...).", DefaultValueFactory = _ => 3 };
+        var baselineOnly = new Option<bool>("--baseline-only") { Description = "Only the baseline comparison (skip the in-process single-node and cluster rows)." };
+        var command = new Command("cluster", "Single-node mode vs one-node and three-node clusters on loopback: ingest, QPS, p50/p99, recall, merge cost; " +
+            "optionally this build's single-node server against an earlier build's (--baseline-server).")
+        {
+            count, queries, minQueries, clients, batch, shards, replicas, ef, sift, baseline, baselineLabel, current, rounds, baselineOnly,
         };
         command.SetAction(result => Run(new Settings(result.GetValue(count), result.GetValue(queries), result.GetValue(minQueries), result.GetValue(clients),
-            result.GetValue(batch), result.GetValue(shards), result.GetValue(replicas), result.GetValue(ef), result.GetValue(sift)!)).GetAwaiter().GetResult());
+            result.GetValue(batch), result.GetValue(shards), result.GetValue(replicas), result.GetValue(ef), result.GetValue(sift)!,
+            result.GetValue(baseline), result.GetValue(baselineLabel)!, result.GetValue(current)!, result.GetValue(rounds), result.GetValue(baselineOnly))).GetAwaiter().GetResult());
         return command;
     }
 
-    private sealed record Settings(int Vectors, int Queries, int MinQueries, int Clients, int Batch, int Shards, int Replicas, int Ef, string Sift);
+    private sealed record Settings(int Vectors, int Queries, int MinQueries, int Clients, int Batch, int Shards, int Replicas, int Ef, string Sift,
+        string? BaselineServer, string BaselineLabel, string CurrentServer, int Rounds, bool BaselineOnly);
 
     private sealed record Dataset(string Name, float[][] Base, float[][] Queries, int[][] Truth);
 
@@ -55,7 +71,22 @@ internal static class ClusterBenchmark
 
     private static async Task<int> Run(Settings settings)
     {
-        var datasets = new List<Dataset> { Generate(settings.Vectors, settings.Queries) };
+        if (settings.BaselineServer is null && settings.BaselineOnly)
+        {
+            Console.Error.WriteLine("--baseline-only needs --baseline-server.");
+            return 2;
+        }
+        if (settings.BaselineServer is not null && !ChildServer.Exists(settings.BaselineServer, settings.CurrentServer, out string? missing))
+        {
+            Console.Error.WriteLine(missing);
+            return 2;
+        }
+        // --vectors 0 runs siftsmall only.
+        var datasets = new List<Dataset>();
+        if (settings.Vectors > 0)
+        {
+            datasets.Add(Generate(settings.Vectors, settings.Queries));
+        }
         if (Directory.Exists(settings.Sift))
         {
             datasets.Add(ReadSift(settings.Sift));
@@ -65,12 +96,21 @@ internal static class ClusterBenchmark
             Console.WriteLine($"(siftsmall not found at {settings.Sift}: skipped)");
         }
         Console.WriteLine($"# Cluster benchmark  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  {Environment.ProcessorCount} cores  shards {settings.Shards}, HNSW ef {settings.Ef}, k {K}, " +
-            $"{settings.Clients} clients, batches of {settings.Batch}, servers in this process on loopback, gRPC remote client");
+            $"{settings.Clients} clients, batches of {settings.Batch}, servers in this process on loopback" +
+            (settings.BaselineServer is null ? "" : " (baseline comparison: child processes)") + ", gRPC remote client");
         foreach (var data in datasets)
         {
             Console.WriteLine();
             Console.WriteLine($"## {data.Name}: {data.Base.Length:N0} × {data.Base[0].Length}, {data.Queries.Length} queries");
             Console.WriteLine();
+            if (settings.BaselineServer is not null)
+            {
+                await CompareWithBaselineAsync(data, settings);
+            }
+            if (settings.BaselineOnly)
+            {
+                continue;
+            }
             var results = new List<Result>
             {
                 await Measure("single-node", nodes: 0, replicas: 1, data, settings),
@@ -125,48 +165,16 @@ internal static class ClusterBenchmark
             object body = nodes == 0
                 ? new { encoder = "none", dimension = Dimension, metric = "l2", index = "hnsw", shards = settings.Shards }
                 : new { encoder = "none", dimension = Dimension, metric = "l2", index = "hnsw", shards = settings.Shards, replicas };
-            (await http.PutAsJsonAsync("/collections/bench", body)).EnsureSuccessStatusCode();
             using var client = new VectorStoreGrpcClient(apps.Select(a => a.Services.GetRequiredService<ListenAddresses>().Grpc), new VectorStoreClientOptions { Timeout = TimeSpan.FromMinutes(5) });
-
-            var ingest = Stopwatch.StartNew();
-            await Loops(settings.Clients, (data.Base.Length + settings.Batch - 1) / settings.Batch, async b =>
+            var run = await WorkloadAsync(http, client, body, mode, data, settings, beforeTimed: () =>
             {
-                int from = b * settings.Batch, to = Math.Min(data.Base.Length, from + settings.Batch);
-                await client.UpsertAsync("bench", Enumerable.Range(from, to - from).Select(i => new DocumentWrite { Id = i.ToString(CultureInfo.InvariantCulture), Vector = data.Base[i] }));
+                lock (merges)
+                {
+                    merges.Clear();
+                }
+                listener.Start();
             });
-            double ingestPerSecond = data.Base.Length / ingest.Elapsed.TotalSeconds;
-            long stored = await client.CountAsync("bench");
-            if (stored != data.Base.Length)
-            {
-                throw new InvalidOperationException($"{mode}: {stored} documents stored, {data.Base.Length} written.");
-            }
-
-            // Recall on each query once, then warm-up, then the timed run.
-            double found = 0;
-            for (int q = 0; q < data.Queries.Length; q++)
-            {
-                var hits = await client.QueryAsync("bench", new SearchQuery { Vector = data.Queries[q], K = K, Ef = settings.Ef });
-                var truth = data.Truth[q].Take(K).ToHashSet();
-                found += hits.Count(h => truth.Contains(int.Parse(h.Id, CultureInfo.InvariantCulture)));
-            }
-            double recall = found / (data.Queries.Length * K);
-            lock (merges)
-            {
-                merges.Clear();
-            }
-            listener.Start();
-            int total = Math.Max(settings.MinQueries, data.Queries.Length);
-            var latencies = new double[total];
-            var timed = Stopwatch.StartNew();
-            await Loops(settings.Clients, total, async i =>
-            {
-                long started = Stopwatch.GetTimestamp();
-                await client.QueryAsync("bench", new SearchQuery { Vector = data.Queries[i % data.Queries.Length], K = K, Ef = settings.Ef });
-                latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            });
-            double qps = total / timed.Elapsed.TotalSeconds;
             listener.Dispose();
-            Array.Sort(latencies);
             double mergeP50;
             lock (merges)
             {
@@ -179,7 +187,7 @@ internal static class ClusterBenchmark
                 > 1 => await DrainAsync(client, apps, $"node{nodes - 1}"),
                 _ => null,
             };
-            return new Result(mode, nodes, replicas, ingestPerSecond, qps, latencies[total / 2], latencies[(int)(total * 0.99)], recall, mergeP50, copy);
+            return new Result(mode, nodes, replicas, run.IngestPerSecond, run.Qps, run.P50Ms, run.P99Ms, run.Recall, mergeP50, copy);
         }
         finally
         {
@@ -197,6 +205,53 @@ internal static class ClusterBenchmark
                 // A file still held by a stopping node; the temp folder is cleaned by the OS.
             }
         }
+    }
+
+    private sealed record Workload(double IngestPerSecond, double Qps, double P50Ms, double P99Ms, double Recall);
+
+    /// <summary>
+    /// The workload every mode runs: create the collection, ingest from concurrent loops, check the count, one
+    /// untimed pass over the queries for recall (also the warm-up), then the timed queries.
+    /// </summary>
+    private static async Task<Workload> WorkloadAsync(HttpClient http, VectorStoreGrpcClient client, object body, string mode, Dataset data, Settings settings, Action? beforeTimed = null)
+    {
+        (await http.PutAsJsonAsync("/collections/bench", body)).EnsureSuccessStatusCode();
+
+        var ingest = Stopwatch.StartNew();
+        await Loops(settings.Clients, (data.Base.Length + settings.Batch - 1) / settings.Batch, async b =>
+        {
+            int from = b * settings.Batch, to = Math.Min(data.Base.Length, from + settings.Batch);
+            await client.UpsertAsync("bench", Enumerable.Range(from, to - from).Select(i => new DocumentWrite { Id = i.ToString(CultureInfo.InvariantCulture), Vector = data.Base[i] }));
+        });
+        double ingestPerSecond = data.Base.Length / ingest.Elapsed.TotalSeconds;
+        long stored = await client.CountAsync("bench");
+        if (stored != data.Base.Length)
+        {
+            throw new InvalidOperationException($"{mode}: {stored} documents stored, {data.Base.Length} written.");
+        }
+
+        // Recall on each query once, then warm-up, then the timed run.
+        double found = 0;
+        for (int q = 0; q < data.Queries.Length; q++)
+        {
+            var hits = await client.QueryAsync("bench", new SearchQuery { Vector = data.Queries[q], K = K, Ef = settings.Ef });
+            var truth = data.Truth[q].Take(K).ToHashSet();
+            found += hits.Count(h => truth.Contains(int.Parse(h.Id, CultureInfo.InvariantCulture)));
+        }
+        double recall = found / (data.Queries.Length * K);
+        beforeTimed?.Invoke();
+        int total = Math.Max(settings.MinQueries, data.Queries.Length);
+        var latencies = new double[total];
+        var timed = Stopwatch.StartNew();
+        await Loops(settings.Clients, total, async i =>
+        {
+            long started = Stopwatch.GetTimestamp();
+            await client.QueryAsync("bench", new SearchQuery { Vector = data.Queries[i % data.Queries.Length], K = K, Ef = settings.Ef });
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        });
+        double qps = total / timed.Elapsed.TotalSeconds;
+        Array.Sort(latencies);
+        return new Workload(ingestPerSecond, qps, latencies[total / 2], latencies[(int)(total * 0.99)], recall);
     }
 
     private static async Task<string> SnapshotAndRestoreAsync(VectorStoreGrpcClient client)

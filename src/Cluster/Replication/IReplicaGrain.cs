@@ -14,7 +14,16 @@ public interface IReplicaGrain : IGrainWithStringKey
     /// <summary>Deletes the local collection and the replica log.</summary>
     Task DropAsync();
 
-    /// <summary>Applies the operation with this sequence number, first catching up from a peer if earlier ones are missing.</summary>
+    /// <summary>
+    /// A sequencer starting <paramref name="epoch"/>: accepted (durably) when it is higher than any epoch promised
+    /// before; from then on operations of older epochs are refused. Answers with where this replica stands.
+    /// </summary>
+    Task<Promise> PromiseAsync(long epoch);
+
+    /// <summary>
+    /// Applies the operation with this sequence number on top of the history it was numbered on, first catching up
+    /// from a peer if earlier ones are missing or this replica holds writes that history does not.
+    /// </summary>
     Task<ApplyResult> ApplyAsync(ReplicaOperation operation);
 
     /// <summary>
@@ -38,8 +47,9 @@ public interface IReplicaGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task MarkStaleAsync();
 
+    /// <summary>Operations for a peer catching up (see <see cref="LogRead"/>), or why it must copy a snapshot or ask elsewhere.</summary>
     [AlwaysInterleave]
-    Task<LogSlice> ReadLogAsync(long after, int max);
+    Task<LogSlice> ReadLogAsync(LogRead read);
 
     /// <summary>
     /// Takes an engine snapshot under the apply lock (exactly "everything up to N") and keeps it on this node for the

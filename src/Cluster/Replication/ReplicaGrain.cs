@@ -16,6 +16,12 @@ namespace VectorStoreDb.Cluster.Replication;
 /// under <see cref="_applyGate"/>, which a snapshot also takes, so a snapshot is exactly "everything up to N".
 /// A replica serves reads only after it has compared itself with its live peers since activation (or since it was
 /// marked stale) and caught up, so a node back from the dead never answers from old data.
+/// <para>
+/// Every operation carries its sequencer's epoch and the epoch of the operation before it. A replica follows only the
+/// newest epoch it has promised, and applies an operation only on top of the history it was numbered on: a replica
+/// that kept a write a dead sequencer never got acknowledged, under a number a newer sequencer has since given to
+/// another write, notices the mismatch and copies a peer on the current history instead of skipping the new write.
+/// </para>
 /// </summary>
 [NodePinnedPlacement]
 internal sealed class ReplicaGrain(
@@ -40,6 +46,7 @@ internal sealed class ReplicaGrain(
     private ReplicaKey _key;
     private ReplicaLog _log = null!;
     private long _applied;
+    private long _lastEpoch;
     // Serving and retired, shared with this node's coordinator (LocalReplicas), which reads a serving replica directly.
     private readonly ReplicaReadState _state = new();
 
@@ -62,6 +69,7 @@ internal sealed class ReplicaGrain(
         await Engine.WhenReady;
         _log = new ReplicaLog(node.LogPath, Local, options.Value.ReplicaLogOperations, serializer);
         _applied = _log.LastSequence;
+        _lastEpoch = _log.LastEpoch;
         DeleteStaleTransfers();
         if (HasLocalCollection() && _log.Last is { } last)
         {
@@ -116,18 +124,56 @@ internal sealed class ReplicaGrain(
         DeactivateOnIdle();
     }
 
+    public Task<Promise> PromiseAsync(long epoch) => Guard(async () =>
+    {
+        await _applyGate.WaitAsync();
+        try
+        {
+            bool accepted = epoch > _log.Promised;
+            if (accepted)
+            {
+                _log.Promise(epoch);
+            }
+            return new Promise(accepted, State());
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    });
+
     public Task<ApplyResult> ApplyAsync(ReplicaOperation operation) => Guard(async () =>
     {
         await _applyGate.WaitAsync();
         try
         {
-            if (operation.Sequence <= _applied)
+            if (operation.Epoch < _log.Promised)
+            {
+                throw ClusterException.Unavailable(
+                    $"Replica {_key} follows sequencer epoch {_log.Promised}; sequence {operation.Sequence} came from the older epoch {operation.Epoch}.");
+            }
+            if (operation.Epoch > _log.Promised)
+            {
+                // A sequencer that started while this replica did not answer: the newest one there is, so follow it.
+                _log.Promise(operation.Epoch);
+            }
+            if (HasApplied(operation))
             {
                 return new ApplyResult(_applied, Existed: true, null, null, null);
             }
-            if (operation.Sequence > _applied + 1 || !HasLocalCollection())
+            if (_applied != operation.Sequence - 1 || _lastEpoch != operation.PreviousEpoch || !HasLocalCollection())
             {
-                await CatchUpLockedAsync(operation.Sequence - 1);
+                await CatchUpLockedAsync(operation.Sequence - 1, operation.PreviousEpoch,
+                    () => HasApplied(operation) || (HasLocalCollection() && _applied == operation.Sequence - 1 && _lastEpoch == operation.PreviousEpoch));
+                if (HasApplied(operation))
+                {
+                    return new ApplyResult(_applied, Existed: true, null, null, null);
+                }
+                if (_applied != operation.Sequence - 1 || _lastEpoch != operation.PreviousEpoch)
+                {
+                    throw ClusterException.Unavailable(
+                        $"Replica {_key} is at {_applied} (epoch {_lastEpoch}) and could not reach {operation.Sequence - 1} (epoch {operation.PreviousEpoch}) to apply {operation.Sequence}.");
+                }
             }
             var result = await ApplyLockedAsync(operation);
             _state.Serving = !_state.Retired;
@@ -148,15 +194,7 @@ internal sealed class ReplicaGrain(
             _dropTimer = null;
             _state.Retired = false;
             _placedByCatalog = true;
-            long newest = _applied;
-            foreach (var peer in await LivePeersAsync())
-            {
-                newest = Math.Max(newest, (await peer.GetStateAsync().WaitAsync(Timeout)).AppliedSequence);
-            }
-            if (newest > _applied || !HasLocalCollection())
-            {
-                await CatchUpLockedAsync(newest);
-            }
+            await CatchUpWithPeersLockedAsync(requireAnswers: true);
             // Writes go on while this replica is not yet in the placement: it compares itself with its peers again
             // (EnsureServingAsync) before its first read, or catches up on its first write.
             _state.Serving = false;
@@ -213,19 +251,40 @@ internal sealed class ReplicaGrain(
         return Task.CompletedTask;
     }
 
-    public Task<LogSlice> ReadLogAsync(long after, int max)
+    public Task<LogSlice> ReadLogAsync(LogRead read)
     {
         long applied = Interlocked.Read(ref _applied);
-        var operations = _log.ReadAfter(after, max);
-        return Task.FromResult(operations is null || !HasLocalCollection()
-            ? new LogSlice([], applied, Truncated: true)
-            : new LogSlice(operations, applied, Truncated: false));
+        if (read.Until > applied || _log.EpochAt(read.Until) is { } untilEpoch && untilEpoch != read.UntilEpoch)
+        {
+            return Task.FromResult(new LogSlice([], applied, LogSliceStatus.Elsewhere));
+        }
+        if (!HasLocalCollection())
+        {
+            return Task.FromResult(new LogSlice([], applied, LogSliceStatus.Truncated));
+        }
+        if (read.After >= read.Until)
+        {
+            // The reader is at or past the position it must reach, yet not on it: its extra writes go with a snapshot.
+            return Task.FromResult(new LogSlice([], applied, LogSliceStatus.Diverged));
+        }
+        long? afterEpoch = _log.EpochAt(read.After);
+        if (afterEpoch is null)
+        {
+            // Older than this log reaches (or past its end): only a snapshot can tell the reader what it lacks.
+            return Task.FromResult(new LogSlice([], applied, LogSliceStatus.Truncated));
+        }
+        if (afterEpoch != read.AfterEpoch)
+        {
+            return Task.FromResult(new LogSlice([], applied, LogSliceStatus.Diverged));
+        }
+        var operations = _log.ReadAfter(read.After, (int)Math.Min(read.Max, read.Until - read.After)) ?? [];
+        return Task.FromResult(new LogSlice(operations, applied, LogSliceStatus.Follows));
     }
 
     public Task<ShardSnapshot> BeginSnapshotAsync() => Guard(async () =>
     {
         string id = $"{TransferPrefix}{Guid.NewGuid():N}";
-        long applied;
+        long applied, epoch;
         await _applyGate.WaitAsync();
         try
         {
@@ -235,6 +294,7 @@ internal sealed class ReplicaGrain(
             }
             await Engine.CreateSnapshotAsync(Local, id);
             applied = _applied;
+            epoch = _lastEpoch;
         }
         finally
         {
@@ -252,7 +312,7 @@ internal sealed class ReplicaGrain(
             }
             _transfers[id] = Stopwatch.GetTimestamp();
             _transferTimer ??= this.RegisterGrainTimer(ExpireTransfersAsync, new GrainTimerCreationOptions(TransferIdle, TransferIdle) { Interleave = true });
-            return new ShardSnapshot(id, applied, length, hash.GetCurrentHash());
+            return new ShardSnapshot(id, applied, length, hash.GetCurrentHash(), epoch);
         }
         catch
         {
@@ -330,8 +390,23 @@ internal sealed class ReplicaGrain(
         }
     }
 
-    public Task<ReplicaState> GetStateAsync() => Task.FromResult(new ReplicaState(
-        _key.Node, Interlocked.Read(ref _applied), _log.FirstSequence, _state.Serving, HasLocalCollection() ? Engine.Count(Local) : 0));
+    public Task<ReplicaState> GetStateAsync() => Task.FromResult(State());
+
+    private ReplicaState State() => new(
+        _key.Node, Interlocked.Read(ref _applied), _log.FirstSequence, _state.Serving, HasLocalCollection() ? Engine.Count(Local) : 0,
+        Interlocked.Read(ref _lastEpoch), _log.Promised);
+
+    /// <summary>True when this replica already holds <paramref name="operation"/> (the same number from the same epoch).</summary>
+    private bool HasApplied(ReplicaOperation operation)
+    {
+        if (operation.Sequence > _applied || !HasLocalCollection())
+        {
+            return false;
+        }
+        // Past the log's reach (a snapshot or an old log compacted away): an epoch numbers each sequence once, and
+        // epochs only grow along a history, so holding a later operation of the same epoch means holding this one.
+        return (_log.EpochAt(operation.Sequence) ?? _lastEpoch) == operation.Epoch;
+    }
 
     public Task<ShardHit[]> QueryAsync(ShardQuery query) => Guard(async () =>
     {
@@ -429,23 +504,7 @@ internal sealed class ReplicaGrain(
                 // Joining (not in the placement yet) or left: either way not a replica to read from.
                 throw ClusterException.Unavailable($"Shard {_key.Shard} of collection '{_key.Collection}' is not placed on node '{_key.Node}'.");
             }
-            long newest = _applied;
-            foreach (var peer in await LivePeersAsync())
-            {
-                try
-                {
-                    var state = await peer.GetStateAsync().WaitAsync(Timeout);
-                    newest = Math.Max(newest, state.AppliedSequence);
-                }
-                catch (Exception ex) when (ex is not ClusterException { Code: ErrorCode.NotFound })
-                {
-                    logger.LogDebug(ex, "Peer of replica {Replica} did not answer", _key);
-                }
-            }
-            if (newest > _applied || !HasLocalCollection())
-            {
-                await CatchUpLockedAsync(newest);
-            }
+            await CatchUpWithPeersLockedAsync(requireAnswers: false);
             _state.Serving = true;
         }
         finally
@@ -454,32 +513,84 @@ internal sealed class ReplicaGrain(
         }
     }
 
-    /// <summary>Brings this replica to at least <paramref name="target"/> from a live peer's log, or its snapshot when the log is too short.</summary>
-    private async Task CatchUpLockedAsync(long target)
+    /// <summary>
+    /// Compares this replica with its live peers and, when one is further along the shard's history (a later epoch, or
+    /// the same epoch and a higher sequence number), catches up to where that peer stands.
+    /// </summary>
+    private async Task CatchUpWithPeersLockedAsync(bool requireAnswers)
+    {
+        var self = State();
+        ReplicaState? best = null;
+        foreach (var peer in await LivePeersAsync())
+        {
+            ReplicaState state;
+            try
+            {
+                state = await peer.GetStateAsync().WaitAsync(Timeout);
+            }
+            catch (Exception ex) when (!requireAnswers && ex is not ClusterException { Code: ErrorCode.NotFound })
+            {
+                logger.LogDebug(ex, "Peer of replica {Replica} did not answer", _key);
+                continue;
+            }
+            if (best is null || state.IsAhead(best))
+            {
+                best = state;
+            }
+        }
+        bool local = HasLocalCollection();
+        if (best is null && !local)
+        {
+            throw ClusterException.Unavailable($"Shard {_key.Shard} of collection '{_key.Collection}' has no data on node '{_key.Node}' and no live peer to copy.");
+        }
+        if (best is null || (local && !best.IsAhead(self)))
+        {
+            return;
+        }
+        long sequence = best.AppliedSequence, epoch = best.LastEpoch;
+        await CatchUpLockedAsync(sequence, epoch, () => HasLocalCollection() && (_lastEpoch > epoch || (_lastEpoch == epoch && _applied >= sequence)));
+    }
+
+    /// <summary>
+    /// Brings this replica to <paramref name="sequence"/> of the history on which that number has
+    /// <paramref name="epoch"/>, until <paramref name="reached"/>: from a live peer that holds that position, by its
+    /// log when the log follows on from this replica's last operation, else by its snapshot (its log no longer reaches
+    /// back, or this replica kept writes the history does not have, which were never acknowledged).
+    /// </summary>
+    private async Task CatchUpLockedAsync(long sequence, long epoch, Func<bool> reached)
     {
         var peers = await LivePeersAsync();
-        while (_applied < target || !HasLocalCollection())
+        while (!reached())
         {
             bool progressed = false;
             foreach (var peer in peers)
             {
                 try
                 {
-                    var slice = await peer.ReadLogAsync(_applied, CatchUpBatch).WaitAsync(Timeout);
-                    if (slice.PeerAppliedSequence <= _applied && HasLocalCollection())
+                    var slice = await peer.ReadLogAsync(new LogRead(_applied, _lastEpoch, sequence, epoch, CatchUpBatch)).WaitAsync(Timeout);
+                    if (slice.Status == LogSliceStatus.Elsewhere)
                     {
                         continue;
                     }
-                    if (slice.Truncated || !HasLocalCollection())
+                    if (slice.Status == LogSliceStatus.Follows && HasLocalCollection())
                     {
-                        await RestoreFromAsync(peer);
-                    }
-                    else
-                    {
+                        if (slice.Operations.Length == 0)
+                        {
+                            continue;
+                        }
                         foreach (var operation in slice.Operations)
                         {
                             await ApplyLockedAsync(operation);
                         }
+                    }
+                    else
+                    {
+                        if (slice.Status == LogSliceStatus.Diverged)
+                        {
+                            logger.LogWarning("Replica {Replica} at {Applied} (epoch {Epoch}) holds writes the shard's history does not (never acknowledged); replacing its data with a peer's copy at {Sequence} (epoch {Target})",
+                                _key, _applied, _lastEpoch, sequence, epoch);
+                        }
+                        await RestoreFromAsync(peer);
                     }
                     progressed = true;
                     break;
@@ -492,7 +603,7 @@ internal sealed class ReplicaGrain(
             if (!progressed)
             {
                 throw ClusterException.Unavailable(
-                    $"Shard {_key.Shard} of collection '{_key.Collection}' on node '{_key.Node}' is behind (at {_applied}, needs {target}) and no live peer can bring it up to date.");
+                    $"Shard {_key.Shard} of collection '{_key.Collection}' on node '{_key.Node}' is at {_applied} (epoch {_lastEpoch}), needs {sequence} (epoch {epoch}), and no live peer can bring it there.");
             }
         }
     }
@@ -531,8 +642,9 @@ internal sealed class ReplicaGrain(
                 // copies a peer again on its next read or write.
                 await Engine.RestoreSnapshotAsync(spooled, Local);
             }
-            _log.Reset(snapshot.AppliedSequence);
+            _log.Reset(snapshot.AppliedSequence, snapshot.LastEpoch);
             Interlocked.Exchange(ref _applied, snapshot.AppliedSequence);
+            Interlocked.Exchange(ref _lastEpoch, snapshot.LastEpoch);
             logger.LogInformation("Replica {Replica} restored from a peer's snapshot at sequence {Sequence} ({Bytes} bytes)", _key, snapshot.AppliedSequence, snapshot.Length);
             return;
         }
@@ -610,6 +722,7 @@ internal sealed class ReplicaGrain(
         _log.Append(operation);
         var result = await ApplyToEngineAsync(operation);
         Interlocked.Exchange(ref _applied, operation.Sequence);
+        Interlocked.Exchange(ref _lastEpoch, operation.Epoch);
         return result;
     }
 

@@ -10,4 +10,5 @@ public sealed record ShardSnapshot(
     [property: Id(0)] string TransferId,
     [property: Id(1)] long AppliedSequence,
     [property: Id(2)] long Length,
-    [property: Id(3)] byte[] Checksum);
+    [property: Id(3)] byte[] Checksum,
+    [property: Id(4)] long LastEpoch = 0);

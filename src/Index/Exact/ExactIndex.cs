@@ -15,10 +15,6 @@ public sealed class ExactIndex : IVectorIndex
     public const int ParallelScanThreshold = 32_768;
 
     private const int FileMagic = 0x58455356; // "VSEX"
-    private const int FileVersion = 2; // 2 adds the quantization settings and fitted parameters; 1 still loads
-
-    /// <summary>The layout without quantization: an unquantized index still writes it, so its files stay byte-identical to older ones.</summary>
-    private const int UnquantizedFileVersion = 1;
 
     /// <summary>Share of clamped components (outside the fitted ranges) since the last fit that triggers a refit.</summary>
     private const double RefitClampedShare = 0.001;
@@ -373,14 +369,14 @@ public sealed class ExactIndex : IVectorIndex
             Span<byte> header = stackalloc byte[20];
             BinaryPrimitives.WriteInt32LittleEndian(header, FileMagic);
             bool quantized = Quantization.Kind != QuantizationKind.None;
-            BinaryPrimitives.WriteInt32LittleEndian(header[4..], quantized ? FileVersion : UnquantizedFileVersion);
+            BinaryPrimitives.WriteInt32LittleEndian(header[4..], quantized ? IndexFileFormat.QuantizedVersion : IndexFileFormat.UnquantizedVersion);
             BinaryPrimitives.WriteInt32LittleEndian(header[8..], Dimension);
             BinaryPrimitives.WriteInt32LittleEndian(header[12..], (int)Metric);
             BinaryPrimitives.WriteInt32LittleEndian(header[16..], _highWater);
             stream.Write(header);
             if (quantized)
             {
-                WriteQuantization(stream);
+                IndexFileFormat.WriteQuantization(stream, Quantization, _codes);
             }
             int words = (_highWater + 63) >> 6;
             stream.Write(MemoryMarshal.AsBytes(_live.AsSpan(0, words)));
@@ -398,22 +394,6 @@ public sealed class ExactIndex : IVectorIndex
         }
     }
 
-    /// <summary>Quantization settings, then the fitted parameters if any: codes are re-encoded from the vectors on load, bit for bit the same.</summary>
-    private void WriteQuantization(Stream stream)
-    {
-        Span<byte> block = stackalloc byte[10];
-        BinaryPrimitives.WriteInt32LittleEndian(block, (int)Quantization.Kind);
-        block[4] = Quantization.Rescore ? (byte)1 : (byte)0;
-        BinaryPrimitives.WriteSingleLittleEndian(block[5..], Quantization.Oversampling);
-        bool fitted = _codes is { IsFitted: true };
-        block[9] = fitted ? (byte)1 : (byte)0;
-        stream.Write(block);
-        if (fitted)
-        {
-            _codes!.WriteParameters(stream);
-        }
-    }
-
     /// <summary>Reads an index written by <see cref="Save"/> (this version or version 1, which had no quantization).</summary>
     public static ExactIndex Load(Stream stream) => Load(stream, onDisk: false);
 
@@ -423,7 +403,7 @@ public sealed class ExactIndex : IVectorIndex
         Span<byte> header = stackalloc byte[20];
         stream.ReadExactly(header);
         int version = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
-        if (BinaryPrimitives.ReadInt32LittleEndian(header) != FileMagic || version is < 1 or > FileVersion)
+        if (BinaryPrimitives.ReadInt32LittleEndian(header) != FileMagic || version is < IndexFileFormat.UnquantizedVersion or > IndexFileFormat.QuantizedVersion)
         {
             throw new InvalidDataException("Not an exact-index file of a supported version.");
         }
@@ -432,17 +412,9 @@ public sealed class ExactIndex : IVectorIndex
         int highWater = BinaryPrimitives.ReadInt32LittleEndian(header[16..]);
         var settings = QuantizationSettings.None;
         bool fitted = false;
-        if (version >= 2)
+        if (version >= IndexFileFormat.QuantizedVersion)
         {
-            Span<byte> block = stackalloc byte[10];
-            stream.ReadExactly(block);
-            var kind = (QuantizationKind)BinaryPrimitives.ReadInt32LittleEndian(block);
-            if (!Enum.IsDefined(kind))
-            {
-                throw new InvalidDataException($"Unknown quantization kind {(int)kind}.");
-            }
-            settings = new QuantizationSettings(kind, block[4] != 0, BinaryPrimitives.ReadSingleLittleEndian(block[5..]));
-            fitted = block[9] != 0;
+            (settings, fitted) = IndexFileFormat.ReadQuantization(stream, Enum.IsDefined, "Unknown quantization kind");
         }
         var index = new ExactIndex(dimension, metric, settings, onDisk);
         if (fitted)

@@ -32,10 +32,6 @@ public sealed class HnswIndex : IVectorIndex
     public const int DefaultEf = 64;
 
     private const int FileMagic = 0x57534E48; // "HNSW"
-    private const int FileVersion = 2; // 2 adds the quantization settings and fitted parameters; 1 still loads
-
-    /// <summary>The layout without quantization: an unquantized graph still writes it, so its files stay byte-identical to older ones.</summary>
-    private const int UnquantizedFileVersion = 1;
 
     /// <summary>Share of clamped components (outside the fitted ranges) since the last fit that triggers a refit.</summary>
     private const double RefitClampedShare = 0.001;
@@ -1227,7 +1223,7 @@ public sealed class HnswIndex : IVectorIndex
                 Span<byte> header = stackalloc byte[48];
                 BinaryPrimitives.WriteInt32LittleEndian(header, FileMagic);
                 bool quantized = _int8 is not null;
-                BinaryPrimitives.WriteInt32LittleEndian(header[4..], quantized ? FileVersion : UnquantizedFileVersion);
+                BinaryPrimitives.WriteInt32LittleEndian(header[4..], quantized ? IndexFileFormat.QuantizedVersion : IndexFileFormat.UnquantizedVersion);
                 BinaryPrimitives.WriteInt32LittleEndian(header[8..], Dimension);
                 BinaryPrimitives.WriteInt32LittleEndian(header[12..], (int)Metric);
                 BinaryPrimitives.WriteInt32LittleEndian(header[16..], _m);
@@ -1268,23 +1264,10 @@ public sealed class HnswIndex : IVectorIndex
         }
     }
 
-    /// <summary>
-    /// Quantization settings, then the fitted parameters if any (the exact index's layout). The codes themselves are
-    /// not written: they are re-encoded from the full vectors on load, bit for bit the same as before the save.
-    /// </summary>
+    /// <summary>The shared quantization block, then the refit counters (HNSW only: the exact index recounts on load).</summary>
     private void WriteQuantization(Stream stream)
     {
-        Span<byte> block = stackalloc byte[10];
-        BinaryPrimitives.WriteInt32LittleEndian(block, (int)Quantization.Kind);
-        block[4] = Quantization.Rescore ? (byte)1 : (byte)0;
-        BinaryPrimitives.WriteSingleLittleEndian(block[5..], Quantization.Oversampling);
-        bool fitted = _int8 is { IsFitted: true };
-        block[9] = fitted ? (byte)1 : (byte)0;
-        stream.Write(block);
-        if (fitted)
-        {
-            _int8!.WriteParameters(stream);
-        }
+        IndexFileFormat.WriteQuantization(stream, Quantization, _int8);
         Span<byte> counters = stackalloc byte[12];
         BinaryPrimitives.WriteInt32LittleEndian(counters, _countAtFit);
         BinaryPrimitives.WriteInt64LittleEndian(counters[4..], _clampedSinceFit);
@@ -1301,7 +1284,7 @@ public sealed class HnswIndex : IVectorIndex
         Span<byte> header = stackalloc byte[48];
         stream.ReadExactly(header);
         int version = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
-        if (BinaryPrimitives.ReadInt32LittleEndian(header) != FileMagic || version is < UnquantizedFileVersion or > FileVersion)
+        if (BinaryPrimitives.ReadInt32LittleEndian(header) != FileMagic || version is < IndexFileFormat.UnquantizedVersion or > IndexFileFormat.QuantizedVersion)
         {
             throw new InvalidDataException("Not an HNSW index file of a supported version.");
         }
@@ -1316,20 +1299,13 @@ public sealed class HnswIndex : IVectorIndex
         }
         var settings = QuantizationSettings.None;
         bool fitted = false;
-        if (version >= 2)
+        if (version >= IndexFileFormat.QuantizedVersion)
         {
-            Span<byte> block = stackalloc byte[10];
-            stream.ReadExactly(block);
-            var kind = (QuantizationKind)BinaryPrimitives.ReadInt32LittleEndian(block);
-            if (kind != QuantizationKind.Int8)
-            {
-                throw new InvalidDataException($"Corrupt HNSW index: quantization kind {(int)kind}.");
-            }
-            settings = new QuantizationSettings(kind, block[4] != 0, BinaryPrimitives.ReadSingleLittleEndian(block[5..]));
-            fitted = block[9] != 0;
+            // Graphs walk int8 codes only (binary codes are for the exact scan).
+            (settings, fitted) = IndexFileFormat.ReadQuantization(stream, kind => kind == QuantizationKind.Int8, "Corrupt HNSW index: quantization kind");
         }
         var index = new HnswIndex(dimension, metric, m, efConstruction, end, quantization: settings, onDisk: onDisk);
-        if (version >= 2)
+        if (version >= IndexFileFormat.QuantizedVersion)
         {
             if (fitted)
             {

@@ -380,6 +380,47 @@ public class QuantizationTests
     }
 
     [Fact]
+    public void Both_indexes_write_the_same_quantization_block_byte_for_byte()
+    {
+        // The layout both index files share (IndexFileFormat): kind int32, rescore byte, oversampling float32,
+        // fitted byte, then the fitted parameters (dimension int32, offsets, scales). HNSW adds its refit counters.
+        static void AssertBlock(byte[] file, int at, int dimension)
+        {
+            Assert.Equal((int)QuantizationKind.Int8, BitConverter.ToInt32(file, at));
+            Assert.Equal(0, file[at + 4]); // rescore off
+            Assert.Equal(2.5f, BitConverter.ToSingle(file, at + 5));
+            Assert.Equal(1, file[at + 9]); // fitted
+            Assert.Equal(dimension, BitConverter.ToInt32(file, at + 10));
+        }
+        var random = new Random(5);
+        var settings = new QuantizationSettings(QuantizationKind.Int8, Rescore: false, Oversampling: 2.5f);
+        var vectors = Enumerable.Range(0, 64).Select(_ => TestData.RandomVector(random, 4)).ToArray();
+
+        using var exact = new ExactIndex(4, Metric.L2, settings);
+        for (int i = 0; i < vectors.Length; i++)
+        {
+            exact.Upsert(i, vectors[i]);
+        }
+        exact.Refit(); // both fitted on the same 64 vectors, so their parameters are the same bytes
+        using var exactStream = new MemoryStream();
+        exact.Save(exactStream);
+        var exactFile = exactStream.ToArray();
+        AssertBlock(exactFile, 20, 4); // after the 20-byte exact header
+        // Parameters, then straight to the live bitmap (8 bytes for 64 labels) and the 64 vectors.
+        Assert.Equal(20 + 10 + 4 + 4 * 8 + 8 + 64 * 16, exactFile.Length);
+
+        using var graph = new VectorStoreDb.Index.Hnsw.HnswIndex(4, Metric.L2, m: 4, efConstruction: 16, initialCapacity: 64, seed: 1, quantization: settings);
+        graph.UpsertBatch(Enumerable.Range(0, vectors.Length).ToArray(), vectors.SelectMany(v => v).ToArray());
+        graph.Refit();
+        using var graphStream = new MemoryStream();
+        graph.Save(graphStream);
+        var graphFile = graphStream.ToArray();
+        AssertBlock(graphFile, 48, 4); // after the 48-byte HNSW header
+        Assert.Equal(exactFile.AsSpan(20, 10 + 4 + 4 * 8).ToArray(), graphFile.AsSpan(48, 10 + 4 + 4 * 8).ToArray()); // same fit, same bytes
+        Assert.Equal(64, BitConverter.ToInt32(graphFile, 48 + 10 + 4 + 4 * 8)); // count at fit, then clamped since fit
+    }
+
+    [Fact]
     public void Quantized_batch_equals_one_query_at_a_time()
     {
         var (exact, quantized, _) = Build(3_000, 24, Metric.Dot, new QuantizationSettings(QuantizationKind.Int8), seed: 31);
