@@ -56,12 +56,15 @@ var minQueries = new Option<int>("--min-queries") { Description = "Each ef setti
 var hnswlib = new Option<string?>("--hnswlib-bin") { Description = "Path of the compiled hnswlib harness (run-ann.sh builds it); omit to skip the baseline." };
 var repeat = new Option<int>("--repeat") { Description = "Runs of each library, alternating; every number is the best of them.", DefaultValueFactory = _ => 3 };
 var annQuantization = new Option<string>("--quantization") { Description = "Comma-separated graphs of ours to run: none (float) and/or int8 (walked over int8 codes, rescored).", DefaultValueFactory = _ => "none" };
-var ann = new Command("ann", "HNSW recall/QPS/latency sweep against hnswlib on the same data.") { data, random, dim, queryCount, m, efConstruction, efs, threads, minQueries, hnswlib, repeat, annQuantization };
+var latent = new Option<int>("--latent") { Description = "With --random: generate on a Gaussian subspace of this many dimensions (plus --noise) instead of uniform noise.", DefaultValueFactory = _ => 0 };
+var noise = new Option<float>("--noise") { Description = "With --latent: standard deviation of the isotropic noise added to every dimension.", DefaultValueFactory = _ => 0.05f };
+var graphCache = new Option<string?>("--graph-cache") { Description = "Folder to save built graphs in (ours and hnswlib's) and load them from on later runs with the same data and settings: search-only re-measurements." };
+var ann = new Command("ann", "HNSW recall/QPS/latency sweep against hnswlib on the same data.") { data, random, dim, queryCount, m, efConstruction, efs, threads, minQueries, hnswlib, repeat, annQuantization, latent, noise, graphCache };
 ann.SetAction(result => AnnBenchmark.Run(new AnnOptions(
     result.GetValue(data)!, result.GetValue(random), result.GetValue(dim), result.GetValue(queryCount), result.GetValue(m),
     result.GetValue(efConstruction), [.. result.GetValue(efs)!.Split(',').Select(int.Parse)], result.GetValue(threads),
     result.GetValue(minQueries), result.GetValue(hnswlib), result.GetValue(repeat),
-    [.. result.GetValue(annQuantization)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)])));
+    [.. result.GetValue(annQuantization)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)], result.GetValue(latent), result.GetValue(noise), result.GetValue(graphCache))));
 root.Subcommands.Add(ann);
 
 root.Subcommands.Add(GenerateBenchmark.CreateCommand());

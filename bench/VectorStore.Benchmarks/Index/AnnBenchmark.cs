@@ -7,12 +7,12 @@ using VectorStoreDb.Index.Quantization;
 namespace VectorStoreDb.Benchmarks.Index;
 
 internal sealed record AnnOptions(string Data, int Random, int Dimension, int QueryCount, int M, int EfConstruction, int[] Efs, int Threads, int MinQueries, string? HnswlibBinary, int Repeat,
-    string[] Quantizations);
+    string[] Quantizations, int Latent = 0, float Noise = 0.05f, string? GraphCache = null);
 
 internal sealed record SweepRow(int Ef, double Recall, double Qps1, double QpsN, double P50Us, double P99Us, double Qps1Cpu);
 
 internal sealed record RunResult(string Name, double BuildSeconds, double BuildCpuSeconds, long MemoryBytes, int Elements, List<SweepRow> Rows,
-    long VectorBytes = 0, long CodeBytes = 0);
+    long VectorBytes = 0, long CodeBytes = 0, HnswMemory? Breakdown = null);
 
 /// <summary>
 /// Recall@10 / QPS / latency sweep of <see cref="HnswIndex"/> over ef, with hnswlib built and queried on the
@@ -143,6 +143,17 @@ internal static partial class AnnBenchmark
         Console.WriteLine($"  memory: float graph {floats.MemoryBytes / 1e6:F1} MB (vectors {floats.VectorBytes / 1e6:F1} MB); int8 codes {int8.CodeBytes / 1e6:F1} MB + graph {graph / 1e6:F1} MB " +
             $"= {(int8.CodeBytes + graph) / 1e6:F1} MB in RAM with full vectors on disk: {(double)(int8.CodeBytes + graph) / floats.MemoryBytes:F3}x the float index, " +
             $"{(double)(int8.CodeBytes + graph) / floats.VectorBytes:F3}x its float vectors");
+        foreach (var run in new[] { floats, int8 })
+        {
+            if (run.Breakdown is { } b)
+            {
+                // Bytes per node of each structure (capacity = allocated slots, so growth slack shows up here).
+                double per(long bytes) => bytes / (double)run.Elements;
+                Console.WriteLine($"  {run.Name} bytes/node: vectors {per(b.Vectors):F1}, codes {per(b.Codes):F1}, code norms {per(b.CodeNorms):F1}, " +
+                    $"layer-0 links {per(b.Layer0Links):F1}, upper links {per(b.UpperLinks):F1} (+ {per(b.UpperReferences):F1} references), " +
+                    $"levels {per(b.Levels):F1}, versions {per(b.Versions):F1}, states {per(b.States):F1}; capacity {b.Capacity:N0} for {run.Elements:N0} nodes");
+            }
+        }
     }
 
     private static RunResult RunOurs(AnnOptions options, float[][] vectors, float[][] queries, int[][] truth, QuantizationKind kind = QuantizationKind.None)
@@ -152,10 +163,28 @@ internal static partial class AnnBenchmark
         var labels = Enumerable.Range(0, vectors.Length).ToArray();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        var index = new HnswIndex(dimension, Metric.L2, options.M, options.EfConstruction, vectors.Length, seed: 100, quantization: new QuantizationSettings(kind));
-        index.UpsertBatch(labels, flat, options.Threads);
+        HnswIndex index;
+        string? cached = CachePath(options, vectors.Length, dimension, kind == QuantizationKind.None ? "float" : "int8");
+        if (cached is not null && File.Exists(cached))
+        {
+            // A graph saved by an earlier run on the same data: search-only re-measurement (build times print as 0).
+            using var file = File.OpenRead(cached);
+            index = HnswIndex.Load(file);
+            watch.Restart();
+            cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        }
+        else
+        {
+            index = new HnswIndex(dimension, Metric.L2, options.M, options.EfConstruction, vectors.Length, seed: 100, quantization: new QuantizationSettings(kind));
+            index.UpsertBatch(labels, flat, options.Threads);
+        }
         double build = watch.Elapsed.TotalSeconds;
         double buildCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        if (cached is not null && !File.Exists(cached))
+        {
+            using var file = File.Create(cached);
+            index.Save(file);
+        }
 
         using (var stream = new MemoryStream())
         {
@@ -216,10 +245,16 @@ internal static partial class AnnBenchmark
             rows.Add(new SweepRow(ef, found / (double)(queries.Length * K), single, multi, latencies[total / 2], latencies[Math.Min(total - 1, total * 99 / 100)], singleCpu));
         }
         var result = new RunResult(kind == QuantizationKind.None ? "VectorStore" : "VectorStore int8", build, buildCpu, index.MemoryBytes, vectors.Length, rows,
-            index.VectorMemoryBytes, index.CodeMemoryBytes);
+            index.VectorMemoryBytes, index.CodeMemoryBytes, index.MemoryBreakdown);
         index.Dispose();
         return result;
     }
+
+    /// <summary>Where --graph-cache keeps a graph: named by everything that determines it (data, M, efConstruction, kind).</summary>
+    private static string? CachePath(AnnOptions options, int count, int dimension, string kind) => options.GraphCache is { } folder
+        ? Path.Combine(Directory.CreateDirectory(folder).FullName, string.Create(CultureInfo.InvariantCulture,
+            $"{kind}-{(options.Random > 0 ? $"random{options.Random}-latent{options.Latent}-noise{options.Noise}" : Path.GetFileName(Path.GetFullPath(options.Data).TrimEnd('/')))}-{count}x{dimension}-M{options.M}-efc{options.EfConstruction}.hnsw"))
+        : null;
 
     private static RunResult RunHnswlib(AnnOptions options, string binary, string basePath, string queryPath, string truthPath)
     {
@@ -228,6 +263,10 @@ internal static partial class AnnBenchmark
             options.Threads.ToString(CultureInfo.InvariantCulture), string.Join(',', options.Efs), K.ToString(CultureInfo.InvariantCulture), options.MinQueries.ToString(CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(argument);
+        }
+        if (CachePath(options, ReadCount(basePath), 0, "hnswlib") is { } cache)
+        {
+            info.ArgumentList.Add(cache);
         }
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Cannot start {binary}.");
         string output = process.StandardOutput.ReadToEnd();
@@ -328,7 +367,41 @@ internal static partial class AnnBenchmark
             string temp = Path.Combine(Path.GetTempPath(), $"vectorstore-ann-{Guid.NewGuid():N}");
             Directory.CreateDirectory(temp);
             var random = new Random(7);
-            float[][] Make(int n) => [.. Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, options.Dimension).Select(_ => (float)random.NextDouble()).ToArray())];
+            float Gaussian() => (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+            // --latent L: points on an L-dimensional Gaussian subspace mapped into --dim dimensions, plus isotropic noise.
+            // Real descriptors and embeddings have a low intrinsic dimension, which is what lets a graph reach high recall;
+            // uniform noise (the default) has none, and no graph reaches recall 0.95 on it at a usable ef.
+            var basis = new float[options.Latent * options.Dimension];
+            for (int i = 0; i < basis.Length; i++)
+            {
+                basis[i] = Gaussian() / MathF.Sqrt(Math.Max(1, options.Latent));
+            }
+            float[] One()
+            {
+                var row = new float[options.Dimension];
+                if (options.Latent == 0)
+                {
+                    for (int d = 0; d < row.Length; d++)
+                    {
+                        row[d] = (float)random.NextDouble();
+                    }
+                    return row;
+                }
+                for (int l = 0; l < options.Latent; l++)
+                {
+                    float z = Gaussian();
+                    for (int d = 0; d < row.Length; d++)
+                    {
+                        row[d] += z * basis[l * options.Dimension + d];
+                    }
+                }
+                for (int d = 0; d < row.Length; d++)
+                {
+                    row[d] += options.Noise * Gaussian();
+                }
+                return row;
+            }
+            float[][] Make(int n) => [.. Enumerable.Range(0, n).Select(_ => One())];
             var vectors = Make(options.Random);
             var queries = Make(options.QueryCount);
             string b = Path.Combine(temp, "random_base.fvecs"), q = Path.Combine(temp, "random_query.fvecs"), t = Path.Combine(temp, "random_groundtruth.ivecs");
@@ -366,6 +439,13 @@ internal static partial class AnnBenchmark
             truth[q] = [.. hits.Take(n).Select(h => h.Label)];
         });
         return truth;
+    }
+
+    /// <summary>Rows of an fvecs file, from its size and first row's length.</summary>
+    private static int ReadCount(string path)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        return (int)(reader.BaseStream.Length / (4 + 4L * reader.ReadInt32()));
     }
 
     internal static T[][] ReadVecs<T>(string path) where T : unmanaged

@@ -175,6 +175,25 @@ public sealed class HnswIndex : IVectorIndex
         + (long)_upper.Length * IntPtr.Size
         + Interlocked.Read(ref _upperBytes);
 
+    /// <summary>Where <see cref="MemoryBytes"/> goes, structure by structure (their sum is <see cref="MemoryBytes"/>).</summary>
+    public HnswMemory MemoryBreakdown
+    {
+        get
+        {
+            _resizeLock.EnterReadLock();
+            try
+            {
+                long norms = _int8?.NormBytes ?? 0;
+                return new HnswMemory(_vectors.MemoryBytes, CodeMemoryBytes - norms, norms, (long)_links0.Length * sizeof(int), Interlocked.Read(ref _upperBytes),
+                    (long)_upper.Length * IntPtr.Size, (long)_levels.Length * sizeof(int), (long)_versions.Length * sizeof(int), _state.Length, _capacity);
+            }
+            finally
+            {
+                _resizeLock.ExitReadLock();
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- writes
 
     public void Upsert(int label, ReadOnlySpan<float> vector)
@@ -966,6 +985,14 @@ public sealed class HnswIndex : IVectorIndex
     {
         var heap = new TopKHeap(destination);
         int dimension = Dimension;
+        if (rescore)
+        {
+            // The beam's full vectors are scattered (and cold: the walk read only codes): request them all before the first distance.
+            foreach (ref readonly var item in scratch.Results.Items)
+            {
+                _vectors.PrefetchAll(item.Id);
+            }
+        }
         foreach (ref readonly var item in scratch.Results.Items)
         {
             heap.Push(item.Id, rescore ? TDistance.Compute(ref q, ref _vectors.GetRef(item.Id), dimension) : item.Key);
@@ -1061,6 +1088,23 @@ public sealed class HnswIndex : IVectorIndex
                     }
                 }
             }
+            if (layer == 0 && candidates.Count > 0)
+            {
+                PrefetchLinks0(candidates.Top.Id); // the next node to expand, as hnswlib does: its list loads while the loop checks the bound
+            }
+        }
+    }
+
+    /// <summary>Starts loading a node's layer-0 list and its version word, the two misses of <see cref="ReadLinks"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchLinks0(int node)
+    {
+        if (Sse.IsSupported)
+        {
+            ref int list = ref _links0[node * _stride0];
+            Sse.Prefetch0(Unsafe.AsPointer(ref list));
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref list, _stride0 - 1)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref _versions[node]));
         }
     }
 
@@ -1379,4 +1423,17 @@ public sealed class HnswIndex : IVectorIndex
             _resizeLock.ExitWriteLock();
         }
     }
+}
+
+/// <summary>
+/// The bytes of an <see cref="HnswIndex"/> by structure: full vectors (in RAM, or mapped when on disk), int8 codes
+/// and their L2 norm terms, layer-0 link lists (2·M + 1 ints per slot), upper-layer lists and the per-slot
+/// references to them, and the per-slot level, version (the lock-free reader's check) and state. Per-slot arrays
+/// count every allocated slot (<see cref="Capacity"/>), not only the used ones.
+/// </summary>
+public readonly record struct HnswMemory(long Vectors, long Codes, long CodeNorms, long Layer0Links, long UpperLinks, long UpperReferences, long Levels, long Versions,
+    long States, int Capacity)
+{
+    /// <summary>Everything but the full vectors: what stays in RAM when they are on disk.</summary>
+    public long WithoutVectors => Codes + CodeNorms + Layer0Links + UpperLinks + UpperReferences + Levels + Versions + States;
 }

@@ -41,12 +41,12 @@ internal sealed class BinaryCodes(int dimension) : QuantizedCodes
         Span<ulong> code = stackalloc ulong[_words];
         _quantizer.Encode(query, code);
         ref ulong q = ref MemoryMarshal.GetReference(code);
-        var chunks = _codes.Chunks;
+        var bases = _codes.Bases;
         end = Math.Min(end, _codes.Capacity);
         float threshold = heap.Threshold;
         for (int first = 0; first < end; first += VectorBlock.ChunkSize)
         {
-            ref ulong chunk = ref Unsafe.As<byte, ulong>(ref MemoryMarshal.GetArrayDataReference(chunks[first >> VectorBlock.ChunkShift]));
+            ref ulong chunk = ref WordsAt(bases[first >> VectorBlock.ChunkShift]);
             int n = Math.Min(VectorBlock.ChunkSize, end - first);
             for (int i = 0; i < n; i++)
             {
@@ -60,6 +60,8 @@ internal sealed class BinaryCodes(int dimension) : QuantizedCodes
             }
         }
     }
+
+    private static unsafe ref ulong WordsAt(nint address) => ref *(ulong*)address;
 
     public override void WriteParameters(Stream stream) => (_quantizer ?? throw new InvalidOperationException("Nothing fitted to write.")).Write(stream);
 

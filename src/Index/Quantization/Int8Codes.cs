@@ -10,14 +10,17 @@ internal sealed class Int8Codes(int dimension, Metric metric) : QuantizedCodes
     private ScalarQuantizer? _quantizer;
     private float[] _norms = [];
 
-    public override long MemoryBytes => _codes.MemoryBytes + (long)_norms.Length * sizeof(float);
+    public override long MemoryBytes => _codes.MemoryBytes + NormBytes;
+
+    /// <summary>The L2 norm terms' share of <see cref="MemoryBytes"/>.</summary>
+    public long NormBytes => (long)_norms.Length * sizeof(float);
 
     public override bool IsFitted => _quantizer is not null;
 
     public ScalarQuantizer? Quantizer => _quantizer;
 
-    /// <summary>The chunk table of the codes (chunks never move; the table is replaced only while the owner excludes readers).</summary>
-    public byte[][] Chunks => _codes.Chunks;
+    /// <summary>The aligned start of each chunk of codes (chunks never move; the table is replaced only while the owner excludes readers).</summary>
+    public nint[] Bases => _codes.Bases;
 
     /// <summary>Per-code L2 terms (see <see cref="ScalarQuantizer.CodeNorm"/>), or null for inner-product metrics.</summary>
     public float[]? Norms => metric == Metric.L2 ? _norms : null;
@@ -75,14 +78,14 @@ internal sealed class Int8Codes(int dimension, Metric metric) : QuantizedCodes
     private void Scan<TKernel>(scoped ReadOnlySpan<sbyte> folded, float factor, float constant, ulong[] live, ILabelFilter? filter, int end, ref TopKHeap heap)
         where TKernel : struct, IInt8Kernel
     {
-        var chunks = _codes.Chunks;
+        var bases = _codes.Bases;
         float[] norms = _norms;
         bool withNorms = metric == Metric.L2;
         ref sbyte q = ref MemoryMarshal.GetReference(folded);
         float threshold = heap.Threshold;
         for (int first = 0; first < end; first += VectorBlock.ChunkSize)
         {
-            ref byte chunk = ref MemoryMarshal.GetArrayDataReference(chunks[first >> VectorBlock.ChunkShift]);
+            ref byte chunk = ref CodeAt(bases[first >> VectorBlock.ChunkShift]);
             int n = Math.Min(VectorBlock.ChunkSize, end - first);
             for (int i = 0; i < n; i++)
             {
@@ -100,6 +103,8 @@ internal sealed class Int8Codes(int dimension, Metric metric) : QuantizedCodes
             }
         }
     }
+
+    private static unsafe ref byte CodeAt(nint address) => ref *(byte*)address;
 
     public override void WriteParameters(Stream stream) => (_quantizer ?? throw new InvalidOperationException("Nothing fitted to write.")).Write(stream);
 

@@ -117,6 +117,21 @@ public sealed unsafe class VectorBlock : IDisposable
         }
     }
 
+    /// <summary>Starts loading every cache line of a vector (chunks are 64-byte aligned, rows are packed).</summary>
+    public void PrefetchAll(int label)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            byte* start = (byte*)Unsafe.AsPointer(ref GetRef(label));
+            int bytes = Dimension * sizeof(float);
+            for (int offset = 0; offset < bytes; offset += 64)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset);
+            }
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + bytes - 1);
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed)

@@ -155,6 +155,25 @@ public sealed class HnswQuantizationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Memory_breakdown_adds_up_to_the_total_and_names_where_a_node_s_bytes_go()
+    {
+        var vectors = Clustered(5_000, 128, 9);
+        using var floats = Build(vectors, Metric.L2, null, m: 16, efConstruction: 40);
+        using var int8 = Build(vectors, Metric.L2, Int8, m: 16, efConstruction: 40);
+        foreach (var index in new[] { floats, int8 })
+        {
+            var b = index.MemoryBreakdown;
+            Assert.Equal(index.MemoryBytes, b.Vectors + b.WithoutVectors);
+            Assert.Equal(index.CodeMemoryBytes, b.Codes + b.CodeNorms);
+            Assert.Equal((long)b.Capacity * (2 * 16 + 1) * sizeof(int), b.Layer0Links); // 2·M links and a count per slot
+            output.WriteLine($"{index.Quantization.Kind}: {b}");
+        }
+        var q = int8.MemoryBreakdown;
+        Assert.Equal((long)(q.Capacity + 4095) / 4096 * 4096 * 128, q.Codes); // one byte per dimension, in whole chunks of 4,096 codes
+        Assert.Equal((long)q.Capacity * sizeof(float), q.CodeNorms);
+    }
+
+    [Fact]
     public void Binary_codes_are_refused_for_a_graph()
     {
         var error = Assert.Throws<ArgumentException>(() => new HnswIndex(8, Metric.Cosine, quantization: new QuantizationSettings(QuantizationKind.Binary)));
