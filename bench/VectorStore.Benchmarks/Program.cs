@@ -39,9 +39,11 @@ var exactQueries = new Option<int>("--queries") { Description = "Queries per mea
 var exactBaseline = new Option<string?>("--baseline-bin") { Description = "Path of the compiled hnswlib/FAISS scan harness (run-exact.sh builds it); omit to skip the peers." };
 var exactBatches = new Option<string>("--batches") { Description = "Comma-separated batch sizes for the batched rows (empty: none).", DefaultValueFactory = _ => "64,1000" };
 var exactData = new Option<string?>("--data") { Description = "Folder with *_base.fvecs and *_query.fvecs (e.g. ../shared/data/ann/siftsmall) to scan instead of generated vectors." };
-var exact = new Command("exact", "Exact-scan throughput, one query on one thread: ExactIndex next to the bandwidth ceiling, hnswlib BruteforceSearch and FAISS IndexFlat; then batches on all cores.") { exactVectors, exactDim, exactQueries, exactBaseline, exactBatches, exactData };
+var exactBinary = new Option<string>("--binary-oversampling") { Description = "Comma-separated oversampling factors of the binary + rescore rows.", DefaultValueFactory = _ => "8,20" };
+var exact = new Command("exact", "Exact-scan throughput, one query on one thread: ExactIndex next to the bandwidth ceiling, hnswlib BruteforceSearch and FAISS IndexFlat; then batches on all cores.") { exactVectors, exactDim, exactQueries, exactBaseline, exactBatches, exactData, exactBinary };
 exact.SetAction(result => ExactBenchmark.Run(result.GetValue(exactVectors), result.GetValue(exactDim), result.GetValue(exactQueries), result.GetValue(exactBaseline),
-    [.. result.GetValue(exactBatches)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)], result.GetValue(exactData)));
+    [.. result.GetValue(exactBatches)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)], result.GetValue(exactData),
+    [.. result.GetValue(exactBinary)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)]));
 root.Subcommands.Add(exact);
 
 var data = new Option<string>("--data") { Description = "Folder with *_base.fvecs, *_query.fvecs and optionally *_groundtruth.ivecs.", DefaultValueFactory = _ => "../shared/data/ann/siftsmall" };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ANN benchmark: VectorStore HNSW vs hnswlib on the same data, same M/efConstruction, same run.
 # Usage: bench/VectorStore.Benchmarks/run-ann.sh [ann options]   e.g. --data ../shared/data/ann/siftsmall | --random 100000 --dim 128
+#        --random 200000 --latent 16 --quantization none,int8 --graph-cache /tmp/graphs   (structured synthetic set; graphs reused by later runs)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"

@@ -267,6 +267,18 @@ public sealed class BertTextTokenizer
         return pieces.Count;
     }
 
+    /// <summary>
+    /// Overlapping windows of <paramref name="text"/>'s word pieces with their character offsets: how every encoder
+    /// built on this tokenizer chunks a long document.
+    /// </summary>
+    public IReadOnlyList<TextChunk> Chunk(string text, int windowTokens, int overlapTokens)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var pieces = new List<TokenSpan>();
+        Tokenize(text, pieces);
+        return TextChunker.Chunk(pieces, text, windowTokens, overlapTokens);
+    }
+
     private static void Append(StringBuilder word, List<int> starts, List<int> ends, string chars, int start, int end)
     {
         foreach (char c in chars)

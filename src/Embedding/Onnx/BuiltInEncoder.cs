@@ -99,13 +99,8 @@ public sealed class BuiltInEncoder : ITextEncoder, ITextChunker, ITokenCounter, 
     public int WindowTokens => MaxTokens - 2;
 
     /// <inheritdoc />
-    public IReadOnlyList<TextChunk> Chunk(string text, int overlapTokens = 32, int? windowTokens = null)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var pieces = new List<TokenSpan>();
-        Tokenizer.Tokenize(text, pieces);
-        return TextChunker.Chunk(pieces, text, windowTokens ?? WindowTokens, overlapTokens);
-    }
+    public IReadOnlyList<TextChunk> Chunk(string text, int overlapTokens = 32, int? windowTokens = null) =>
+        Tokenizer.Chunk(text, windowTokens ?? WindowTokens, overlapTokens);
 
     public void Dispose()
     {

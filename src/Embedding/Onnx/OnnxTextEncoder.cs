@@ -140,13 +140,8 @@ public sealed class OnnxTextEncoder : ITextEncoder, ITextChunker, ITokenCounter,
     public int WindowTokens => MaxTokens - 2;
 
     /// <inheritdoc />
-    public IReadOnlyList<TextChunk> Chunk(string text, int overlapTokens = 32, int? windowTokens = null)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var pieces = new List<TokenSpan>();
-        Tokenizer.Tokenize(text, pieces);
-        return TextChunker.Chunk(pieces, text, windowTokens ?? WindowTokens, overlapTokens);
-    }
+    public IReadOnlyList<TextChunk> Chunk(string text, int overlapTokens = 32, int? windowTokens = null) =>
+        Tokenizer.Chunk(text, windowTokens ?? WindowTokens, overlapTokens);
 
     public void Dispose()
     {
