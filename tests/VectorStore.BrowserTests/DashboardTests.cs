@@ -113,6 +113,20 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         // The form was reset: the projection's dimension field is hidden again.
         await Expect(_page.GetByLabel("Index dimension")).ToBeHiddenAsync();
 
+        // The full-text box starts checked (the server's default for an encoder collection); unchecked, it says so.
+        var textBox = _page.GetByLabel("Full-text index (BM25, hybrid search)");
+        await Expect(textBox).ToBeCheckedAsync();
+        string plain = ServerFixture.UniqueName("opts");
+        await _page.GetByLabel("Name", new() { Exact = true }).FillAsync(plain);
+        await textBox.UncheckAsync();
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Create collection" }).ClickAsync();
+        await Expect(_page.Locator("#create-status")).ToHaveTextAsync($"Created {plain}.");
+        using (var plainInfo = JsonDocument.Parse(await Http.GetStringAsync($"/collections/{plain}")))
+        {
+            Assert.False(plainInfo.RootElement.TryGetProperty("text", out _));
+        }
+        await Expect(textBox).ToBeCheckedAsync();
+
         // The server's refusal shows on the page, naming the option.
         await _page.GetByLabel("Name", new() { Exact = true }).FillAsync(ServerFixture.UniqueName("opts"));
         await _page.GetByLabel("Chunk tokens").FillAsync("16");

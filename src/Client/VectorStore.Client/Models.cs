@@ -42,7 +42,10 @@ public sealed record CollectionOptions
 
     public int? Shards { get; init; }
 
-    /// <summary>Keep a full-text (BM25) index beside the vectors, for <see cref="SearchMode.Text"/> and <see cref="SearchMode.Hybrid"/> queries.</summary>
+    /// <summary>
+    /// Keep a full-text (BM25) index beside the vectors, for <see cref="SearchMode.Text"/> and <see cref="SearchMode.Hybrid"/> queries.
+    /// Null: the server's default (on for collections with an encoder, off for raw vectors); false turns it off.
+    /// </summary>
     public bool? Text { get; init; }
 
     /// <summary><c>english</c> (default: stop words + Porter stemming) or <c>none</c>.</summary>

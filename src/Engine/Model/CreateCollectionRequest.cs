@@ -22,7 +22,7 @@ public sealed record CreateCollectionRequest
 
     public int? Shards { get; init; }
 
-    /// <summary>Keep a full-text (BM25) index beside the vectors; default off, or on when another text option is given.</summary>
+    /// <summary>Keep a full-text (BM25) index beside the vectors. Unset: on when an encoder embeds the documents or another text option is given, off for raw vectors.</summary>
     public bool? Text { get; init; }
 
     /// <summary>Text analysis: <c>english</c> (default: stop words + Porter stemming) or <c>none</c>.</summary>

@@ -39,7 +39,8 @@ public class HybridSearchApiTests(HybridServerFixture server) : IClassFixture<Hy
     private async Task<string> CreateTextCollectionAsync()
     {
         string name = ServerFixture.UniqueName("h");
-        var created = await Http.PutAsJsonAsync($"/collections/{name}", new { encoder = "demo", text = true });
+        // No text options: a collection with an encoder gets the BM25 index by default.
+        var created = await Http.PutAsJsonAsync($"/collections/{name}", new { encoder = "demo" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var body = await Json(created);
         Assert.Equal("english", body.GetProperty("text").GetProperty("language").GetString());
@@ -95,7 +96,8 @@ public class HybridSearchApiTests(HybridServerFixture server) : IClassFixture<Hy
         string name = textCollection ? await CreateTextCollectionAsync() : ServerFixture.UniqueName("p");
         if (!textCollection)
         {
-            await server.CreateDemoCollectionAsync(name);
+            // Turned off at creation: text and hybrid queries are refused with 400 naming "mode".
+            (await Http.PutAsJsonAsync($"/collections/{name}", new { encoder = "demo", text = false })).EnsureSuccessStatusCode();
         }
         var response = await PostJson($"/collections/{name}/query", body);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -132,6 +134,15 @@ public class HybridSearchApiTests(HybridServerFixture server) : IClassFixture<Hy
         var error = await Assert.ThrowsAsync<RpcException>(async () => await search.QueryAsync(new V1.QueryRequest { Collection = name, Text = "x", Mode = "bogus" }));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Equal("mode", error.Trailers.GetValue("field"));
+
+        // Unset text is the default (on, with an encoder); text = false keeps the collection without one.
+        Assert.True((await collections.CreateAsync(new V1.CreateCollectionRequest { Name = ServerFixture.UniqueName("g"), Encoder = "demo" })).Text);
+        string off = ServerFixture.UniqueName("g");
+        Assert.False((await collections.CreateAsync(new V1.CreateCollectionRequest { Name = off, Encoder = "demo", Text = false })).Text);
+        error = await Assert.ThrowsAsync<RpcException>(async () => await search.QueryAsync(new V1.QueryRequest { Collection = off, Text = Query, Mode = "hybrid" }));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("mode", error.Trailers.GetValue("field"));
+        Assert.Contains("no text index", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -143,7 +154,7 @@ public class HybridSearchApiTests(HybridServerFixture server) : IClassFixture<Hy
         foreach (IVectorStoreClient client in new IVectorStoreClient[] { remote, embedded })
         {
             string name = ServerFixture.UniqueName("s");
-            var description = await client.CreateCollectionAsync(name, new CollectionOptions { Text = true, DefaultMode = SearchMode.Hybrid });
+            var description = await client.CreateCollectionAsync(name, new CollectionOptions { DefaultMode = SearchMode.Hybrid });
             Assert.Equal("english", description.TextIndex!.Language);
             Assert.Equal(SearchMode.Hybrid, description.DefaultMode);
             await client.UpsertAsync(name,

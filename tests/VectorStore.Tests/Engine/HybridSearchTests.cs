@@ -224,7 +224,8 @@ public class HybridSearchTests
     {
         using var folder = new TestData.TempFolder();
         using var engine = await OpenWithAsync(folder, "t", "english", FiveDocuments);
-        await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "plain" });
+        // Created with the text index turned off: text and hybrid queries are refused, naming the mode.
+        await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "plain", Text = false });
 
         async Task Refused(string collection, QueryRequest request, string field)
         {
@@ -247,8 +248,12 @@ public class HybridSearchTests
 
         var create = await Assert.ThrowsAsync<VectorStoreException>(() => engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "x", Text = true, TextLanguage = "klingon" }));
         Assert.Equal("textLanguage", create.Field);
-        create = await Assert.ThrowsAsync<VectorStoreException>(() => engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "x", DefaultMode = "hybrid" }));
+        create = await Assert.ThrowsAsync<VectorStoreException>(() => engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "x", Text = false, DefaultMode = "hybrid" }));
         Assert.Equal("defaultMode", create.Field);
+        create = await Assert.ThrowsAsync<VectorStoreException>(() => engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "x", Encoder = "none", Dimension = 4, DefaultMode = "text" }));
+        Assert.Equal("defaultMode", create.Field);
+        create = await Assert.ThrowsAsync<VectorStoreException>(() => engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "x", Text = false, TextLanguage = "none" }));
+        Assert.Equal("text", create.Field);
         create = await Assert.ThrowsAsync<VectorStoreException>(() => engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "x", Text = true, Bm25B = 2 }));
         Assert.Equal("bm25B", create.Field);
         Assert.Equal(2, engine.ListCollections().Count);
@@ -265,5 +270,63 @@ public class HybridSearchTests
         var hits = await engine.QueryAsync("h", new QueryRequest { Text = CatalogueQuery, K = 2, Explain = true });
         Assert.Equal(["code", "paraphrase"], hits.Select(h => h.Id).Order());
         Assert.Contains(hits, h => h.Explanation!.TextRank is not null);
+    }
+    [Fact]
+    public async Task A_collection_with_an_encoder_and_no_text_options_gets_the_text_index()
+    {
+        using var folder = new TestData.TempFolder();
+        using var engine = VectorStoreEngine.Open(folder.Path);
+        var info = await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "plain" });
+        Assert.NotNull(info.Settings.Encoder);
+        Assert.Equal(new TextIndexSettings { Language = "english", K1 = 1.2f, B = 0.75f }, info.Settings.TextIndex);
+        // The default mode stays dense: hybrid is asked for per query.
+        Assert.Equal(QueryModes.Dense, info.Settings.DefaultMode);
+        await engine.UpsertAsync("plain", Catalogue);
+
+        Assert.Equal("code", (await engine.QueryAsync("plain", new QueryRequest { Text = CatalogueQuery, Mode = "text", K = 1 })).Single().Id);
+        var hybrid = await engine.QueryAsync("plain", new QueryRequest { Text = CatalogueQuery, Mode = "hybrid", K = 2, Explain = true });
+        Assert.Equal(["code", "paraphrase"], hybrid.Select(h => h.Id).Order());
+        Assert.Contains(hybrid, h => h.Explanation!.TextRank is not null);
+        var dense = await engine.QueryAsync("plain", new QueryRequest { Text = CatalogueQuery, K = 2, Explain = true });
+        Assert.All(dense, h => Assert.Null(h.Explanation!.TextRank));
+
+        // A hybrid default needs no "text": true any more when an encoder embeds the documents.
+        var hybridDefault = await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "h", DefaultMode = "hybrid" });
+        Assert.NotNull(hybridDefault.Settings.TextIndex);
+        // Raw vectors stay without one unless asked.
+        Assert.Null((await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "raw", Encoder = "none", Dimension = 4 })).Settings.TextIndex);
+        Assert.NotNull((await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "raw-text", Encoder = "none", Dimension = 4, Text = true })).Settings.TextIndex);
+    }
+
+    [Fact]
+    public async Task A_collection_saved_without_a_text_index_reopens_without_one()
+    {
+        using var folder = new TestData.TempFolder();
+        string settingsFile;
+        using (var engine = VectorStoreEngine.Open(folder.Path))
+        {
+            await engine.CreateCollectionAsync(new CreateCollectionRequest { Name = "old", Text = false });
+            await engine.UpsertAsync("old", Catalogue);
+            settingsFile = Directory.GetFiles(folder.Path, "collection.json", SearchOption.AllDirectories).Single();
+        }
+        // As written before the text index existed: no textIndex member at all (and, since then, "textIndex": null).
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(settingsFile))!.AsObject();
+        Assert.True(json.ContainsKey("textIndex"));
+        Assert.Null(json["textIndex"]);
+        json.Remove("textIndex");
+        File.WriteAllText(settingsFile, json.ToJsonString());
+        byte[] before = File.ReadAllBytes(settingsFile);
+
+        using (var reopened = VectorStoreEngine.Open(folder.Path))
+        {
+            Assert.Null(reopened.GetCollection("old").Settings.TextIndex);
+            Assert.Equal(QueryModes.Dense, reopened.GetCollection("old").Settings.DefaultMode);
+            var error = await Assert.ThrowsAsync<VectorStoreException>(() => reopened.QueryAsync("old", new QueryRequest { Text = CatalogueQuery, Mode = "hybrid" }));
+            Assert.Equal(ErrorCode.InvalidArgument, error.Code);
+            Assert.Equal("mode", error.Field);
+            Assert.Contains("has no text index", error.Message);
+            Assert.Equal(2, (await reopened.QueryAsync("old", new QueryRequest { Text = CatalogueQuery, K = 2 })).Count);
+        }
+        Assert.Equal(before, File.ReadAllBytes(settingsFile));
     }
 }

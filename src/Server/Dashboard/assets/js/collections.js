@@ -84,8 +84,9 @@ async function create(event) {
     shards: numberValue($('#create-shards')),
     projection: $('#create-projection').value === 'none' ? undefined : $('#create-projection').value,
     indexDimension: $('#create-projection').value === 'none' ? undefined : numberValue($('#create-index-dimension')),
-    // Text options only mean something when the collection embeds text.
-    text: encoder && $('#create-text').checked ? true : undefined,
+    // Text options only mean something when the collection embeds text. The box starts checked (the server's
+    // default for an encoder collection), so unchecking it must say "text": false rather than leave it unset.
+    text: encoder ? $('#create-text').checked : undefined,
     chunkTokens: encoder ? numberValue($('#create-chunk-tokens')) : undefined,
     chunkOverlap: encoder ? numberValue($('#create-chunk-overlap')) : undefined,
   };
