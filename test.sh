@@ -18,6 +18,13 @@ if ! command -v redis-server >/dev/null; then
   { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq redis-server; } >/tmp/redis-install.log 2>&1 \
     || { echo "redis-server install failed (see /tmp/redis-install.log); the multi-process cluster tests will fail"; }
 fi
+# The PostgreSQL cluster tests start a throw-away PostgreSQL (Debian's server packages) for Orleans membership and the catalog.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "Installing postgresql for the cluster tests (apt-get)..."
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo_cmd="sudo"
+  { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql; } >/tmp/postgresql-install.log 2>&1 \
+    || { echo "postgresql install failed (see /tmp/postgresql-install.log); the PostgreSQL cluster tests will fail"; }
+fi
 # The OpenAPI lint test runs Redocly CLI (an npm package) on the served /openapi/v1.json.
 if [ ! -x .tools/redocly/node_modules/.bin/redocly ]; then
   echo "Installing @redocly/cli for the OpenAPI lint test (npm)..."

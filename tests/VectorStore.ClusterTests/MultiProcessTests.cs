@@ -28,7 +28,7 @@ public sealed class MultiProcessTests : IDisposable
         _owned.Add(redis);
         string serviceId = "vs" + Guid.NewGuid().ToString("N")[..8];
         var nodes = Enumerable.Range(1, 3)
-            .Select(i => new ServerNode($"node{i}", Path.Combine(_root, $"node{i}"), redis.ConnectionString, serviceId))
+            .Select(i => new ServerNode($"node{i}", Path.Combine(_root, $"node{i}"), redis.Membership, serviceId))
             .ToArray();
         _owned.AddRange(nodes);
         foreach (var node in nodes)

@@ -20,6 +20,8 @@ internal sealed class RedisServer : IDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
+    public ClusterMembership Membership => new("Redis", ConnectionString);
+
     public static async Task<RedisServer> StartAsync(string folder)
     {
         string executable = Executable ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server).");

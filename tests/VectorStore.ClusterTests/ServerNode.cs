@@ -5,11 +5,12 @@ namespace VectorStoreDb.ClusterTests;
 
 /// <summary>
 /// One real server process in cluster mode on loopback ports that stay the same across restarts, so a node killed
-/// with SIGKILL comes back as the same node over the same data folder. Membership is Redis when
-/// <paramref name="redis"/> is given, else Orleans localhost clustering with <paramref name="primary"/> (or this node)
-/// holding the table and the catalog in <paramref name="catalogPath"/>, a folder the nodes share.
+/// with SIGKILL comes back as the same node over the same data folder. Membership (and the catalog) is
+/// <paramref name="membership"/>'s (Redis or PostgreSQL) when given, else Orleans localhost clustering with
+/// <paramref name="primary"/> (or this node) holding the table and the catalog in <paramref name="catalogPath"/>, a
+/// folder the nodes share.
 /// </summary>
-internal sealed class ServerNode(string name, string dataPath, string? redis, string serviceId,
+internal sealed class ServerNode(string name, string dataPath, ClusterMembership? membership, string serviceId,
     ServerNode? primary = null, string? catalogPath = null, IReadOnlyDictionary<string, string>? settings = null) : IDisposable
 {
     private readonly int _siloPort = Ports.Free();
@@ -46,10 +47,10 @@ internal sealed class ServerNode(string name, string dataPath, string? redis, st
         env["VectorStore__BuiltInEncoders__Preload"] = "false";
         env["VectorStore__GrpcUrl"] = $"http://127.0.0.1:{_grpcPort}";
         env["VectorStore__Cluster__Enabled"] = "true";
-        if (redis is not null)
+        if (membership is not null)
         {
-            env["VectorStore__Cluster__Clustering"] = "Redis";
-            env["VectorStore__Cluster__ConnectionString"] = redis;
+            env["VectorStore__Cluster__Clustering"] = membership.Clustering;
+            env["VectorStore__Cluster__ConnectionString"] = membership.ConnectionString;
         }
         else
         {
@@ -74,6 +75,18 @@ internal sealed class ServerNode(string name, string dataPath, string? redis, st
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+    }
+
+    /// <summary>SIGTERM and wait: the host shuts down, the silo leaves the cluster (its membership row says Dead).</summary>
+    public void Stop()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            if (Signals.Send(process.Id, Signals.Terminate) && !process.WaitForExit(30_000))
+            {
+                Assert.Fail($"node {Name} did not stop within 30 s of SIGTERM: {RecentOutput}");
+            }
+        }
     }
 
     /// <summary>SIGKILL: no shutdown, no checkpoint, no goodbye to the cluster.</summary>
@@ -135,3 +148,6 @@ internal sealed class ServerNode(string name, string dataPath, string? redis, st
         _process?.Dispose();
     }
 }
+
+/// <summary>How multi-process nodes find each other: an Orleans clustering provider (<c>Redis</c>, <c>AdoNet</c>) and its connection string.</summary>
+internal sealed record ClusterMembership(string Clustering, string ConnectionString);
