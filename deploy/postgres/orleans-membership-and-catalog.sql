@@ -7,6 +7,8 @@
 --   * Microsoft.Orleans.Persistence.AdoNet - grain state, used for the cluster catalog (grain storage "vectorstore-catalog").
 -- Written against the contract of the 10.4.2 packages: the query keys, parameter names and result column names below
 -- are the ones those assemblies use. Tables and columns are named our way; results are aliased to the names Orleans reads.
+-- Required keys: 9 for membership (start-up fails without any of them) and WriteToStorageKey, ReadFromStorageKey,
+-- ClearStorageKey for grain state. Optional: CleanupDefunctSiloEntryKey and DeleteStorageKey (DeleteStateOnClear).
 --
 -- Apply once per database, before the first node starts (running it again is harmless: it creates what is missing and
 -- refreshes the stored statements):
@@ -187,6 +189,16 @@ $sql$),
 ('CleanupDefunctSiloEntriesKey', $sql$
     DELETE FROM orleans_membership
     WHERE deployment_id = @DeploymentId AND status = 6 AND i_am_alive_time < @IAmAliveTime
+$sql$),
+
+-- Optional; when present Orleans cleans up row by row instead: it reads the table, picks the dead silos not heard of
+-- since its cut-off, and deletes each only if the row is still exactly what it read (so a silo that changed meanwhile
+-- stays).
+('CleanupDefunctSiloEntryKey', $sql$
+    DELETE FROM orleans_membership
+    WHERE deployment_id = @DeploymentId AND address = @Address AND port = @Port AND generation = @Generation
+      AND status = 6 AND start_time = @StartTime AND i_am_alive_time = @IAmAliveTime
+      AND suspect_times IS NOT DISTINCT FROM @SuspectTimes
 $sql$),
 
 -- A grain's state and version; no row when the grain was never written.

@@ -97,16 +97,31 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
         await other.InitializeMembershipTableAsync(true);
         Assert.Empty((await other.ReadAllAsync()).Members);
 
-        // Dead silos not heard of since the cut-off are removed; live ones stay.
+        // Dead silos not heard of since the cut-off are removed; live ones stay. Row by row (the optional statement,
+        // which deletes a row only if it is unchanged since the read)...
         var dead = Entry(11114, "d", SiloStatus.Dead, DateTime.UtcNow.AddHours(-1));
+        dead.SuspectTimes = [Tuple.Create(first.SiloAddress, DateTime.UtcNow.AddHours(-1))];
         Assert.True(await table.InsertRowAsync(dead, row.Version.Next()));
+        var read4 = await table.ReadAllAsync();
+        Assert.True(await table.UpdateRowAsync(dead, read4.Version.VersionEtag, read4.Version.Next())); // stores the suspicion
         await table.CleanupDefunctSiloEntriesAsync(DateTimeOffset.UtcNow.AddMinutes(-5));
         var left = (await table.ReadAllAsync()).Members.Select(m => m.Item1.SiloAddress).ToList();
         Assert.Contains(first.SiloAddress, left);
         Assert.DoesNotContain(dead.SiloAddress, left);
+        // ...and in one statement, the required one Orleans falls back to without it.
+        await _server!.PsqlAsync("contract", "-tAc", "DELETE FROM OrleansQuery WHERE QueryKey = 'CleanupDefunctSiloEntryKey'");
+        var fallback = MembershipTable("cluster-a");
+        await fallback.InitializeMembershipTableAsync(false);
+        var read5 = await fallback.ReadAllAsync();
+        var dead2 = Entry(11115, "e", SiloStatus.Dead, DateTime.UtcNow.AddHours(-1));
+        Assert.True(await fallback.InsertRowAsync(dead2, read5.Version.Next()));
+        await fallback.CleanupDefunctSiloEntriesAsync(DateTimeOffset.UtcNow.AddMinutes(-5));
+        left = (await fallback.ReadAllAsync()).Members.Select(m => m.Item1.SiloAddress).ToList();
+        Assert.Contains(first.SiloAddress, left);
+        Assert.DoesNotContain(dead2.SiloAddress, left);
 
         await table.DeleteMembershipTableEntriesAsync("cluster-a");
-        Assert.Equal("0", await _server!.PsqlAsync("contract", "-tAc", "SELECT count(*) FROM orleans_membership WHERE deployment_id = 'cluster-a'"));
+        Assert.Equal("0", await _server.PsqlAsync("contract", "-tAc", "SELECT count(*) FROM orleans_membership WHERE deployment_id = 'cluster-a'"));
     }
 
     [PostgresFact]

@@ -20,4 +20,13 @@ public interface IShardGrain : IGrainWithStringKey
     /// write goes to exactly the old or the new set of replicas.
     /// </summary>
     Task RefreshAsync();
+
+    /// <summary>
+    /// A replica of <paramref name="node"/> asks before it serves its first read (after it joined, came back, or
+    /// missed a write). Queued between writes like one, so when it answers true every write numbered before has
+    /// finished and every later one goes to that replica too and needs its acknowledgement: catching up from its
+    /// peers after this gives the replica every acknowledged write. False when the placement this sequencer reads
+    /// (fresh from the catalog if the node was not in it) does not name the node, or its node is not live here.
+    /// </summary>
+    Task<bool> AdmitAsync(string node);
 }

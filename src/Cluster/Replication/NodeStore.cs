@@ -50,6 +50,9 @@ public sealed class NodeStore : IDisposable
     /// <summary>Tests only: sees (and may replace or refuse) every received chunk: (attempt, offset, bytes) → bytes spooled.</summary>
     internal Func<int, long, byte[], byte[]>? ReceivedChunkFault { get; set; }
 
+    /// <summary>Tests only: awaited by a shard's sequencer (shard key, sequence number) before it sends a write to the replicas.</summary>
+    internal Func<string, long, Task>? BeforeSequencerWrite { get; set; }
+
     internal void CountChunk(int bytes)
     {
         Interlocked.Increment(ref _chunksReceived);

@@ -491,6 +491,13 @@ internal sealed class ReplicaGrain(
         {
             return;
         }
+        // Outside the apply lock: the sequencer answers between writes, and a write it is sending may be waiting for
+        // this lock. Catching up before the sequencer counts this replica in its writes would leave a gap: a write
+        // still going to the old set of replicas would be acknowledged without this one, after it began to serve.
+        if (!await grains.GetGrain<IShardGrain>(_key.ShardKey.ToString()).AdmitAsync(_key.Node).WaitAsync(Timeout))
+        {
+            throw ClusterException.Unavailable($"Shard {_key.Shard} of collection '{_key.Collection}' does not send its writes to node '{_key.Node}' yet.");
+        }
         await _applyGate.WaitAsync();
         try
         {

@@ -17,6 +17,7 @@ namespace VectorStoreDb.Cluster.Replication;
 /// write under a reused number notices and copies a peer instead.
 /// </summary>
 internal sealed class ShardGrain(
+    NodeStore node,
     IGrainFactory grains,
     IClusterMembershipService membership,
     IOptions<ClusterOptions> options,
@@ -46,9 +47,25 @@ internal sealed class ShardGrain(
         return Task.CompletedTask;
     }
 
+    public async Task<bool> AdmitAsync(string replicaNode)
+    {
+        if (!_started || !_entry.Placement[_key.Shard].Contains(replicaNode, StringComparer.Ordinal))
+        {
+            // A replica that joined since this sequencer read the placement: the next write starts a new epoch over
+            // the placement read here, which names it.
+            _entry = await GetEntryAsync();
+            _started = false;
+        }
+        return _entry.Placement[_key.Shard].Contains(replicaNode, StringComparer.Ordinal) && LiveNodes().Contains(replicaNode);
+    }
+
     public async Task<ApplyResult> WriteAsync(ReplicaDocument[]? upserts, string? deleteId)
     {
         await StartAsync();
+        if (node.BeforeSequencerWrite is { } hold)
+        {
+            await hold(_key.ToString(), _next);
+        }
         var live = LiveReplicas();
         int required = WriteQuorum.Required(_entry.WriteConsistency, _entry.Replicas, live.Count);
         if (live.Count < required)
@@ -96,12 +113,7 @@ internal sealed class ShardGrain(
         {
             return;
         }
-        var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
-        if (entry is null || entry.Incarnation != _key.Incarnation)
-        {
-            throw new ClusterException(ErrorCode.NotFound, $"Collection '{_key.Collection}' does not exist.", "name");
-        }
-        _entry = entry;
+        _entry = await GetEntryAsync();
         var live = LiveReplicas();
         int floor = WriteQuorum.Required(_entry.WriteConsistency, _entry.Replicas, live: 0);
         // Two tries: a replica may already have promised the epoch this sequencer picks to a rival activation.
@@ -146,12 +158,24 @@ internal sealed class ShardGrain(
         }
     }
 
+    private async Task<CollectionEntry> GetEntryAsync()
+    {
+        var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
+        if (entry is null || entry.Incarnation != _key.Incarnation)
+        {
+            throw new ClusterException(ErrorCode.NotFound, $"Collection '{_key.Collection}' does not exist.", "name");
+        }
+        return entry;
+    }
+
+    private HashSet<string> LiveNodes() => membership.CurrentSnapshot.Members.Values
+        .Where(m => m.Status == SiloStatus.Active)
+        .Select(m => m.Name)
+        .ToHashSet(StringComparer.Ordinal);
+
     private List<(string Node, IReplicaGrain Grain)> LiveReplicas()
     {
-        var live = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.Name)
-            .ToHashSet(StringComparer.Ordinal);
+        var live = LiveNodes();
         return [.. _entry.Placement[_key.Shard]
             .Where(live.Contains)
             .Select(n => (n, grains.GetGrain<IReplicaGrain>(_key.OnNode(n).ToString())))];
