@@ -44,7 +44,7 @@ public sealed class CollectionRaceTests : IDisposable
         await _engine.DeleteCollectionAsync(Name);
         await _engine.CreateCollectionAsync(Request);
 
-        // The race runs for at least 5 s and three re-creations; on a loaded machine a delete can take seconds, so a
+        // The race runs for at least 5 s, three re-creations and 20 completed operations; on a loaded machine a delete can take seconds, so a
         // fixed duration would measure the machine's load instead of the races. The cap keeps a hang a failure.
         using var stop = new CancellationTokenSource();
         var failures = new ConcurrentQueue<Exception>();
@@ -147,7 +147,10 @@ public sealed class CollectionRaceTests : IDisposable
         var raceTime = System.Diagnostics.Stopwatch.StartNew();
         var churn = Task.Run(async () =>
         {
-            while ((recreations < 3 || raceTime.Elapsed < TimeSpan.FromSeconds(5)) && raceTime.Elapsed < TimeSpan.FromSeconds(60))
+            // Until each outcome the assertions below look for has happened: on a loaded machine 5 s may hold only a
+            // handful of completed operations, which says nothing about the races either way.
+            while ((recreations < 3 || Volatile.Read(ref completed) <= 20 || Volatile.Read(ref notFound) == 0 || raceTime.Elapsed < TimeSpan.FromSeconds(5))
+                && raceTime.Elapsed < TimeSpan.FromSeconds(60))
             {
                 await Task.Delay(Random.Shared.Next(0, 15));
                 var watch = System.Diagnostics.Stopwatch.StartNew();
