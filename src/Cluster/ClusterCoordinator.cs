@@ -702,10 +702,7 @@ public sealed class ClusterCoordinator(
         {
             return known.Nodes;
         }
-        var nodes = snapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.Name)
-            .ToHashSet(StringComparer.Ordinal);
+        var nodes = snapshot.ActiveNodeNames();
         _live = new LiveSet(snapshot.Version.Value, nodes);
         return nodes;
     }

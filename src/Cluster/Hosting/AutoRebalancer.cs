@@ -33,7 +33,7 @@ internal sealed class AutoRebalancer(
         {
             await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
             {
-                var active = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+                var active = snapshot.ActiveNodeNames();
                 bool joined = active.Any(n => !_active.Contains(n));
                 bool changed = joined || active.Count != _active.Count;
                 _active = active;

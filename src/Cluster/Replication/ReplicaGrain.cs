@@ -758,15 +758,8 @@ internal sealed class ReplicaGrain(
 
     private async Task<IReadOnlyList<IReplicaGrain>> LivePeersAsync()
     {
-        var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
-        if (entry is null || entry.Incarnation != _key.Incarnation)
-        {
-            throw new ClusterException(ErrorCode.NotFound, $"Collection '{_key.Collection}' does not exist.", "name");
-        }
-        var live = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.Name)
-            .ToHashSet(StringComparer.Ordinal);
+        var entry = await grains.GetCollectionEntryAsync(_key.ShardKey);
+        var live = membership.CurrentSnapshot.ActiveNodeNames();
         return [.. entry.Placement[_key.Shard]
             .Where(n => n != _key.Node && live.Contains(n))
             .Select(n => grains.GetGrain<IReplicaGrain>(_key.ShardKey.OnNode(n).ToString()))];

@@ -53,10 +53,10 @@ internal sealed class ShardGrain(
         {
             // A replica that joined since this sequencer read the placement: the next write starts a new epoch over
             // the placement read here, which names it.
-            _entry = await GetEntryAsync();
+            _entry = await grains.GetCollectionEntryAsync(_key);
             _started = false;
         }
-        return _entry.Placement[_key.Shard].Contains(replicaNode, StringComparer.Ordinal) && LiveNodes().Contains(replicaNode);
+        return _entry.Placement[_key.Shard].Contains(replicaNode, StringComparer.Ordinal) && membership.CurrentSnapshot.ActiveNodeNames().Contains(replicaNode);
     }
 
     public async Task<ApplyResult> WriteAsync(ReplicaDocument[]? upserts, string? deleteId)
@@ -113,7 +113,7 @@ internal sealed class ShardGrain(
         {
             return;
         }
-        _entry = await GetEntryAsync();
+        _entry = await grains.GetCollectionEntryAsync(_key);
         var live = LiveReplicas();
         int floor = WriteQuorum.Required(_entry.WriteConsistency, _entry.Replicas, live: 0);
         // Two tries: a replica may already have promised the epoch this sequencer picks to a rival activation.
@@ -158,24 +158,9 @@ internal sealed class ShardGrain(
         }
     }
 
-    private async Task<CollectionEntry> GetEntryAsync()
-    {
-        var entry = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetAsync(_key.Collection);
-        if (entry is null || entry.Incarnation != _key.Incarnation)
-        {
-            throw new ClusterException(ErrorCode.NotFound, $"Collection '{_key.Collection}' does not exist.", "name");
-        }
-        return entry;
-    }
-
-    private HashSet<string> LiveNodes() => membership.CurrentSnapshot.Members.Values
-        .Where(m => m.Status == SiloStatus.Active)
-        .Select(m => m.Name)
-        .ToHashSet(StringComparer.Ordinal);
-
     private List<(string Node, IReplicaGrain Grain)> LiveReplicas()
     {
-        var live = LiveNodes();
+        var live = membership.CurrentSnapshot.ActiveNodeNames();
         return [.. _entry.Placement[_key.Shard]
             .Where(live.Contains)
             .Select(n => (n, grains.GetGrain<IReplicaGrain>(_key.OnNode(n).ToString())))];
